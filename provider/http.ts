@@ -1,0 +1,91 @@
+/**
+ * Plain HTTP(S) GETs for the provider's own reads: node health, Prometheus
+ * vars, and (air-gapped mode) release downloads. Node's http module only, so
+ * nothing here needs a dependency.
+ *
+ * A secure CockroachDB serves its HTTP endpoint over TLS with the node's
+ * certificate. When the user gave a CA we verify against it; without one we
+ * still connect (the endpoints we read are unauthenticated and we send no
+ * credentials), but never to download a release, where integrity matters —
+ * releases are checked by sha256 anyway.
+ */
+import * as http from "http";
+import * as https from "https";
+import * as fs from "fs";
+
+export interface HttpOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** PEM CA for https. */
+  readonly ca?: string;
+  /** Accept any https certificate: only for the unauthenticated node endpoints without a CA (see header). */
+  readonly skipTlsVerify?: boolean;
+  /** Stop reading after this many bytes (a defence against huge bodies). */
+  readonly maxBytes?: number;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Follows at most this many redirects (release CDNs redirect). */
+const MAX_REDIRECTS = 5;
+
+export function httpGet(url: string, opts: HttpOptions): Promise<HttpResponse> {
+  return request(url, opts, MAX_REDIRECTS, (res, resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const max = opts.maxBytes ?? 16 * 1024 * 1024;
+    res.on("data", (b: Buffer) => {
+      size += b.length;
+      if (size <= max) chunks.push(b);
+    });
+    res.on("end", () =>
+      resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString("utf8") }),
+    );
+    res.on("error", reject);
+  });
+}
+
+/** Streams a URL to a file; resolves with status and content type (the file is written only on 200). */
+export function httpDownload(url: string, dest: string, opts: HttpOptions): Promise<Omit<HttpResponse, "body">> {
+  return request(url, opts, MAX_REDIRECTS, (res, resolve, reject) => {
+    const status = res.statusCode ?? 0;
+    const contentType = String(res.headers["content-type"] ?? "");
+    if (status !== 200) {
+      res.resume();
+      res.on("end", () => resolve({ status, contentType }));
+      return;
+    }
+    const out = fs.createWriteStream(dest);
+    res.pipe(out);
+    out.on("finish", () => resolve({ status, contentType }));
+    out.on("error", reject);
+    res.on("error", reject);
+  });
+}
+
+type Handler<T> = (res: http.IncomingMessage, resolve: (v: T) => void, reject: (e: Error) => void) => void;
+
+function request<T>(url: string, opts: HttpOptions, redirectsLeft: number, handle: Handler<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const u = new URL(url);
+    const isHttps = u.protocol === "https:";
+    if (!isHttps && u.protocol !== "http:") return reject(new Error(`unsupported URL scheme ${u.protocol}`));
+    const mod = isHttps ? https : http;
+    const tls = isHttps ? { ca: opts.ca, rejectUnauthorized: opts.skipTlsVerify !== true } : {};
+    const req = mod.get(u, { timeout: opts.timeoutMs, signal: opts.signal, agent: false, ...tls }, (res) => {
+      const loc = res.headers.location;
+      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && loc && redirectsLeft > 0) {
+        res.resume();
+        request(new URL(loc, u).toString(), opts, redirectsLeft - 1, handle).then(resolve, reject);
+        return;
+      }
+      handle(res, resolve, reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${opts.timeoutMs}ms`)));
+    req.on("error", reject);
+  });
+}

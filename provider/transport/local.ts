@@ -1,0 +1,113 @@
+/**
+ * The local transport: commands run on this machine through child_process.
+ *
+ * Success is the caller's to judge from the exit code; this layer throws only
+ * when it could not run the command at all (spawn failure, timeout, abort), as
+ * a TransportError naming argv[0] and never the arguments (they may carry
+ * paths a user considers private, and callers add their own subject).
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import { TransportError } from "../errors";
+import type { ExecOptions, ExecResult, Transport } from "./transport";
+
+/** Cap on captured output per stream, so a chatty command cannot exhaust memory. */
+const MAX_CAPTURE_BYTES = 4 * 1024 * 1024;
+/** After the command exits, how long to wait for output still in the pipes. */
+const EXIT_GRACE_MS = 500;
+
+export class LocalTransport implements Transport {
+  readonly description = "local";
+
+  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) return Promise.reject(new TransportError(this.description, "exec: empty command"));
+    if (opts.signal?.aborted) return Promise.reject(new TransportError(this.description, `${argv[0]}: aborted before start`));
+    return new Promise<ExecResult>((resolve, reject) => runChild(argv, opts, resolve, reject));
+  }
+
+  async putFile(localPath: string, remotePath: string, mode?: number): Promise<void> {
+    try {
+      await fs.promises.copyFile(localPath, remotePath);
+      if (mode !== undefined) await fs.promises.chmod(remotePath, mode);
+    } catch (e) {
+      throw new TransportError(this.description, `copy ${localPath} to ${remotePath}`, (e as Error).message);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between commands.
+  }
+}
+
+type Settle<T> = (v: T) => void;
+
+function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<ExecResult>, reject: Settle<Error>): void {
+  const name = argv[0];
+  // detached: the command gets its own process group, so a timeout or abort
+  // can end the whole group (a `sh -c` and whatever it started) and nothing
+  // the command daemonizes is tied to our lifetime.
+  const child = spawn(name, argv.slice(1), {
+    env: { ...process.env, ...(opts.env ?? {}) },
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
+  const out = new Capture();
+  const err = new Capture();
+  let failure: Error | undefined;
+  let settled = false;
+
+  const killGroup = (why: string): void => {
+    if (failure) return;
+    failure = new TransportError("local", `${name}: ${why}`);
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  const timer = opts.timeoutMs !== undefined ? setTimeout(() => killGroup(`timed out after ${opts.timeoutMs}ms`), opts.timeoutMs) : undefined;
+  const onAbort = (): void => killGroup("aborted");
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const finish = (fn: () => void): void => {
+    if (settled) return;
+    settled = true;
+    if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onAbort);
+    fn();
+  };
+
+  child.stdout.on("data", (b: Buffer) => out.add(b));
+  child.stderr.on("data", (b: Buffer) => err.add(b));
+  child.on("error", (e) => finish(() => reject(new TransportError("local", `${name}: cannot run`, e.message))));
+  const settle = (code: number | null): void =>
+    finish(() => (failure ? reject(failure) : resolve({ stdout: out.text(), stderr: err.text(), code })));
+  // "close" comes after all output was read. A daemon the command started may
+  // inherit our pipes and hold "close" forever, so after "exit" we wait only
+  // briefly for the rest of the output.
+  child.on("close", (code) => settle(code));
+  child.on("exit", (code) => {
+    setTimeout(() => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+      settle(code);
+    }, EXIT_GRACE_MS).unref();
+  });
+  child.stdin.on("error", () => undefined); // a command that ignores stdin may close it early
+  child.stdin.end(opts.stdin ?? "");
+}
+
+class Capture {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  add(b: Buffer): void {
+    if (this.size >= MAX_CAPTURE_BYTES) return;
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
