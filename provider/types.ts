@@ -200,7 +200,8 @@ export interface Deadlines {
   readonly finalizeMs: number;
 }
 
-export type FinalizeMode = { readonly mode: "manual" } | { readonly mode: "auto" } | { readonly mode: "afterBake"; readonly bakeMs: number };
+export type FinalizeMode =
+  { readonly mode: "manual" } | { readonly mode: "auto" } | { readonly mode: "afterBake"; readonly bakeMs: number };
 
 export interface Strategy {
   readonly order: readonly string[]; // node names, complete
@@ -321,7 +322,10 @@ export interface Plan {
   readonly skip: readonly string[];
   readonly batches: readonly PlanBatch[];
   /** Set on major upgrades: what blocks auto-finalization during the roll. */
-  readonly blockFinalization?: { readonly setting: "cluster.auto_upgrade.enabled" | "cluster.preserve_downgrade_option"; readonly value: string };
+  readonly blockFinalization?: {
+    readonly setting: "cluster.auto_upgrade.enabled" | "cluster.preserve_downgrade_option";
+    readonly value: string;
+  };
   readonly finalize: FinalizeMode | { readonly mode: "not-applicable" };
   readonly estimatedMs: number;
   /** Human lines explaining choices (e.g. locality batching fell back to one node). */

@@ -1,0 +1,44 @@
+/**
+ * The root Pulumi program: upgrades the CockroachDB cluster described by stack
+ * config. Config (namespace `crdb-upgrade`):
+ *   version   (required) e.g. v23.1.12
+ *   nodes     (object list, see NodeArgs) — when absent, the local simulated
+ *             cluster that `npm run demo` started (.demo/cluster.json) is used
+ *   sql, release, strategy, hooks (objects) — secrets such as sql.password go
+ *             in secret config: `pulumi config set --secret --path sql.password ...`
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { ClusterVersion, ClusterVersionArgs, NodeArgs } from "./sdk";
+
+const config = new pulumi.Config("crdb-upgrade");
+
+/** The node list the demo's simulated cluster wrote (`sim up` prints it as providerNodes). */
+function localSimNodes(): NodeArgs[] {
+  const file = config.get("simClusterFile") ?? path.join(__dirname, "..", ".demo", "cluster", "cluster.json");
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `crdb-upgrade:nodes is not set and no local simulated cluster was found at ${file}: ` +
+        "run `npm run demo` (it starts one), or set crdb-upgrade:nodes to your cluster's nodes",
+    );
+  }
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { providerNodes: NodeArgs[] }).providerNodes;
+}
+
+const args: ClusterVersionArgs = {
+  version: config.require("version"),
+  nodes: config.getObject<NodeArgs[]>("nodes") ?? localSimNodes(),
+  sql: config.getSecretObject("sql") ?? { insecure: true },
+  release: config.getObject("release"),
+  strategy: config.getObject("strategy"),
+  hooks: config.getObject("hooks"),
+};
+
+const cluster = new ClusterVersion("cluster", args, { protect: config.getBoolean("protect") ?? false });
+
+export const nodeVersions = cluster.nodeStatuses;
+export const clusterVersion = cluster.clusterVersion;
+export const finalized = cluster.finalized;
+export const finalizeHint = cluster.finalizeHint;
+export const lastRollout = cluster.lastRollout;

@@ -1,0 +1,82 @@
+/**
+ * The public API: the ClusterVersion resource. Thin on purpose — everything
+ * that runs inside the engine lives in provider/ and is reached through one
+ * module-level provider object (see provider/index.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { provider } from "../provider";
+import type * as t from "../provider/types";
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** Field names and meaning of @pulumi/command's remote ConnectionArgs, so one object serves both. */
+export type ConnectionArgs = Inputs<t.ConnectionInput>;
+
+export interface NodeArgs {
+  readonly name: pulumi.Input<string>;
+  /** Omitted or "local": commands run on this machine. Otherwise SSH. */
+  readonly connection?: pulumi.Input<ConnectionArgs | "local">;
+  readonly sqlAddr: pulumi.Input<string>;
+  readonly httpAddr: pulumi.Input<string>;
+  readonly locality?: pulumi.Input<string>;
+  readonly binaryPath: pulumi.Input<string>;
+  readonly stagingDir?: pulumi.Input<string>;
+  readonly process: pulumi.Input<t.ProcessInput>;
+}
+
+export interface ClusterVersionArgs {
+  /** The CockroachDB release every node should run, e.g. "v23.1.12". */
+  readonly version: pulumi.Input<string>;
+  readonly nodes: pulumi.Input<pulumi.Input<NodeArgs>[]>;
+  readonly sql?: pulumi.Input<Inputs<t.SqlInput>>;
+  readonly release?: pulumi.Input<Inputs<t.ReleaseInput>>;
+  readonly strategy?: pulumi.Input<t.StrategyInput>;
+  readonly hooks?: pulumi.Input<Inputs<t.HooksInput>>;
+}
+
+/**
+ * Owns the version of a self-hosted CockroachDB cluster. Changing `version`
+ * rolls the cluster one node at a time (drain, stop, swap, start, health gate,
+ * bake) and rolls touched nodes back on failure. Deleting the resource only
+ * forgets it: no node is ever stopped by a delete.
+ */
+export class ClusterVersion extends pulumi.dynamic.Resource {
+  public readonly version!: pulumi.Output<string>;
+  public readonly nodes!: pulumi.Output<t.NodeInput[]>;
+  public readonly sql!: pulumi.Output<t.SqlInput | undefined>;
+  public readonly release!: pulumi.Output<t.ReleaseInput | undefined>;
+  public readonly strategy!: pulumi.Output<t.StrategyInput | undefined>;
+  public readonly hooks!: pulumi.Output<t.HooksInput | undefined>;
+  /** What each node runs, as last observed. */
+  public readonly nodeStatuses!: pulumi.Output<t.NodeStatus[]>;
+  /** `SHOW CLUSTER SETTING version`, e.g. "23.1" (or a transition string while finalizing). */
+  public readonly clusterVersion!: pulumi.Output<string | undefined>;
+  /** False while a major upgrade is rolled but not finalized (rollback still possible). */
+  public readonly finalized!: pulumi.Output<boolean>;
+  public readonly finalizeHint!: pulumi.Output<string | undefined>;
+  public readonly finalizationBlock!: pulumi.Output<t.ClusterVersionOutputs["finalizationBlock"]>;
+  /** Per node and per phase: start time, duration, gate samples. */
+  public readonly lastRollout!: pulumi.Output<t.RolloutRecord | undefined>;
+  public readonly history!: pulumi.Output<t.HistoryEntry[]>;
+  public readonly providerVersion!: pulumi.Output<string>;
+
+  constructor(name: string, args: ClusterVersionArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...args,
+      providerVersion: PACKAGE_VERSION,
+      nodeStatuses: undefined,
+      clusterVersion: undefined,
+      finalized: undefined,
+      finalizeHint: undefined,
+      finalizationBlock: undefined,
+      lastRollout: undefined,
+      history: undefined,
+    };
+    super(provider, name, props, opts, "crdb-upgrade", "ClusterVersion");
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const PACKAGE_VERSION: string = require("../../package.json").version;
+
+export type { NodeStatus, RolloutRecord, HistoryEntry, ProcessInput, StrategyInput } from "../provider/types";
