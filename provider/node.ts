@@ -22,6 +22,16 @@ export interface StopResult {
   readonly escalated: boolean;
 }
 
+/** What the in-flight journal on a node records. */
+export interface NodeJournal {
+  readonly target: string;
+  readonly from?: string;
+  readonly phase: Phase;
+  readonly at: string;
+  /** "upgrade" or "rollback". */
+  readonly direction: "upgrade" | "rollback";
+}
+
 const PROBE_TIMEOUT_MS = 15_000;
 const STOP_POLL_MS = 100;
 const LOG_TAIL_LINES = 20;
@@ -138,6 +148,39 @@ export class NodeOps {
     if (r.code !== 0) {
       throw new NodeOpFailed("start", this.subject, `start exited ${r.code}`, `${trimOut(r.stdout + r.stderr)}${await this.logTailSuffix()}`);
     }
+  }
+
+  /**
+   * The in-flight journal: written before a node is first disturbed and
+   * removed once it runs again, so that a run interrupted in between (kill -9
+   * of pulumi) leaves evidence the next run acts on — and a node that is
+   * merely down, with no journal, is refused instead of "recovered".
+   */
+  async writeJournal(entry: NodeJournal, signal?: AbortSignal): Promise<void> {
+    const file = shellQuote(this.journalPath);
+    const script = `mkdir -p ${shellQuote(this.node.stagingDir)} && cat > ${file}.tmp && mv -f ${file}.tmp ${file}`;
+    const r = await this.transport.exec(["sh", "-c", script], { timeoutMs: PROBE_TIMEOUT_MS, signal, stdin: JSON.stringify(entry) });
+    if (r.code !== 0) throw new NodeOpFailed(entry.phase, this.subject, `cannot write ${this.journalPath}`, trimOut(r.stderr));
+  }
+
+  async readJournal(signal?: AbortSignal): Promise<NodeJournal | undefined> {
+    const file = shellQuote(this.journalPath);
+    const r = await this.transport.exec(["sh", "-c", `[ -f ${file} ] || exit 3; cat ${file}`], { timeoutMs: PROBE_TIMEOUT_MS, signal });
+    if (r.code !== 0) return undefined;
+    try {
+      const j = JSON.parse(r.stdout) as Partial<NodeJournal>;
+      return typeof j.target === "string" && typeof j.phase === "string" ? (j as NodeJournal) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async clearJournal(signal?: AbortSignal): Promise<void> {
+    await this.transport.exec(["rm", "-f", this.journalPath], { timeoutMs: PROBE_TIMEOUT_MS, signal });
+  }
+
+  private get journalPath(): string {
+    return path.posix.join(this.node.stagingDir, "inflight.json");
   }
 
   /** The last lines of the node's log file, for errors. Empty when there is no log file or it cannot be read. */
