@@ -1,0 +1,94 @@
+import * as assert from "assert";
+import { renderTimeline } from "../../provider/timeline";
+import type { NodeRolloutRecord, Phase, RolloutRecord } from "../../provider/types";
+
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+function node(
+  name: string,
+  startS: number,
+  phases: Array<[Phase, number]>,
+  outcome: NodeRolloutRecord["outcome"] = "upgraded",
+): NodeRolloutRecord {
+  let t = T0 + startS * 1000;
+  return {
+    name,
+    to: "v23.1.12",
+    outcome,
+    phases: phases.map(([phase, seconds]) => {
+      const rec = { phase, startedAt: new Date(t).toISOString(), durationMs: seconds * 1000, ok: true };
+      t += seconds * 1000;
+      return rec;
+    }),
+  };
+}
+
+function record(nodes: NodeRolloutRecord[]): RolloutRecord {
+  return { id: "r1", from: "v23.1.11", to: "v23.1.12", kind: "patch", startedAt: "", finishedAt: "", outcome: "succeeded", nodes };
+}
+
+describe("provider/timeline", () => {
+  it("draws one row per node with a letter per phase, in time order", () => {
+    const rec = record([
+      node("n1", 0, [
+        ["drain", 2],
+        ["stop", 1],
+        ["swap-binary", 1],
+        ["start", 2],
+        ["await-node", 2],
+        ["await-cluster", 2],
+        ["bake", 10],
+      ]),
+      node("n2", 20, [
+        ["drain", 2],
+        ["stop", 1],
+        ["swap-binary", 1],
+        ["start", 2],
+        ["await-node", 2],
+        ["await-cluster", 2],
+        ["bake", 10],
+      ]),
+    ]);
+    const lines = renderTimeline(rec, { width: 40 });
+    assert.match(lines[0], /v23\.1\.11 -> v23\.1\.12 \(patch\), succeeded, 40s total/);
+    const [row1, row2] = [lines[1], lines[2]];
+    assert.match(row1, /^n1 {4}DDSWTTRRGGBBBBBBBBBB\.{20} {2}upgraded/);
+    assert.match(row2, /^n2 {4}\.{20}DDSWTTRRGGBBBBBBBBBB {2}upgraded/);
+    assert.match(lines[lines.length - 1], /D drain/);
+  });
+
+  it("never loses a short phase: every phase gets at least one column", () => {
+    const rec = record([
+      node("n1", 0, [
+        ["drain", 0.01],
+        ["stop", 0.01],
+        ["bake", 100],
+      ]),
+    ]);
+    const bar = renderTimeline(rec, { width: 20 })[1].split(/\s+/)[1];
+    assert.ok(bar.includes("D") || bar.includes("S"), bar);
+    assert.strictEqual(bar.length, 20);
+  });
+
+  it("says so when no node was touched", () => {
+    const lines = renderTimeline(record([{ name: "n1", to: "v23.1.12", outcome: "skipped", phases: [] }]));
+    assert.deepStrictEqual(lines, ["v23.1.11 -> v23.1.12: no node was touched (succeeded)"]);
+  });
+
+  it("marks rollback phases with X", () => {
+    const rec = record([
+      node(
+        "n1",
+        0,
+        [
+          ["drain", 1],
+          ["stop", 1],
+          ["start", 1],
+          ["rollback", 5],
+        ],
+        "rolled-back",
+      ),
+    ]);
+    assert.match(renderTimeline(rec, { width: 16 })[1], /X{10}/);
+  });
+});
