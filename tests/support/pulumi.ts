@@ -47,7 +47,14 @@ export interface PulumiWorkspaceOptions {
   readonly passphrase?: string;
   /** Extra environment for every command. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Keep stack config in this file instead of Pulumi.<stack>.yaml in the
+   * program dir, so a shared program dir (the repo root) is never written to.
+   */
+  readonly configFile?: string;
 }
+
+const TAKES_CONFIG_FILE = new Set(["config", "up", "preview", "refresh", "destroy"]);
 
 /** An isolated Pulumi home + file backend bound to one program directory. */
 export class PulumiWorkspace {
@@ -85,7 +92,8 @@ export class PulumiWorkspace {
   /** Runs `pulumi <args>` in the program dir; resolves with its output whatever the exit code. */
   run(args: readonly string[], opts: { timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<PulumiResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(path.join(engineDir(), "pulumi"), [...args, "--non-interactive"], {
+      const extra = this.opts.configFile && TAKES_CONFIG_FILE.has(args[0]) ? ["--config-file", this.opts.configFile] : [];
+      const child = spawn(path.join(engineDir(), "pulumi"), [...args, ...extra, "--non-interactive"], {
         cwd: this.opts.programDir,
         env: this.env(),
         stdio: ["ignore", "pipe", "pipe"],
