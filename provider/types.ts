@@ -281,6 +281,14 @@ export interface ObservedCluster {
   readonly unavailableRanges?: number;
   /** Nodes the cluster knows (active membership) that are not in the spec. */
   readonly unlistedNodeIds: readonly number[];
+  /**
+   * Set by the I/O side from replica placement: true only when no range has
+   * two replicas in one locality, so a whole locality can be down at once and
+   * every range keeps a quorum. Absent or false: plan rolls one node at a time.
+   */
+  readonly localitySafe?: boolean;
+  /** Why localitySafe is false (e.g. "range 42 has 2 replicas in zone=a"), shown in the plan notes. */
+  readonly localityReason?: string;
 }
 
 // ---------------------------------------------------------------------------

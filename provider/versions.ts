@@ -183,7 +183,7 @@ export function finalizationBlockFor(
 export interface MoveContext {
   /** `SHOW CLUSTER SETTING version`. */
   readonly clusterVersion?: string;
-  /** Whether the last major upgrade was finalized (from stored outputs). */
+  /** Whether the last major upgrade was finalized (from stored outputs); refuses major rollbacks when true. */
   readonly finalized?: boolean;
 }
 
@@ -248,9 +248,8 @@ function refuseUnfinalized(a: ParsedVersion, b: ParsedVersion, ctx: MoveContext)
     `finalize the previous upgrade first: SET CLUSTER SETTING version = '${a.series}' ` +
     `(or re-enable auto-finalization: RESET CLUSTER SETTING cluster.preserve_downgrade_option / SET CLUSTER SETTING cluster.auto_upgrade.enabled = true), ` +
     `or set strategy.finalize to "auto"`;
-  if (ctx.finalized === false) {
-    throw new UpgradeNotAllowed(a.tag, b.tag, `the upgrade to ${a.series} is not finalized; ${howTo}`);
-  }
+  // Only the cluster version says whether *this* series was finalized; a stored
+  // `finalized: false` may belong to the upgrade being resumed.
   if (ctx.clusterVersion === undefined) return;
   const cv = parseClusterVersion(ctx.clusterVersion);
   if (cv.inTransition) {

@@ -1,0 +1,118 @@
+/**
+ * Pure diff for the engine: desired inputs against the stored *outputs*.
+ * It runs on every preview and up, so it does no I/O: the plan it prints
+ * comes from the last recorded node versions, and the cluster is re-read
+ * before any node is touched.
+ *
+ * A version change is never a replacement (that would delete and recreate
+ * "the cluster"); `replaces` is always empty.
+ */
+import { isSpecError, isUpgradeNotAllowed, messageOf } from "./errors";
+import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, ObservedCluster, ObservedNode, Spec } from "./types";
+import { UNKNOWN } from "./types";
+import { isUnknown, parseSpec, refuseIfFinalized } from "./spec";
+import { planRollout, renderPlan } from "./plan";
+
+/** Inputs whose change means an update (providerVersion: so fixed code reaches read and delete). */
+export const COMPARED_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "providerVersion"] as const;
+
+export interface DiffOutcome {
+  readonly changes: boolean;
+  /** Always empty: the cluster is updated in place, never replaced. */
+  readonly replaces: string[];
+  readonly deleteBeforeReplace?: boolean;
+  /** The plan preview for the lifecycle to print; empty when nothing changes. */
+  readonly lines: string[];
+  /** Set when the move is one CockroachDB cannot make (e.g. a downgrade after finalization). */
+  readonly refusal?: CheckFailure;
+}
+
+export function diffResource(olds: Partial<ClusterVersionOutputs>, news: ClusterVersionInputs): DiffOutcome {
+  const changed = COMPARED_KEYS.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+  const lagging = laggingNodes(olds, news.version);
+  const changes = changed.length > 0 || lagging.length > 0;
+  if (!changes) return { changes, replaces: [], lines: [] };
+  const refusal = refuseIfFinalized(olds, news.version);
+  if (refusal !== undefined) return { changes, replaces: [], lines: [`crdb-upgrade: refused: ${refusal.reason}`], refusal };
+  return { changes, replaces: [], ...previewLines(olds, news, changed, lagging) };
+}
+
+/** Nodes whose last recorded version is not the target: a failed or interrupted roll to resume. */
+function laggingNodes(olds: Partial<ClusterVersionOutputs>, target: unknown): string[] {
+  if (typeof target !== "string" || target === UNKNOWN || !Array.isArray(olds.nodeStatuses)) return [];
+  return olds.nodeStatuses.filter((s) => s.version !== target).map((s) => s.name);
+}
+
+function previewLines(
+  olds: Partial<ClusterVersionOutputs>,
+  news: ClusterVersionInputs,
+  changed: readonly string[],
+  lagging: readonly string[],
+): { lines: string[]; refusal?: CheckFailure } {
+  const why = [changed.length > 0 ? `inputs changed: ${changed.join(", ")}` : "", lagging.length > 0 ? `not yet on the target: ${lagging.join(", ")}` : ""]
+    .filter((s) => s !== "")
+    .join("; ");
+  if (isUnknown(news.version) || isUnknown(news.nodes) || isUnknown(news.strategy)) {
+    const to = news.version === UNKNOWN ? "(computed)" : String(news.version);
+    return { lines: [`crdb-upgrade: ${olds.version ?? "(unknown)"} -> ${to}: the plan is shown once the inputs are known (${why})`] };
+  }
+  let spec: Spec;
+  try {
+    spec = parseSpec(news);
+  } catch (e) {
+    const what = isSpecError(e) ? e.message : messageOf(e);
+    return { lines: [`crdb-upgrade: inputs cannot be used: ${what}`] };
+  }
+  try {
+    const plan = planRollout(spec, observedFromOutputs(olds, spec));
+    const lines = renderPlan(plan, spec);
+    if (plan.batches.length === 0) lines.push(`  ${why}; outputs are rewritten, no node is restarted`);
+    else lines.push(`  (${why}; from the last recorded state: the cluster is re-read before any node is touched)`);
+    return { lines };
+  } catch (e) {
+    if (!isUpgradeNotAllowed(e)) throw e;
+    return { lines: [`crdb-upgrade: refused: ${e.message}`], refusal: { property: "version", reason: e.message } };
+  }
+}
+
+/**
+ * What the stored outputs say each node ran. The binary is assumed to match
+ * the running build, and nodes without a status are assumed on the last
+ * desired version; update re-reads both from the hosts.
+ */
+export function observedFromOutputs(olds: Partial<ClusterVersionOutputs>, spec: Spec): ObservedCluster {
+  const statuses = new Map((Array.isArray(olds.nodeStatuses) ? olds.nodeStatuses : []).map((s) => [s.name, s] as const));
+  const nodes: ObservedNode[] = spec.nodes.map((n) => {
+    const s = statuses.get(n.name);
+    const build = s?.version ?? (typeof olds.version === "string" ? olds.version : undefined);
+    const running = (s?.state ?? "running") === "running";
+    return {
+      name: n.name,
+      ...(s?.nodeId !== undefined && { nodeId: s.nodeId }),
+      ...(build !== undefined && { build, binaryBuild: build }),
+      process: s?.state ?? "unknown",
+      live: running,
+      draining: s?.state === "draining",
+      ready: running,
+    };
+  });
+  return {
+    nodes,
+    ...(typeof olds.clusterVersion === "string" && { clusterVersion: olds.clusterVersion }),
+    unlistedNodeIds: [],
+    localityReason: "replica placement is read from the cluster at update time",
+  };
+}
+
+/** A stable rendering for comparison: object keys sorted, undefined members dropped. */
+export function canonical(v: unknown): string {
+  if (v === undefined) return "undefined";
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (typeof v === "object" && v !== null) {
+    const entries = Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
