@@ -43,6 +43,11 @@ export class NodeOps {
     private readonly security: CliSecurity,
   ) {}
 
+  /** The transport, for modules that run their own commands on this node (release staging). */
+  get transportRef(): Transport {
+    return this.transport;
+  }
+
   get subject(): { readonly name: string; readonly host: string } {
     return { name: this.node.name, host: this.node.sqlAddr.host };
   }
@@ -148,6 +153,13 @@ export class NodeOps {
     if (r.code !== 0) {
       throw new NodeOpFailed("start", this.subject, `start exited ${r.code}`, `${trimOut(r.stdout + r.stderr)}${await this.logTailSuffix()}`);
     }
+  }
+
+  /** The pre-flight hook: `cockroach debug zip <file>` against this node. */
+  async debugZip(file: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const argv = [this.node.binaryPath, "debug", "zip", file, `--host=${this.node.sqlAddr.host}:${this.node.sqlAddr.port}`, ...this.securityFlags()];
+    const r = await this.transport.exec(argv, { timeoutMs, signal });
+    if (r.code !== 0) throw new NodeOpFailed("hooks", this.subject, `cockroach debug zip ${file} failed`, trimOut(r.stderr || r.stdout));
   }
 
   /**

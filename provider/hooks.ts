@@ -1,0 +1,29 @@
+/**
+ * The optional hooks that run after pre-flight and before the first node is
+ * touched: a `cockroach debug zip` on the first node, the user's backup
+ * command (run by the provider, on this machine) and backup SQL. Any failure
+ * aborts the update with nothing touched.
+ */
+import type { ClusterReader } from "./cluster";
+import type { NodeHandle } from "./observe";
+import { LocalTransport } from "./transport/local";
+import { trimOut } from "./node";
+import type { Spec } from "./types";
+
+/** Hooks may run long (a backup); the overall deadline still bounds them through the signal. */
+const HOOK_TIMEOUT_MS = 60 * 60_000;
+
+export async function runHooks(spec: Spec, handles: readonly NodeHandle[], reader: ClusterReader, signal?: AbortSignal): Promise<void> {
+  const { debugZip, backupCommand, backupSql } = spec.hooks;
+  if (debugZip) await handles[0].ops.debugZip(debugZip, HOOK_TIMEOUT_MS, signal);
+  if (backupCommand) {
+    const r = await new LocalTransport().exec(["sh", "-c", backupCommand], { timeoutMs: HOOK_TIMEOUT_MS, signal });
+    // The command's own output is shown (it is the user's), the command text is not: it may hold credentials.
+    if (r.code !== 0) throw new Error(`hooks: backup command exited ${r.code}: ${trimOut(r.stderr || r.stdout, 5)}`);
+  }
+  if (backupSql) {
+    await reader.execUserSql(backupSql).catch((e: Error) => {
+      throw new Error(`hooks: backup SQL failed: ${e.message}`);
+    });
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Resume after an interrupted run. A node whose in-flight journal survived
+ * was disturbed by a run that did not finish (pulumi killed, host rebooted,
+ * connection lost). What is found is handled explicitly and logged:
+ *
+ * | found                                  | done                                  |
+ * |----------------------------------------|---------------------------------------|
+ * | process stopped (binary old or target) | start it, await ready on that binary  |
+ * | process running but draining/unready   | stop, start, await ready              |
+ * | process running, live and ready        | nothing (interrupted after the start) |
+ *
+ * then the journal is removed and, if anything was restarted, the cluster
+ * gate must hold before the normal pre-flight runs. A node that is down
+ * WITHOUT a journal is not ours to restart: pre-flight refuses it.
+ */
+import type { ClusterReader } from "./cluster";
+import type { Emit } from "./events";
+import { awaitClusterGate, awaitNodeReady } from "./gates";
+import type { NodeHandle, Observation } from "./observe";
+import type { RolloutRecorder } from "./record";
+import type { Spec } from "./types";
+
+export interface ResumeContext {
+  readonly spec: Spec;
+  readonly reader: ClusterReader;
+  readonly handles: readonly NodeHandle[];
+  readonly recorder: RolloutRecorder;
+  readonly emit: Emit;
+  readonly signal?: AbortSignal;
+}
+
+/** Handles every journaled node; returns the names of nodes it restarted. */
+export async function recoverInterrupted(obs: Observation, ctx: ResumeContext): Promise<string[]> {
+  const restarted: string[] = [];
+  for (const n of obs.nodes) {
+    if (!n.journal) continue;
+    const h = ctx.handles.find((x) => x.spec.name === n.name);
+    if (!h) continue;
+    const binary = n.binaryBuild ?? "(unknown build)";
+    const found = `an interrupted ${n.journal.direction} to ${n.journal.target} (last phase ${n.journal.phase}, ${n.journal.at})`;
+    if (n.process === "running" && n.live && n.ready && !n.draining) {
+      ctx.emit({ type: "note", node: n.name, message: `found ${found}; the node runs ${n.build ?? binary} and is ready: nothing to redo` });
+      ctx.recorder.annotate(n.name, "await-node", `resume: ${found}; node was already running and ready`);
+    } else {
+      const state = n.process === "running" ? (n.draining ? "running but draining" : "running but not ready") : n.process;
+      ctx.emit({ type: "note", node: n.name, message: `found ${found}; the node is ${state} with binary ${binary}: restarting it on that binary` });
+      ctx.recorder.annotate(n.name, "start", `resume: ${found}; node was ${state} with binary ${binary}`);
+      await restartInPlace(h, binary, ctx);
+      restarted.push(n.name);
+    }
+    await h.ops.clearJournal(ctx.signal);
+  }
+  if (restarted.length > 0) {
+    const gate = { reader: ctx.reader, nodes: ctx.spec.nodes, strategy: ctx.spec.strategy, signal: ctx.signal };
+    await ctx.recorder.phase("await-cluster", undefined, () => awaitClusterGate(gate, ctx.spec.strategy.deadlines.clusterMs));
+  }
+  return restarted;
+}
+
+async function restartInPlace(h: NodeHandle, build: string, ctx: ResumeContext): Promise<void> {
+  const d = ctx.spec.strategy.deadlines;
+  const at = { node: h.spec.name, index: 0, total: 0 };
+  await ctx.reader.avoid([h.spec.name]);
+  await ctx.recorder.phase("stop", at, () => h.ops.stop(d.stopMs, ctx.signal));
+  await ctx.recorder.phase("start", at, () => h.ops.start(d.startMs, ctx.signal));
+  await ctx.reader.avoid([]);
+  const gate = { reader: ctx.reader, nodes: ctx.spec.nodes, strategy: ctx.spec.strategy, signal: ctx.signal };
+  await ctx.recorder.phase("await-node", at, () => awaitNodeReady(gate, h.spec, build, d.readyMs));
+}

@@ -1,0 +1,218 @@
+/**
+ * Executes an update: observe -> resume what an interrupted run left ->
+ * plan -> pre-flight gate (incl. the release staged and verified on every
+ * node) -> hooks -> block finalization (majors) -> per batch: drain, stop,
+ * swap, start, await-node, await-cluster, bake -> finalize (if asked).
+ *
+ * On failure, the nodes this upgrade moved to the target (this run's and an
+ * interrupted earlier run's) go back to `<binaryPath>_old` in reverse order
+ * through the same drain/stop/swap/start and gates. The result always says
+ * what happened; lifecycle.ts turns it into outputs or a partial failure.
+ *
+ * Core code never logs: everything is an event (see events.ts).
+ */
+import * as crypto from "crypto";
+import type { ClusterReader } from "./cluster";
+import { GateFailed, messageOf } from "./errors";
+import type { Emit, NodePosition } from "./events";
+import { blockFinalization, type FinalizationBlock } from "./finalization";
+import { finishFinalization } from "./finalize-step";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, type GateContext } from "./gates";
+import { observeCluster, type NodeHandle, type Observation } from "./observe";
+import { planRollout, renderPlan } from "./plan";
+import { RolloutRecorder } from "./record";
+import { recoverInterrupted } from "./resume";
+import { rollBack } from "./rollback";
+import { stageEverywhere, type StagedByNode } from "./staging";
+import { runHooks } from "./hooks";
+import { deadlineSignal } from "./timing";
+import type { Plan, PlanBatch, RolloutRecord, Spec } from "./types";
+
+export interface UpdateContext {
+  readonly spec: Spec;
+  readonly handles: readonly NodeHandle[];
+  readonly reader: ClusterReader;
+  readonly emit: Emit;
+  readonly signal?: AbortSignal;
+  /** The finalization block a previous run recorded (from stored outputs). */
+  readonly priorBlock?: FinalizationBlock;
+}
+
+export interface UpdateResult {
+  readonly record: RolloutRecord;
+  readonly plan?: Plan;
+  /** The finalization block in effect after the run (undefined when none). */
+  readonly block?: FinalizationBlock;
+  /** Set when the update failed (after any rollback). Its message names node, phase and cause. */
+  readonly error?: Error;
+}
+
+export async function runUpdate(ctx: UpdateContext): Promise<UpdateResult> {
+  const dl = deadlineSignal(ctx.spec.strategy.overallDeadlineMs, ctx.signal);
+  try {
+    return await new Run({ ...ctx, signal: dl.signal }).execute();
+  } finally {
+    dl.dispose();
+  }
+}
+
+class Run {
+  private readonly recorder: RolloutRecorder;
+  /** Nodes this run disturbed, in order. */
+  private readonly touched: NodeHandle[] = [];
+  private block?: FinalizationBlock;
+  private plan?: Plan;
+  private observation?: Observation;
+
+  constructor(private readonly ctx: UpdateContext) {
+    this.block = ctx.priorBlock;
+    const id = `${new Date().toISOString().replace(/[:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`;
+    this.recorder = new RolloutRecorder({ id, from: "", to: ctx.spec.version, kind: "none" }, ctx.spec.nodes.map((n) => n.name), ctx.emit);
+  }
+
+  async execute(): Promise<UpdateResult> {
+    const started = Date.now();
+    try {
+      const outcome = await this.steps();
+      return this.result(outcome, started);
+    } catch (e) {
+      const failure = await this.fail(e as Error);
+      return this.result(failure.outcome, started, failure.error);
+    }
+  }
+
+  private async steps(): Promise<RolloutRecord["outcome"]> {
+    const { spec, reader, handles, signal } = this.ctx;
+    let obs = await observeCluster(reader, handles, signal);
+    if (obs.nodes.some((n) => n.journal)) {
+      await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
+      obs = await observeCluster(reader, handles, signal);
+    }
+    this.observation = obs;
+    const plan = planRollout(spec, obs.cluster);
+    this.plan = plan;
+    this.recorder.setHead({ from: plan.from, kind: plan.kind });
+    for (const n of obs.nodes) this.recorder.node(n.name, { nodeId: n.nodeId, from: n.build, outcome: plan.skip.includes(n.name) ? "skipped" : "untouched" });
+    const rolled = plan.batches.reduce((a, b) => a + b.nodes.length, 0);
+    this.ctx.emit({ type: "start", from: plan.from, to: plan.to, kind: plan.kind, nodes: rolled, estimatedMs: plan.estimatedMs, lines: renderPlan(plan, spec) });
+
+    if (plan.batches.length === 0) {
+      await this.finalizeIfAsked(plan);
+      return "noop";
+    }
+    if (spec.strategy.paused) {
+      this.ctx.emit({ type: "note", message: "strategy.paused is set: no node is touched" });
+      return "paused";
+    }
+    await this.preflight(obs, plan);
+    await this.recorder.phase("hooks", undefined, () => runHooks(spec, handles, reader, signal));
+    if (plan.blockFinalization) {
+      const want = plan.blockFinalization;
+      this.block = await this.recorder.phase("block-finalization", undefined, () => blockFinalization(reader, want, this.ctx.priorBlock));
+    }
+    const staged = this.staged as StagedByNode;
+    let index = 0;
+    for (const batch of plan.batches) {
+      if (spec.strategy.paused) return "paused";
+      await this.rollBatch(batch, staged, { first: index + 1, total: rolled });
+      index += batch.nodes.length;
+    }
+    await this.finalizeIfAsked(plan);
+    return "succeeded";
+  }
+
+  private staged?: StagedByNode;
+
+  /** Read-only checks, then the release staged and verified on every node. Nothing is touched before this passes. */
+  private async preflight(obs: Observation, plan: Plan): Promise<void> {
+    const { spec, handles, signal } = this.ctx;
+    await this.recorder.phase("preflight", undefined, async () => {
+      const problems = preflightProblems(obs, { target: spec.version, resuming: plan.skip.length > 0 });
+      if (problems.length > 0) throw new GateFailed("preflight", `refused, no node was touched: ${problems.join("; ")}`);
+    });
+    this.staged = await this.recorder.phase("stage-release", undefined, () =>
+      stageEverywhere(spec, handles, signal).catch((e: Error) => {
+        throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
+      }),
+    );
+  }
+
+  private async rollBatch(batch: PlanBatch, staged: StagedByNode, pos: { first: number; total: number }): Promise<void> {
+    const { spec, reader, signal } = this.ctx;
+    const d = spec.strategy.deadlines;
+    const members = batch.nodes.map((name, i) => ({ h: this.handle(name), at: { node: name, index: pos.first + i, total: pos.total } as NodePosition }));
+    const started = Date.now();
+    const each = (fn: (m: (typeof members)[number]) => Promise<unknown>) => Promise.all(members.map(fn));
+    await each(async ({ h }) => {
+      this.touched.push(h);
+      await h.ops.writeJournal({ target: spec.version, from: this.plan?.from, phase: "drain", at: new Date().toISOString(), direction: "upgrade" }, signal);
+    });
+    await reader.avoid(batch.nodes);
+    await each(({ h, at }) => this.recorder.phase("drain", at, () => h.ops.drain(d.drainMs, signal)));
+    await each(({ h, at }) =>
+      this.recorder.phase("stop", at, async () => {
+        const r = await h.ops.stop(d.stopMs, signal);
+        if (r.escalated) this.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
+      }),
+    );
+    await each(({ h, at }) => {
+      const s = staged.get(h.spec.name);
+      if (!s) throw new GateFailed("swap-binary", "release not staged", { name: h.spec.name, host: h.spec.sqlAddr.host });
+      return this.recorder.phase("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, signal));
+    });
+    await each(({ h, at }) => this.recorder.phase("start", at, () => h.ops.start(d.startMs, signal)));
+    await reader.avoid([]);
+    const gate = this.gate();
+    await each(({ h, at }) => this.recorder.phase("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
+    await each(({ h }) => h.ops.clearJournal(signal));
+    const lead = members[0];
+    await this.recorder.phase("await-cluster", lead.at, () => awaitClusterGate(this.gate(lead.at), d.clusterMs, lead.h.spec), (s) => s);
+    await this.recorder.phase("bake", lead.at, () => bakeWithGate(this.gate(lead.at), batch.bakeMs, lead.h.spec), (s) => s);
+    for (const { h, at } of members) {
+      this.recorder.node(h.spec.name, { outcome: "upgraded" });
+      this.ctx.emit({ type: "node-done", at, outcome: "upgraded", durationMs: Date.now() - started });
+    }
+  }
+
+  private async finalizeIfAsked(plan: Plan): Promise<void> {
+    this.block = await finishFinalization({ ...this.ctx, recorder: this.recorder, plan, block: this.block, gate: this.gate() });
+  }
+
+  /** Rolls back what this upgrade moved (when allowed), and says what happened. */
+  private async fail(e: Error): Promise<{ outcome: RolloutRecord["outcome"]; error: Error }> {
+    const { spec } = this.ctx;
+    const skippedOnTarget = (this.plan?.skip ?? []).map((n) => this.handle(n));
+    const candidates = [...this.touched, ...skippedOnTarget.filter((h) => !this.touched.includes(h))];
+    if (candidates.length === 0) return { outcome: "failed", error: e };
+    if (!spec.strategy.rollbackOnFailure) {
+      return { outcome: "failed", error: new Error(`${e.message}; rollbackOnFailure is false: nodes left as they are`) };
+    }
+    const rb = await rollBack({ ...this.ctx, recorder: this.recorder, gate: this.gate(), touched: this.touched, skippedOnTarget, cause: e.message, block: this.block });
+    this.block = rb.block;
+    const error = new Error(rb.ok ? `${e.message}; rolled back ${rb.nodes.join(", ") || "nothing"} to ${rb.builds.join(", ")}` : `${e.message}; ROLLBACK FAILED: ${rb.error}`);
+    return { outcome: rb.ok ? "rolled-back" : "failed", error };
+  }
+
+  private gate(at?: NodePosition): GateContext {
+    const { reader, spec, signal, emit } = this.ctx;
+    return {
+      reader,
+      nodes: spec.nodes,
+      strategy: spec.strategy,
+      signal,
+      onSample: (sample) => emit({ type: "gate-sample", phase: "await-cluster", at, sample }),
+    };
+  }
+
+  private handle(name: string): NodeHandle {
+    const h = this.ctx.handles.find((x) => x.spec.name === name);
+    if (!h) throw new Error(`plan names unknown node ${name}`);
+    return h;
+  }
+
+  private result(outcome: RolloutRecord["outcome"], started: number, error?: Error): UpdateResult {
+    const record = this.recorder.finish(outcome, error ? messageOf(error) : undefined);
+    this.ctx.emit({ type: "done", outcome, durationMs: Date.now() - started, error: error?.message });
+    return { record, plan: this.plan, block: this.block, error };
+  }
+}
