@@ -29,7 +29,7 @@ export function planRollout(spec: Spec, observed: ObservedCluster): Plan {
   const skip = spec.strategy.order.filter(onTarget);
   const todo = spec.strategy.order.filter((n) => !onTarget(n));
   const notes: string[] = [];
-  const builds = buildsOf(todo, byName, notes);
+  const builds = buildsOf(todo, byName, spec.version, notes);
   const kind = classifyAll(builds, spec.version, observed);
   const batches = applyBakes(spec, batchNodes(spec, todo, observed, notes), skip, notes);
   if (observed.unlistedNodeIds.length > 0) {
@@ -54,13 +54,17 @@ function isOnTarget(n: ObservedNode | undefined, target: string): boolean {
   return n !== undefined && n.build === target && n.binaryBuild === target;
 }
 
-/** Build tag -> node names, for nodes still to roll. A stopped node is judged by its binary. */
-function buildsOf(todo: readonly string[], byName: ReadonlyMap<string, ObservedNode>, notes: string[]): ReadonlyMap<string, string[]> {
+/**
+ * Build tag -> node names, for nodes still to roll. A node is judged by what
+ * it runs, unless it runs the target already (then its binary on disk is what
+ * differs) or is stopped (then its binary is what would run).
+ */
+function buildsOf(todo: readonly string[], byName: ReadonlyMap<string, ObservedNode>, target: string, notes: string[]): ReadonlyMap<string, string[]> {
   const builds = new Map<string, string[]>();
   const unknown: string[] = [];
   for (const name of todo) {
     const obs = byName.get(name);
-    const build = obs?.build ?? obs?.binaryBuild;
+    const build = obs?.build !== undefined && obs.build !== target ? obs.build : (obs?.binaryBuild ?? obs?.build);
     if (build === undefined) unknown.push(name);
     else builds.set(build, [...(builds.get(build) ?? []), name]);
   }
@@ -97,14 +101,14 @@ function blockFor(kind: UpgradeKind, builds: ReadonlyMap<string, string[]>, targ
 
 /** One node per batch, unless locality batching is asked for and the observed placement proves it safe. */
 function batchNodes(spec: Spec, todo: readonly string[], observed: ObservedCluster, notes: string[]): { nodes: string[]; locality?: string }[] {
-  const single = todo.map((n) => ({ nodes: [n] }));
+  const localityOf = new Map(spec.nodes.map((n) => [n.name, n.locality] as const));
+  const single = todo.map((n) => ({ nodes: [n], locality: localityOf.get(n) ?? "" }));
   if (spec.strategy.batch !== "locality" || todo.length === 0) return single;
   if (observed.localitySafe !== true) {
     const why = observed.localityReason ?? "replica placement was not shown to keep a quorum with a whole locality down";
     notes.push(`locality batching fell back to one node at a time: ${why}`);
     return single;
   }
-  const localityOf = new Map(spec.nodes.map((n) => [n.name, n.locality] as const));
   const groups = new Map<string, string[]>();
   for (const name of todo) {
     const loc = localityOf.get(name) ?? "";
