@@ -33,6 +33,13 @@ export interface NodeJournal {
 }
 
 const PROBE_TIMEOUT_MS = 15_000;
+
+/**
+ * Shell function: is the pid a live process? An exited process that its
+ * parent has not reaped yet (a zombie, state Z in /proc) answers `kill -0`
+ * too, but is gone for our purposes: ports closed, store unlocked.
+ */
+const ALIVE_FN = `alive() { kill -0 "$1" 2>/dev/null || return 1; [ -r /proc/$1/stat ] || return 0; case "$(sed 's/.*) //' /proc/$1/stat | cut -c1)" in Z) return 1 ;; esac; return 0; }`;
 const STOP_POLL_MS = 100;
 const LOG_TAIL_LINES = 20;
 
@@ -223,7 +230,7 @@ export class NodeOps {
     const pm = this.node.process;
     if (pm.manager !== "cockroach") return undefined;
     const pidFile = shellQuote(pm.pidFile);
-    const script = `[ -s ${pidFile} ] || exit 3; pid=$(tr -dc 0-9 < ${pidFile}); [ -n "$pid" ] || exit 3; kill -0 "$pid" 2>/dev/null || exit 4; echo "$pid"`;
+    const script = `${ALIVE_FN}; [ -s ${pidFile} ] || exit 3; pid=$(tr -dc 0-9 < ${pidFile}); [ -n "$pid" ] || exit 3; alive "$pid" || exit 4; echo "$pid"`;
     const r = await this.transport.exec(["sh", "-c", script], { timeoutMs: PROBE_TIMEOUT_MS, signal });
     if (r.code !== 0) return undefined;
     const pid = Number(r.stdout.trim());
@@ -255,7 +262,7 @@ export class NodeOps {
   private async waitForExit(pid: number, deadlineMs: number, signal?: AbortSignal): Promise<boolean> {
     // One remote loop instead of a round trip per poll: cheap over SSH too.
     const tries = Math.max(1, Math.ceil(deadlineMs / STOP_POLL_MS));
-    const script = `i=0; while kill -0 ${pid} 2>/dev/null; do i=$((i+1)); [ $i -ge ${tries} ] && exit 1; sleep ${STOP_POLL_MS / 1000}; done; exit 0`;
+    const script = `${ALIVE_FN}; i=0; while alive ${pid}; do [ $i -ge ${tries} ] && exit 1; sleep ${STOP_POLL_MS / 1000}; i=$((i+1)); done; exit 0`;
     const r = await this.transport.exec(["sh", "-c", script], { timeoutMs: deadlineMs + 30_000, signal });
     return r.code === 0;
   }

@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as crypto from "crypto";
+import { fileURLToPath } from "url";
 import { NodeOpFailed } from "./errors";
 import { httpDownload, httpGet } from "./http";
 import { shellQuote, type Transport } from "./transport/transport";
@@ -69,7 +70,9 @@ export async function resolveRelease(spec: Spec, firstNode: { transport: Transpo
   if (spec.release.sha256) return { version: spec.version, url, sha256: spec.release.sha256.toLowerCase() };
   const sumUrl = `${url}.sha256sum`;
   let body: string;
-  if (spec.release.fetch === "provider") {
+  if (spec.release.fetch === "provider" && sumUrl.startsWith("file:")) {
+    body = readLocalUrl(sumUrl);
+  } else if (spec.release.fetch === "provider") {
     const res = await httpGet(sumUrl, { timeoutMs: SMALL_TIMEOUT_MS, signal, maxBytes: 64 * 1024 }).catch((e: Error) => {
       throw new Error(`cannot fetch ${redactUrl(sumUrl)}: ${e.message}`);
     });
@@ -110,7 +113,9 @@ export async function downloadOnProvider(rel: ReleaseRef, signal?: AbortSignal):
   const file = path.join(dir, path.posix.basename(new URL(rel.url).pathname) || "release.tgz");
   const cleanup = (): void => fs.rmSync(dir, { recursive: true, force: true });
   try {
-    const res = await httpDownload(rel.url, file, { timeoutMs: DOWNLOAD_TIMEOUT_MS, signal });
+    const res = rel.url.startsWith("file:")
+      ? (fs.copyFileSync(fileURLToPath(rel.url), file), { status: 200 })
+      : await httpDownload(rel.url, file, { timeoutMs: DOWNLOAD_TIMEOUT_MS, signal });
     if (res.status !== 200) throw new Error(`cannot download ${redactUrl(rel.url)}: HTTP ${res.status}`);
     const head = readHead(file);
     if (looksLikeHtml(head)) throw new Error(`${redactUrl(rel.url)} served HTML, not a release tarball`);
@@ -237,6 +242,15 @@ function fetchToFile(url: string, dest: string): string {
 function fetchToStdout(url: string): string {
   const u = shellQuote(url);
   return `if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 ${u}; elif command -v wget >/dev/null 2>&1; then wget -q -O - ${u}; else exit 127; fi`;
+}
+
+/** file:// URLs (air-gapped hosts, tests): the tarball or checksum is already on this machine. */
+function readLocalUrl(url: string): string {
+  try {
+    return fs.readFileSync(fileURLToPath(url), "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${url}: ${(e as Error).message}`);
+  }
 }
 
 function readHead(file: string): string {
