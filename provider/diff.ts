@@ -49,7 +49,10 @@ function previewLines(
   changed: readonly string[],
   lagging: readonly string[],
 ): { lines: string[]; refusal?: CheckFailure } {
-  const why = [changed.length > 0 ? `inputs changed: ${changed.join(", ")}` : "", lagging.length > 0 ? `not yet on the target: ${lagging.join(", ")}` : ""]
+  const why = [
+    changed.length > 0 ? `inputs changed: ${changed.join(", ")}` : "",
+    lagging.length > 0 ? `not yet on the target: ${lagging.join(", ")}` : "",
+  ]
     .filter((s) => s !== "")
     .join("; ");
   if (isUnknown(news.version) || isUnknown(news.nodes) || isUnknown(news.strategy)) {

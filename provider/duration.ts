@@ -38,7 +38,8 @@ export function parseDuration(v: DurationInput, field: string): number {
  */
 export function durationMsOrReason(v: unknown): number | string {
   const raw = typeof v === "number" ? secondsToMs(v) : typeof v === "string" ? stringToMs(v) : undefined;
-  if (raw === undefined) return `must be a duration: seconds as a number, or a string like "90s", "5m", "1h30m", "250ms" (got ${describe(v)})`;
+  if (raw === undefined)
+    return `must be a duration: seconds as a number, or a string like "90s", "5m", "1h30m", "250ms" (got ${describe(v)})`;
   if (typeof raw === "string") return raw;
   if (raw > MAX_DURATION_MS) return `must be at most ${formatDuration(MAX_DURATION_MS)} (timers cannot wait longer)`;
   return raw;

@@ -33,9 +33,12 @@ export function planRollout(spec: Spec, observed: ObservedCluster): Plan {
   const kind = classifyAll(builds, spec.version, observed);
   const batches = applyBakes(spec, batchNodes(spec, todo, observed, notes), skip, notes);
   if (observed.unlistedNodeIds.length > 0) {
-    notes.push(`the cluster has active nodes not in the spec (node ids ${observed.unlistedNodeIds.join(", ")}); they are not rolled, and finalization waits for them`);
+    notes.push(
+      `the cluster has active nodes not in the spec (node ids ${observed.unlistedNodeIds.join(", ")}); they are not rolled, and finalization waits for them`,
+    );
   }
-  if (spec.strategy.paused && batches.length > 0) notes.push("paused: the rollout stops before touching the next node; set strategy.paused to false to continue");
+  if (spec.strategy.paused && batches.length > 0)
+    notes.push("paused: the rollout stops before touching the next node; set strategy.paused to false to continue");
   const finalize: Plan["finalize"] = kind === "major" ? spec.strategy.finalize : { mode: "not-applicable" };
   return {
     from: describeFrom(builds, spec.version),
@@ -59,7 +62,12 @@ function isOnTarget(n: ObservedNode | undefined, target: string): boolean {
  * it runs, unless it runs the target already (then its binary on disk is what
  * differs) or is stopped (then its binary is what would run).
  */
-function buildsOf(todo: readonly string[], byName: ReadonlyMap<string, ObservedNode>, target: string, notes: string[]): ReadonlyMap<string, string[]> {
+function buildsOf(
+  todo: readonly string[],
+  byName: ReadonlyMap<string, ObservedNode>,
+  target: string,
+  notes: string[],
+): ReadonlyMap<string, string[]> {
   const builds = new Map<string, string[]>();
   const unknown: string[] = [];
   for (const name of todo) {
@@ -68,9 +76,14 @@ function buildsOf(todo: readonly string[], byName: ReadonlyMap<string, ObservedN
     if (build === undefined) unknown.push(name);
     else builds.set(build, [...(builds.get(build) ?? []), name]);
   }
-  if (unknown.length > 0) notes.push(`running build unknown for ${unknown.join(", ")}; they are rolled like the others and checked before they are touched`);
+  if (unknown.length > 0)
+    notes.push(`running build unknown for ${unknown.join(", ")}; they are rolled like the others and checked before they are touched`);
   if (todo.length > 0 && builds.size === 0) {
-    throw new UpgradeNotAllowed("unknown", todo.join(", "), `no node to roll (${todo.join(", ")}) reports its build, so the version move cannot be checked`);
+    throw new UpgradeNotAllowed(
+      "unknown",
+      todo.join(", "),
+      `no node to roll (${todo.join(", ")}) reports its build, so the version move cannot be checked`,
+    );
   }
   return builds;
 }
@@ -92,7 +105,12 @@ function describeFrom(builds: ReadonlyMap<string, string[]>, target: string): st
  * since the block set by the upgrade must stay until every node is back.
  * The series the block names is the cluster version's (it must equal it).
  */
-function blockFor(kind: UpgradeKind, builds: ReadonlyMap<string, string[]>, target: string, observed: ObservedCluster): Pick<Plan, "blockFinalization"> {
+function blockFor(
+  kind: UpgradeKind,
+  builds: ReadonlyMap<string, string[]>,
+  target: string,
+  observed: ObservedCluster,
+): Pick<Plan, "blockFinalization"> {
   if (kind !== "major" && kind !== "major-rollback") return {};
   const lowest = [...builds.keys(), target].map(seriesOf).sort(compareSeries)[0];
   const current = observed.clusterVersion === undefined ? lowest : parseClusterVersion(observed.clusterVersion).series;
@@ -100,7 +118,12 @@ function blockFor(kind: UpgradeKind, builds: ReadonlyMap<string, string[]>, targ
 }
 
 /** One node per batch, unless locality batching is asked for and the observed placement proves it safe. */
-function batchNodes(spec: Spec, todo: readonly string[], observed: ObservedCluster, notes: string[]): { nodes: string[]; locality?: string }[] {
+function batchNodes(
+  spec: Spec,
+  todo: readonly string[],
+  observed: ObservedCluster,
+  notes: string[],
+): { nodes: string[]; locality?: string }[] {
   const localityOf = new Map(spec.nodes.map((n) => [n.name, n.locality] as const));
   const single = todo.map((n) => ({ nodes: [n], locality: localityOf.get(n) ?? "" }));
   if (spec.strategy.batch !== "locality" || todo.length === 0) return single;
@@ -126,7 +149,12 @@ function batchNodes(spec: Spec, todo: readonly string[], observed: ObservedClust
 }
 
 /** The first batch is the canary unless some node already runs the target (the canary already happened). */
-function applyBakes(spec: Spec, batches: readonly { nodes: string[]; locality?: string }[], skip: readonly string[], notes: string[]): PlanBatch[] {
+function applyBakes(
+  spec: Spec,
+  batches: readonly { nodes: string[]; locality?: string }[],
+  skip: readonly string[],
+  notes: string[],
+): PlanBatch[] {
   const { canary, canaryBakeMs, waitAfterRejoinMs } = spec.strategy;
   const canaryFirst = canary && skip.length === 0;
   if (canary && skip.length > 0 && batches.length > 0) notes.push(`no canary: already on ${spec.version}: ${skip.join(", ")}`);
@@ -161,7 +189,9 @@ export function renderPlan(plan: Plan, spec: Spec): string[] {
     lines.push(`  finalization held during the roll: ${plan.blockFinalization.setting} = ${plan.blockFinalization.value}`);
   }
   const rollback = spec.strategy.rollbackOnFailure ? "yes" : "no";
-  lines.push(`  skip: ${plan.skip.length > 0 ? plan.skip.join(", ") : "(none)"}   rollback on failure: ${rollback}   finalize: ${describeFinalize(plan)}`);
+  lines.push(
+    `  skip: ${plan.skip.length > 0 ? plan.skip.join(", ") : "(none)"}   rollback on failure: ${rollback}   finalize: ${describeFinalize(plan)}`,
+  );
   lines.push(...plan.notes.map((n) => `  note: ${n}`));
   lines.push(`  estimated duration: ~${formatDuration(Math.ceil(plan.estimatedMs / 1000) * 1000)}`);
   return lines;

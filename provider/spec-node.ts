@@ -69,17 +69,29 @@ export function readNodes(r: Reader, v: unknown): NodesRead {
 }
 
 function readNodeName(r: Reader, p: string, v: unknown): string | undefined {
-  return readRequiredString(r, p, v, { pattern: { re: /^[^\s\0-\x1f][^\0-\x1f]{0,127}$/, expected: "1 to 128 printable characters, not starting with a space" } });
+  return readRequiredString(r, p, v, {
+    pattern: { re: /^[^\s\0-\x1f][^\0-\x1f]{0,127}$/, expected: "1 to 128 printable characters, not starting with a space" },
+  });
 }
 
-function readNode(r: Reader, p: string, raw: Readonly<Record<string, unknown>>, name: string | undefined, locality: string | undefined): NodeSpec | undefined {
+function readNode(
+  r: Reader,
+  p: string,
+  raw: Readonly<Record<string, unknown>>,
+  name: string | undefined,
+  locality: string | undefined,
+): NodeSpec | undefined {
   const connection = readConnection(r, join(p, "connection"), raw.connection);
   const sqlAddr = readHostPort(r, join(p, "sqlAddr"), raw.sqlAddr);
   const httpAddr = readHostPort(r, join(p, "httpAddr"), raw.httpAddr);
-  const binaryPath = raw.binaryPath === undefined ? r.fail(join(p, "binaryPath"), "is required, e.g. /usr/local/bin/cockroach") : readAbsPath(r, join(p, "binaryPath"), raw.binaryPath);
+  const binaryPath =
+    raw.binaryPath === undefined
+      ? r.fail(join(p, "binaryPath"), "is required, e.g. /usr/local/bin/cockroach")
+      : readAbsPath(r, join(p, "binaryPath"), raw.binaryPath);
   const stagingDir = readAbsPath(r, join(p, "stagingDir"), raw.stagingDir);
   const proc = readProcess(r, join(p, "process"), raw.process);
-  if (name === undefined || locality === undefined || connection === undefined || sqlAddr === undefined || httpAddr === undefined) return undefined;
+  if (name === undefined || locality === undefined || connection === undefined || sqlAddr === undefined || httpAddr === undefined)
+    return undefined;
   if (binaryPath === undefined || proc === undefined) return undefined;
   // Staged releases sit next to the binary so the swap is a rename on one filesystem.
   const staging = stagingDir ?? path.posix.join(path.posix.dirname(binaryPath), ".crdb-upgrade");
@@ -90,7 +102,10 @@ const LOCALITY = /^[^=,\s]+=[^=,\s]+(,[^=,\s]+=[^=,\s]+)*$/;
 
 function readLocality(r: Reader, p: string, v: unknown): string | undefined {
   if (v === "") return "";
-  return readString(r, p, v, { pattern: { re: LOCALITY, expected: 'key=value pairs separated by commas, e.g. "region=us-east1,zone=a"' } }) ?? (v === undefined ? "" : undefined);
+  return (
+    readString(r, p, v, { pattern: { re: LOCALITY, expected: 'key=value pairs separated by commas, e.g. "region=us-east1,zone=a"' } }) ??
+    (v === undefined ? "" : undefined)
+  );
 }
 
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)$/;
@@ -111,10 +126,13 @@ export function readHostPort(r: Reader, p: string, v: unknown): HostPort | undef
 function readConnection(r: Reader, p: string, v: unknown): Connection | undefined {
   const local: Connection = { kind: "local", host: "localhost", ...SSH_DEFAULTS };
   if (v === undefined || v === "local") return local;
-  if (typeof v === "string" && !r.isUnknown(p, v)) return r.fail(p, `must be "local" or an SSH connection object with at least "host" (got ${shown(v)})`);
+  if (typeof v === "string" && !r.isUnknown(p, v))
+    return r.fail(p, `must be "local" or an SSH connection object with at least "host" (got ${shown(v)})`);
   const raw = readObject(r, p, v, CONNECTION_KEYS);
   if (raw === undefined) return undefined;
-  const host = readRequiredString(r, join(p, "host"), raw.host, { pattern: { re: /^[^\s]+$/, expected: "a host name or address without spaces" } });
+  const host = readRequiredString(r, join(p, "host"), raw.host, {
+    pattern: { re: /^[^\s]+$/, expected: "a host name or address without spaces" },
+  });
   const port = readInt(r, join(p, "port"), raw.port, 1, 65535);
   const user = readString(r, join(p, "user"), raw.user);
   const password = readString(r, join(p, "password"), raw.password, { secret: true });
@@ -146,13 +164,17 @@ function readPrivateKey(r: Reader, p: string, v: unknown): string | undefined {
   if (text === undefined) return undefined;
   const label = pemLabel(text);
   if (label === undefined || !label.endsWith("PRIVATE KEY")) {
-    const what = label === undefined ? "it has no -----BEGIN ... PRIVATE KEY----- / -----END ...----- block" : `it is a PEM "${label}" block, not a private key`;
+    const what =
+      label === undefined
+        ? "it has no -----BEGIN ... PRIVATE KEY----- / -----END ...----- block"
+        : `it is a PEM "${label}" block, not a private key`;
     return r.fail(p, `must be a PEM or OpenSSH private key (the key text, not a file path); ${what} (value not shown: it is secret)`);
   }
   return text;
 }
 
-const KEY_TYPES = /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)$/;
+const KEY_TYPES =
+  /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)$/;
 
 /** `ssh-ed25519 AAAA... [comment]` (the blob must name the same type) or `SHA256:<43 base64 chars>`. */
 function readHostKey(r: Reader, p: string, v: unknown): string | undefined {
@@ -161,7 +183,8 @@ function readHostKey(r: Reader, p: string, v: unknown): string | undefined {
   const expected = 'a public host key "ssh-ed25519 AAAA..." (authorized_keys form) or a fingerprint "SHA256:<base64>"';
   if (/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(text.trim())) return text.trim();
   const [type, blob] = text.trim().split(/\s+/);
-  if (!KEY_TYPES.test(type ?? "") || blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return r.fail(p, `must be ${expected} (got ${shown(v)})`);
+  if (!KEY_TYPES.test(type ?? "") || blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob))
+    return r.fail(p, `must be ${expected} (got ${shown(v)})`);
   const bytes = Buffer.from(blob, "base64");
   const len = bytes.length >= 4 ? bytes.readUInt32BE(0) : -1;
   if (len <= 0 || bytes.subarray(4, 4 + len).toString("latin1") !== type) {
@@ -180,7 +203,9 @@ function readProcess(r: Reader, p: string, v: unknown): ProcessManager | undefin
   const raw = manager === undefined ? undefined : readObject(r, p, v, PROCESS_KEYS[manager]);
   if (manager === undefined || raw === undefined) return undefined;
   if (manager === "systemd") {
-    const unit = readRequiredString(r, join(p, "unit"), raw.unit, { pattern: { re: /^[A-Za-z0-9:_.\\@-]+$/, expected: 'a systemd unit name like "cockroach.service"' } });
+    const unit = readRequiredString(r, join(p, "unit"), raw.unit, {
+      pattern: { re: /^[A-Za-z0-9:_.\\@-]+$/, expected: 'a systemd unit name like "cockroach.service"' },
+    });
     const useSudo = readBool(r, join(p, "useSudo"), raw.useSudo);
     return unit === undefined ? undefined : { manager, unit, useSudo: useSudo ?? false };
   }
@@ -193,11 +218,21 @@ function readProcess(r: Reader, p: string, v: unknown): ProcessManager | undefin
 
 /** The provider adds `--background --pid-file <pidFile>` itself, so the user's flags must not. */
 function readCockroachProcess(r: Reader, p: string, raw: Readonly<Record<string, unknown>>): ProcessManager | undefined {
-  const flags = raw.startFlags === undefined ? r.fail(join(p, "startFlags"), 'is required: the flags after "cockroach start", e.g. ["--insecure", "--store=/data"]') : readStringArray(r, join(p, "startFlags"), raw.startFlags);
+  const flags =
+    raw.startFlags === undefined
+      ? r.fail(join(p, "startFlags"), 'is required: the flags after "cockroach start", e.g. ["--insecure", "--store=/data"]')
+      : readStringArray(r, join(p, "startFlags"), raw.startFlags);
   flags?.forEach((f, i) => {
-    if (f !== undefined && /^--(background|pid-file)(=|$)/.test(f)) r.fail(join(join(p, "startFlags"), i), `must not contain ${f.split("=")[0]}: the provider adds --background and --pid-file <pidFile> itself`);
+    if (f !== undefined && /^--(background|pid-file)(=|$)/.test(f))
+      r.fail(
+        join(join(p, "startFlags"), i),
+        `must not contain ${f.split("=")[0]}: the provider adds --background and --pid-file <pidFile> itself`,
+      );
   });
-  const pidFile = raw.pidFile === undefined ? r.fail(join(p, "pidFile"), "is required, e.g. /var/run/cockroach.pid") : readAbsPath(r, join(p, "pidFile"), raw.pidFile);
+  const pidFile =
+    raw.pidFile === undefined
+      ? r.fail(join(p, "pidFile"), "is required, e.g. /var/run/cockroach.pid")
+      : readAbsPath(r, join(p, "pidFile"), raw.pidFile);
   const logFile = readAbsPath(r, join(p, "logFile"), raw.logFile);
   if (flags === undefined || flags.some((f) => f === undefined) || pidFile === undefined) return undefined;
   return { manager: "cockroach", startFlags: flags as string[], pidFile, ...(logFile !== undefined && { logFile }) };
@@ -217,12 +252,23 @@ function refuseDuplicates(r: Reader, values: readonly (string | undefined)[], pa
 function refuseSharedAddresses(r: Reader, raws: readonly (Readonly<Record<string, unknown>> | undefined)[]): void {
   const key = (hp: HostPort | undefined): string | undefined => (hp === undefined ? undefined : `${hp.host.toLowerCase()}:${hp.port}`);
   const parsed = raws.map((raw) => ({ sql: parseQuiet(raw?.sqlAddr), http: parseQuiet(raw?.httpAddr) }));
-  refuseDuplicates(r, parsed.map((a) => key(a.sql)), (i) => `nodes[${i}].sqlAddr`, "sqlAddr");
-  refuseDuplicates(r, parsed.map((a) => key(a.http)), (i) => `nodes[${i}].httpAddr`, "httpAddr");
+  refuseDuplicates(
+    r,
+    parsed.map((a) => key(a.sql)),
+    (i) => `nodes[${i}].sqlAddr`,
+    "sqlAddr",
+  );
+  refuseDuplicates(
+    r,
+    parsed.map((a) => key(a.http)),
+    (i) => `nodes[${i}].httpAddr`,
+    "httpAddr",
+  );
   const sqlOwner = new Map(parsed.map((a, i) => [key(a.sql), i] as const).filter(([k]) => k !== undefined));
   parsed.forEach((a, i) => {
     const owner = sqlOwner.get(key(a.http));
-    if (a.http !== undefined && owner !== undefined) r.fail(`nodes[${i}].httpAddr`, `is the same host:port as nodes[${owner}].sqlAddr; SQL and HTTP listen on different ports`);
+    if (a.http !== undefined && owner !== undefined)
+      r.fail(`nodes[${i}].httpAddr`, `is the same host:port as nodes[${owner}].sqlAddr; SQL and HTTP listen on different ports`);
   });
 }
 

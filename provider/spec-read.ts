@@ -107,7 +107,8 @@ export function readString(r: Reader, path: string, v: unknown, rule: StringRule
   const got = rule.secret ? kindOf(v) : shown(v);
   if (typeof v !== "string") return r.fail(path, `must be a string (got ${rule.secret ? got : kindOf(v)})`);
   if ((rule.nonEmpty ?? true) && v.trim() === "") return r.fail(path, "must not be empty");
-  if (rule.pattern && !rule.pattern.re.test(v)) return r.fail(path, `must be ${rule.pattern.expected}${rule.secret ? "" : ` (got ${got})`}`);
+  if (rule.pattern && !rule.pattern.re.test(v))
+    return r.fail(path, `must be ${rule.pattern.expected}${rule.secret ? "" : ` (got ${got})`}`);
   return v;
 }
 

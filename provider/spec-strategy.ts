@@ -81,7 +81,8 @@ export function readStrategy(r: Reader, v: unknown, nodes: NodesRead): Strategy 
 
 function readDeadlines(r: Reader, v: unknown): Deadlines {
   const raw = readObject(r, "strategy.deadlines", v, DEADLINE_KEYS) ?? {};
-  const d = (k: (typeof DEADLINE_KEYS)[number], dflt: number): number => readDuration(r, join("strategy.deadlines", k), raw[k], true) ?? dflt;
+  const d = (k: (typeof DEADLINE_KEYS)[number], dflt: number): number =>
+    readDuration(r, join("strategy.deadlines", k), raw[k], true) ?? dflt;
   return {
     drainMs: d("drain", DEADLINE_DEFAULTS.drainMs),
     stopMs: d("stop", DEADLINE_DEFAULTS.stopMs),
@@ -102,7 +103,8 @@ function readOrder(r: Reader, v: unknown, nodes: NodesRead): readonly string[] {
   const seen = new Set<string>();
   order.forEach((name, i) => {
     if (name === undefined) return;
-    if (!known.includes(name)) r.fail(`strategy.order[${i}]`, `names no node: ${shown(name)}; node names are ${known.map((n) => `"${n}"`).join(", ")}`);
+    if (!known.includes(name))
+      r.fail(`strategy.order[${i}]`, `names no node: ${shown(name)}; node names are ${known.map((n) => `"${n}"`).join(", ")}`);
     else if (seen.has(name)) r.fail(`strategy.order[${i}]`, `lists ${shown(name)} twice; each node appears once`);
     seen.add(name);
   });
@@ -116,9 +118,15 @@ function readMaxUnavailable(r: Reader, v: unknown, batch: "node" | "locality", n
   const n = readInt(r, p, v, 1, 1000);
   if (n === undefined || n === 1) return n ?? STRATEGY_DEFAULTS.maxUnavailable;
   if (batch !== "locality") {
-    r.fail(p, `must be 1 unless strategy.batch is "locality" (got ${n}): with 3x replication a range survives only one node down, and only locality batching can prove that no range has two replicas in one batch`);
+    r.fail(
+      p,
+      `must be 1 unless strategy.batch is "locality" (got ${n}): with 3x replication a range survives only one node down, and only locality batching can prove that no range has two replicas in one batch`,
+    );
   } else if (nodes.names !== undefined && n > nodes.names.length - 1) {
-    r.fail(p, `must be at most ${Math.max(1, nodes.names.length - 1)} (the number of nodes minus one) so that the cluster keeps a quorum (got ${n})`);
+    r.fail(
+      p,
+      `must be at most ${Math.max(1, nodes.names.length - 1)} (the number of nodes minus one) so that the cluster keeps a quorum (got ${n})`,
+    );
   }
   return n;
 }

@@ -59,7 +59,8 @@ export function checkInputs(olds: unknown, news: unknown): { inputs: ClusterVers
 export function parseSpec(inputs: ClusterVersionInputs): Spec {
   const r = new Reader(true);
   const spec = readAll(r, inputs);
-  if (r.failures.length > 0 || spec === undefined) throw new SpecError(r.failures.length > 0 ? r.failures : [{ property: "(inputs)", reason: "are incomplete" }]);
+  if (r.failures.length > 0 || spec === undefined)
+    throw new SpecError(r.failures.length > 0 ? r.failures : [{ property: "(inputs)", reason: "are incomplete" }]);
   return spec;
 }
 
@@ -126,7 +127,8 @@ function readSql(r: Reader, v: unknown): Spec["sql"] {
   const certsDir = readAbsPath(r, "sql.certsDir", raw.certsDir);
   const tls = readTls(r, raw.tls);
   const database = readString(r, "sql.database", raw.database, ident) ?? SQL_DEFAULTS.database;
-  if (insecure && password !== undefined) r.fail("sql.password", "cannot be used with sql.insecure = true (insecure clusters ignore passwords); remove one");
+  if (insecure && password !== undefined)
+    r.fail("sql.password", "cannot be used with sql.insecure = true (insecure clusters ignore passwords); remove one");
   if (insecure && tls !== undefined) r.fail("sql.tls", "cannot be used with sql.insecure = true; remove one");
   return {
     user,
@@ -143,24 +145,39 @@ function readTls(r: Reader, v: unknown): NonNullable<Spec["sql"]["tls"]> | undef
   if (raw === undefined) return undefined;
   const cert = (k: "ca" | "cert"): string | undefined => {
     const text = readString(r, join("sql.tls", k), raw[k]);
-    if (text !== undefined && pemLabel(text) !== "CERTIFICATE") return r.fail(join("sql.tls", k), "must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----), its contents rather than a path");
+    if (text !== undefined && pemLabel(text) !== "CERTIFICATE")
+      return r.fail(
+        join("sql.tls", k),
+        "must be a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----), its contents rather than a path",
+      );
     return text;
   };
   const ca = cert("ca");
   const clientCert = cert("cert");
   let key = readString(r, "sql.tls.key", raw.key, { secret: true });
   if (key !== undefined && !(pemLabel(key) ?? "").endsWith("PRIVATE KEY")) {
-    key = r.fail("sql.tls.key", "must be a PEM private key (-----BEGIN ... PRIVATE KEY-----), its contents rather than a path (value not shown: it is secret)");
+    key = r.fail(
+      "sql.tls.key",
+      "must be a PEM private key (-----BEGIN ... PRIVATE KEY-----), its contents rather than a path (value not shown: it is secret)",
+    );
   }
   const serverName = readString(r, "sql.tls.serverName", raw.serverName, { pattern: { re: /^[A-Za-z0-9.-]+$/, expected: "a host name" } });
-  if ((raw.cert === undefined) !== (raw.key === undefined)) r.fail(raw.cert === undefined ? "sql.tls.cert" : "sql.tls.key", "sql.tls.cert and sql.tls.key go together: give both or neither");
-  return { ...(ca !== undefined && { ca }), ...(clientCert !== undefined && { cert: clientCert }), ...(key !== undefined && { key }), ...(serverName !== undefined && { serverName }) };
+  if ((raw.cert === undefined) !== (raw.key === undefined))
+    r.fail(raw.cert === undefined ? "sql.tls.cert" : "sql.tls.key", "sql.tls.cert and sql.tls.key go together: give both or neither");
+  return {
+    ...(ca !== undefined && { ca }),
+    ...(clientCert !== undefined && { cert: clientCert }),
+    ...(key !== undefined && { key }),
+    ...(serverName !== undefined && { serverName }),
+  };
 }
 
 function readRelease(r: Reader, v: unknown): Spec["release"] {
   const raw = readObject(r, "release", v, RELEASE_KEYS) ?? {};
   const urlTemplate = readUrlTemplate(r, raw.urlTemplate) ?? DEFAULT_RELEASE_URL;
-  const sha256 = readString(r, "release.sha256", raw.sha256, { pattern: { re: /^[0-9a-fA-F]{64}$/, expected: "64 hex digits (the tarball's sha256)" } });
+  const sha256 = readString(r, "release.sha256", raw.sha256, {
+    pattern: { re: /^[0-9a-fA-F]{64}$/, expected: "64 hex digits (the tarball's sha256)" },
+  });
   const fetch = readOneOf(r, "release.fetch", raw.fetch, ["node", "provider"] as const) ?? "node";
   return { urlTemplate, ...(sha256 !== undefined && { sha256: sha256.toLowerCase() }), fetch };
 }
@@ -168,14 +185,16 @@ function readRelease(r: Reader, v: unknown): Spec["release"] {
 function readUrlTemplate(r: Reader, v: unknown): string | undefined {
   const text = readString(r, "release.urlTemplate", v);
   if (text === undefined) return undefined;
-  if (!text.includes("{version}")) return r.fail("release.urlTemplate", `must contain {version}, which is replaced by e.g. v23.1.12 (got ${shown(text)})`);
+  if (!text.includes("{version}"))
+    return r.fail("release.urlTemplate", `must contain {version}, which is replaced by e.g. v23.1.12 (got ${shown(text)})`);
   let url: URL;
   try {
     url = new URL(text.split("{version}").join("v0.0.0"));
   } catch {
     return r.fail("release.urlTemplate", `must be a URL like ${DEFAULT_RELEASE_URL} (got ${shown(text)})`);
   }
-  if (!["https:", "http:", "file:"].includes(url.protocol)) return r.fail("release.urlTemplate", `must use https://, http:// or file:// (got ${url.protocol}//)`);
+  if (!["https:", "http:", "file:"].includes(url.protocol))
+    return r.fail("release.urlTemplate", `must use https://, http:// or file:// (got ${url.protocol}//)`);
   return text;
 }
 
@@ -184,5 +203,9 @@ function readHooks(r: Reader, v: unknown): Spec["hooks"] {
   const debugZip = readAbsPath(r, "hooks.debugZip", raw.debugZip);
   const backupCommand = readString(r, "hooks.backupCommand", raw.backupCommand);
   const backupSql = readString(r, "hooks.backupSql", raw.backupSql);
-  return { ...(debugZip !== undefined && { debugZip }), ...(backupCommand !== undefined && { backupCommand }), ...(backupSql !== undefined && { backupSql }) };
+  return {
+    ...(debugZip !== undefined && { debugZip }),
+    ...(backupCommand !== undefined && { backupCommand }),
+    ...(backupSql !== undefined && { backupSql }),
+  };
 }

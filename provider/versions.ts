@@ -239,7 +239,8 @@ function classifyMajorUpgrade(a: ParsedVersion, b: ParsedVersion, ctx: MoveConte
   refuseUnfinalized(a, b, ctx);
   if (next.includes(b.series)) return "major";
   const path = upgradePath(a.series, b.series);
-  const why = next.length === 0 ? `no later series than ${a.series} is known` : `${b.series} cannot be reached from ${a.series} in one step`;
+  const why =
+    next.length === 0 ? `no later series than ${a.series} is known` : `${b.series} cannot be reached from ${a.series} in one step`;
   throw new UpgradeNotAllowed(a.tag, b.tag, why, next, path.length > 2 ? path : []);
 }
 
@@ -277,11 +278,20 @@ function classifyMajorRollback(a: ParsedVersion, b: ParsedVersion, ctx: MoveCont
   if (ctx.clusterVersion === undefined) return "major-rollback";
   const cv = parseClusterVersion(ctx.clusterVersion);
   if (cv.inTransition) {
-    throw new UpgradeNotAllowed(a.tag, b.tag, `finalization to ${a.series} is running (cluster version ${ctx.clusterVersion}); it cannot be undone; ${restore}`);
+    throw new UpgradeNotAllowed(
+      a.tag,
+      b.tag,
+      `finalization to ${a.series} is running (cluster version ${ctx.clusterVersion}); it cannot be undone; ${restore}`,
+    );
   }
   if (cv.series === b.series) return "major-rollback";
   if (compareSeries(cv.series, a.series) >= 0) {
     throw new UpgradeNotAllowed(a.tag, b.tag, `the upgrade to ${a.series} was finalized (cluster version ${cv.series}); ${restore}`);
   }
-  throw new UpgradeNotAllowed(a.tag, b.tag, `the cluster came from ${cv.series} (cluster version), so it can only roll back to ${cv.series}`, [cv.series]);
+  throw new UpgradeNotAllowed(
+    a.tag,
+    b.tag,
+    `the cluster came from ${cv.series} (cluster version), so it can only roll back to ${cv.series}`,
+    [cv.series],
+  );
 }

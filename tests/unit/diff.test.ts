@@ -41,11 +41,13 @@ describe("provider/diff", () => {
 
   it("asks for an update when a node's recorded version lags the target (resume after a failure)", () => {
     const target = inputs(3, "v23.1.12");
-    const partial = outputsFor(target, { nodeStatuses: [
-      { name: "n1", version: "v23.1.12", state: "running" },
-      { name: "n2", version: "v23.1.11", state: "running" },
-      { name: "n3", version: "v23.1.11", state: "running" },
-    ] });
+    const partial = outputsFor(target, {
+      nodeStatuses: [
+        { name: "n1", version: "v23.1.12", state: "running" },
+        { name: "n2", version: "v23.1.11", state: "running" },
+        { name: "n3", version: "v23.1.11", state: "running" },
+      ],
+    });
     const d = diffResource(partial, target);
     assert.strictEqual(d.changes, true);
     assert.deepStrictEqual(d.replaces, []);
@@ -106,7 +108,12 @@ describe("provider/diff", () => {
 
   it("never leaks secrets into the lines", () => {
     const secret = "pa55-w0rd-secret";
-    const news = { ...base, version: "v23.1.12", sql: { password: secret }, nodes: [nodeInput(1, { connection: { host: "h", password: secret } }), ...base.nodes.slice(1)] };
+    const news = {
+      ...base,
+      version: "v23.1.12",
+      sql: { password: secret },
+      nodes: [nodeInput(1, { connection: { host: "h", password: secret } }), ...base.nodes.slice(1)],
+    };
     const d = diffResource(olds, news);
     assert.ok(!d.lines.join("\n").includes(secret));
   });

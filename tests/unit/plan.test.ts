@@ -60,17 +60,29 @@ describe("provider/plan", () => {
     it("follows strategy.order", () => {
       const spec = specOf(3, "v23.1.12", { order: ["n3", "n1", "n2"] });
       const plan = planRollout(spec, observedAll(spec, "v23.1.11"));
-      assert.deepStrictEqual(plan.batches.map((b) => b.nodes[0]), ["n3", "n1", "n2"]);
+      assert.deepStrictEqual(
+        plan.batches.map((b) => b.nodes[0]),
+        ["n3", "n1", "n2"],
+      );
       assert.strictEqual(plan.batches[0].canary, true);
     });
 
     it("skips nodes whose running build and binary are both the target, so a re-run resumes", () => {
       const spec = specOf(3, "v23.1.12");
-      const observed: ObservedCluster = { ...observedAll(spec, "v23.1.11"), nodes: [observedNode("n1", "v23.1.12"), observedNode("n2", "v23.1.11"), observedNode("n3", "v23.1.11")] };
+      const observed: ObservedCluster = {
+        ...observedAll(spec, "v23.1.11"),
+        nodes: [observedNode("n1", "v23.1.12"), observedNode("n2", "v23.1.11"), observedNode("n3", "v23.1.11")],
+      };
       const plan = planRollout(spec, observed);
       assert.deepStrictEqual(plan.skip, ["n1"]);
-      assert.deepStrictEqual(plan.batches.map((b) => b.nodes[0]), ["n2", "n3"]);
-      assert.ok(plan.batches.every((b) => !b.canary && b.bakeMs === 60_000), "no canary when some node already runs the target");
+      assert.deepStrictEqual(
+        plan.batches.map((b) => b.nodes[0]),
+        ["n2", "n3"],
+      );
+      assert.ok(
+        plan.batches.every((b) => !b.canary && b.bakeMs === 60_000),
+        "no canary when some node already runs the target",
+      );
       assert.match(plan.notes.join("\n"), /no canary: already on v23\.1\.12: n1/);
     });
 
@@ -78,17 +90,31 @@ describe("provider/plan", () => {
       const spec = specOf(3, "v23.1.12");
       const observed: ObservedCluster = {
         ...observedAll(spec, "v23.1.12"),
-        nodes: [observedNode("n1", "v23.1.12", { binaryBuild: "v23.1.11" }), observedNode("n2", "v23.1.12"), observedNode("n3", "v23.1.12")],
+        nodes: [
+          observedNode("n1", "v23.1.12", { binaryBuild: "v23.1.11" }),
+          observedNode("n2", "v23.1.12"),
+          observedNode("n3", "v23.1.12"),
+        ],
       };
       const plan = planRollout(spec, observed);
-      assert.deepStrictEqual(plan.batches.map((b) => b.nodes), [["n1"]]);
+      assert.deepStrictEqual(
+        plan.batches.map((b) => b.nodes),
+        [["n1"]],
+      );
       assert.strictEqual(plan.kind, "patch");
     });
 
     it("uses waitAfterRejoin for every node when canary is off", () => {
       const spec = specOf(3, "v23.1.12", { canary: false, waitAfterRejoin: "30s" });
       const plan = planRollout(spec, observedAll(spec, "v23.1.11"));
-      assert.deepStrictEqual(plan.batches.map((b) => [b.canary, b.bakeMs]), [[false, 30_000], [false, 30_000], [false, 30_000]]);
+      assert.deepStrictEqual(
+        plan.batches.map((b) => [b.canary, b.bakeMs]),
+        [
+          [false, 30_000],
+          [false, 30_000],
+          [false, 30_000],
+        ],
+      );
     });
 
     it("has nothing to roll when every node is on the target", () => {
@@ -105,7 +131,11 @@ describe("provider/plan", () => {
       const spec = specOf(3, "v23.1.12");
       const observed: ObservedCluster = {
         ...observedAll(spec, "v23.1.11"),
-        nodes: [observedNode("n1", "v23.1.10"), observedNode("n2", "v23.1.11"), observedNode("n3", undefined, { binaryBuild: "v23.1.11", process: "stopped", live: false })],
+        nodes: [
+          observedNode("n1", "v23.1.10"),
+          observedNode("n2", "v23.1.11"),
+          observedNode("n3", undefined, { binaryBuild: "v23.1.11", process: "stopped", live: false }),
+        ],
       };
       assert.strictEqual(planRollout(spec, observed).from, "mixed: v23.1.10 (n1), v23.1.11 (n2, n3)");
     });
@@ -113,7 +143,10 @@ describe("provider/plan", () => {
     it("refuses to plan when no node to roll reports a build", () => {
       const spec = specOf(2, "v23.1.12");
       const observed: ObservedCluster = { nodes: [observedNode("n1", undefined), observedNode("n2", undefined)], unlistedNodeIds: [] };
-      assert.throws(() => planRollout(spec, observed), (e: unknown) => isUpgradeNotAllowed(e) && /reports its build/.test(e.message));
+      assert.throws(
+        () => planRollout(spec, observed),
+        (e: unknown) => isUpgradeNotAllowed(e) && /reports its build/.test(e.message),
+      );
     });
 
     it("notes nodes the cluster has that the spec does not list, and a paused strategy", () => {
@@ -144,7 +177,10 @@ describe("provider/plan", () => {
 
     it("resumes a half-done major upgrade on the nodes still on the old series", () => {
       const spec = specOf(3, "v24.1.3");
-      const observed: ObservedCluster = { ...observedAll(spec, "v23.2.5"), nodes: [observedNode("n1", "v24.1.3"), observedNode("n2", "v23.2.5"), observedNode("n3", "v23.2.5")] };
+      const observed: ObservedCluster = {
+        ...observedAll(spec, "v23.2.5"),
+        nodes: [observedNode("n1", "v24.1.3"), observedNode("n2", "v23.2.5"), observedNode("n3", "v23.2.5")],
+      };
       const plan = planRollout(spec, observed);
       assert.strictEqual(plan.kind, "major");
       assert.deepStrictEqual(plan.skip, ["n1"]);
@@ -160,12 +196,18 @@ describe("provider/plan", () => {
 
     it("refuses a rollback once the cluster version says finalized", () => {
       const spec = specOf(3, "v23.2.5");
-      assert.throws(() => planRollout(spec, observedAll(spec, "v24.1.3")), (e: unknown) => isUpgradeNotAllowed(e) && /finalized/.test(e.message));
+      assert.throws(
+        () => planRollout(spec, observedAll(spec, "v24.1.3")),
+        (e: unknown) => isUpgradeNotAllowed(e) && /finalized/.test(e.message),
+      );
     });
 
     it("refuses a major upgrade while the previous one is unfinalized", () => {
       const spec = specOf(3, "v24.1.3");
-      assert.throws(() => planRollout(spec, { ...observedAll(spec, "v23.2.5"), clusterVersion: "23.1" }), /finalize the previous upgrade first/);
+      assert.throws(
+        () => planRollout(spec, { ...observedAll(spec, "v23.2.5"), clusterVersion: "23.1" }),
+        /finalize the previous upgrade first/,
+      );
     });
   });
 
@@ -175,11 +217,14 @@ describe("provider/plan", () => {
     it("rolls one locality per batch when placement proves quorum is kept", () => {
       const spec = six({ maxUnavailable: 2 });
       const plan = planRollout(spec, observedAll(spec, "v23.1.11", { localitySafe: true }));
-      assert.deepStrictEqual(plan.batches.map((b) => [b.nodes, b.locality]), [
-        [["n1", "n4"], "region=r1,zone=a"],
-        [["n2", "n5"], "region=r1,zone=b"],
-        [["n3", "n6"], "region=r1,zone=c"],
-      ]);
+      assert.deepStrictEqual(
+        plan.batches.map((b) => [b.nodes, b.locality]),
+        [
+          [["n1", "n4"], "region=r1,zone=a"],
+          [["n2", "n5"], "region=r1,zone=b"],
+          [["n3", "n6"], "region=r1,zone=c"],
+        ],
+      );
       assert.strictEqual(plan.batches[0].canary, true);
       assert.match(renderPlan(plan, spec)[0], /6 node\(s\), in 3 batches by locality/);
     });
@@ -187,13 +232,19 @@ describe("provider/plan", () => {
     it("splits a locality larger than maxUnavailable", () => {
       const spec = six({ maxUnavailable: 1 });
       const plan = planRollout(spec, observedAll(spec, "v23.1.11", { localitySafe: true }));
-      assert.deepStrictEqual(plan.batches.map((b) => b.nodes), [["n1"], ["n4"], ["n2"], ["n5"], ["n3"], ["n6"]]);
+      assert.deepStrictEqual(
+        plan.batches.map((b) => b.nodes),
+        [["n1"], ["n4"], ["n2"], ["n5"], ["n3"], ["n6"]],
+      );
       assert.match(plan.notes.join("\n"), /split: strategy.maxUnavailable is 1/);
     });
 
     it("falls back to one node at a time with the reason when placement is not proven", () => {
       const spec = six({ maxUnavailable: 2 });
-      const plan = planRollout(spec, observedAll(spec, "v23.1.11", { localitySafe: false, localityReason: "range 42 has 2 replicas in zone=a" }));
+      const plan = planRollout(
+        spec,
+        observedAll(spec, "v23.1.11", { localitySafe: false, localityReason: "range 42 has 2 replicas in zone=a" }),
+      );
       assert.ok(plan.batches.every((b) => b.nodes.length === 1));
       assert.match(plan.notes.join("\n"), /fell back to one node at a time: range 42 has 2 replicas in zone=a/);
       const unproven = planRollout(spec, observedAll(spec, "v23.1.11"));
@@ -226,9 +277,17 @@ describe("provider/plan", () => {
         const plan = planRollout(spec, observed);
         const rolled = plan.batches.flatMap((b) => b.nodes);
         assert.deepStrictEqual([...rolled, ...plan.skip].sort(), [...names].sort(), "each node once");
-        assert.deepStrictEqual(plan.skip, order.filter((x) => builds[names.indexOf(x)] === "v23.1.12"));
-        for (const b of plan.batches) assert.ok(b.nodes.length <= spec.strategy.maxUnavailable, `batch ${b.nodes.join(",")} > ${maxUnavailable}`);
-        if (!observed.localitySafe || !locality) assert.deepStrictEqual(rolled, order.filter((x) => !plan.skip.includes(x)));
+        assert.deepStrictEqual(
+          plan.skip,
+          order.filter((x) => builds[names.indexOf(x)] === "v23.1.12"),
+        );
+        for (const b of plan.batches)
+          assert.ok(b.nodes.length <= spec.strategy.maxUnavailable, `batch ${b.nodes.join(",")} > ${maxUnavailable}`);
+        if (!observed.localitySafe || !locality)
+          assert.deepStrictEqual(
+            rolled,
+            order.filter((x) => !plan.skip.includes(x)),
+          );
         assert.ok(plan.batches.filter((b) => b.canary).length <= 1);
         assert.strictEqual(plan.estimatedMs, estimateRolloutMs(spec, plan.batches));
         assert.ok(renderPlan(plan, spec).length >= 1);

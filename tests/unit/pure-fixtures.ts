@@ -47,5 +47,13 @@ export function observedAll(spec: Spec, build: string, extra: Partial<ObservedCl
 }
 
 export function observedNode(name: string, build: string | undefined, extra: Partial<ObservedNode> = {}): ObservedNode {
-  return { name, ...(build !== undefined && { build, binaryBuild: build }), process: "running", live: true, draining: false, ready: true, ...extra };
+  return {
+    name,
+    ...(build !== undefined && { build, binaryBuild: build }),
+    process: "running",
+    live: true,
+    draining: false,
+    ready: true,
+    ...extra,
+  };
 }

@@ -64,9 +64,14 @@ describe("provider/versions", () => {
     }
 
     it("tells alpha, beta, rc, development builds and production releases apart", () => {
-      const kinds = ["v24.1.0-alpha.1", "v24.1.0-beta.2", "v24.1.0-rc.1", "v19.2.0-alpha.20190606-2479-gd98e0839dc", "v24.1.0-dev", "v24.1.3"].map((t) =>
-        preReleaseKind(parseVersion(t)),
-      );
+      const kinds = [
+        "v24.1.0-alpha.1",
+        "v24.1.0-beta.2",
+        "v24.1.0-rc.1",
+        "v19.2.0-alpha.20190606-2479-gd98e0839dc",
+        "v24.1.0-dev",
+        "v24.1.3",
+      ].map((t) => preReleaseKind(parseVersion(t)));
       assert.deepStrictEqual(kinds, ["alpha", "beta", "rc", "dev", "dev", undefined]);
     });
   });
@@ -263,11 +268,17 @@ describe("provider/versions", () => {
   describe("finalization", () => {
     it("refuses a major upgrade while the previous one is unfinalized, and says how to finalize", () => {
       const e = refused("v23.2.3", "v24.1.3", { clusterVersion: "23.1" });
-      assert.match(e.reason, /not finalized \(cluster version 23\.1\); finalize the previous upgrade first: SET CLUSTER SETTING version = '23\.2'/);
+      assert.match(
+        e.reason,
+        /not finalized \(cluster version 23\.1\); finalize the previous upgrade first: SET CLUSTER SETTING version = '23\.2'/,
+      );
     });
 
     it("refuses a major upgrade while finalization migrations still run", () => {
-      assert.match(refused("v24.1.3", "v24.3.3", { clusterVersion: "23.2-upgrading-to-24.1-step-008" }).reason, /finalization is still running/);
+      assert.match(
+        refused("v24.1.3", "v24.3.3", { clusterVersion: "23.2-upgrading-to-24.1-step-008" }).reason,
+        /finalization is still running/,
+      );
     });
 
     it("allows a major upgrade once the cluster version equals the running series", () => {
