@@ -41,24 +41,24 @@ export interface ClusterVersionArgs {
  * forgets it: no node is ever stopped by a delete.
  */
 export class ClusterVersion extends pulumi.dynamic.Resource {
-  public readonly version!: pulumi.Output<string>;
-  public readonly nodes!: pulumi.Output<t.NodeInput[]>;
-  public readonly sql!: pulumi.Output<t.SqlInput | undefined>;
-  public readonly release!: pulumi.Output<t.ReleaseInput | undefined>;
-  public readonly strategy!: pulumi.Output<t.StrategyInput | undefined>;
-  public readonly hooks!: pulumi.Output<t.HooksInput | undefined>;
+  declare public readonly version: pulumi.Output<string>;
+  declare public readonly nodes: pulumi.Output<t.NodeInput[]>;
+  declare public readonly sql: pulumi.Output<t.SqlInput | undefined>;
+  declare public readonly release: pulumi.Output<t.ReleaseInput | undefined>;
+  declare public readonly strategy: pulumi.Output<t.StrategyInput | undefined>;
+  declare public readonly hooks: pulumi.Output<t.HooksInput | undefined>;
   /** What each node runs, as last observed. */
-  public readonly nodeStatuses!: pulumi.Output<t.NodeStatus[]>;
+  declare public readonly nodeStatuses: pulumi.Output<t.NodeStatus[]>;
   /** `SHOW CLUSTER SETTING version`, e.g. "23.1" (or a transition string while finalizing). */
-  public readonly clusterVersion!: pulumi.Output<string | undefined>;
+  declare public readonly clusterVersion: pulumi.Output<string | undefined>;
   /** False while a major upgrade is rolled but not finalized (rollback still possible). */
-  public readonly finalized!: pulumi.Output<boolean>;
-  public readonly finalizeHint!: pulumi.Output<string | undefined>;
-  public readonly finalizationBlock!: pulumi.Output<t.ClusterVersionOutputs["finalizationBlock"]>;
+  declare public readonly finalized: pulumi.Output<boolean>;
+  declare public readonly finalizeHint: pulumi.Output<string | undefined>;
+  declare public readonly finalizationBlock: pulumi.Output<t.ClusterVersionOutputs["finalizationBlock"]>;
   /** Per node and per phase: start time, duration, gate samples. */
-  public readonly lastRollout!: pulumi.Output<t.RolloutRecord | undefined>;
-  public readonly history!: pulumi.Output<t.HistoryEntry[]>;
-  public readonly providerVersion!: pulumi.Output<string>;
+  declare public readonly lastRollout: pulumi.Output<t.RolloutRecord | undefined>;
+  declare public readonly history: pulumi.Output<t.HistoryEntry[]>;
+  declare public readonly providerVersion: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterVersionArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
