@@ -8,7 +8,7 @@
  * "the cluster"); `replaces` is always empty.
  */
 import { isSpecError, isUpgradeNotAllowed, messageOf } from "./errors";
-import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, ObservedCluster, ObservedNode, Spec } from "./types";
+import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, ObservedCluster, ObservedNode, Plan, Spec } from "./types";
 import { UNKNOWN } from "./types";
 import { isUnknown, parseSpec, refuseIfFinalized } from "./spec";
 import { planRollout, renderPlan } from "./plan";
@@ -66,15 +66,44 @@ function previewLines(
     const what = isSpecError(e) ? e.message : messageOf(e);
     return { lines: [`crdb-upgrade: inputs cannot be used: ${what}`] };
   }
+  const observed = observedFromOutputs(olds, spec);
+  const planned = planOrRefusal(spec, observed);
+  if (planned.refusal !== undefined)
+    return { lines: [`crdb-upgrade: refused: ${planned.refusal}`], refusal: { property: "version", reason: planned.refusal } };
+  const lines = renderPlan(planned.plan, spec);
+  if (planned.staleWarning !== undefined)
+    lines.push(
+      `  warning: by the last recorded state, ${planned.staleWarning}; update re-reads the cluster and refuses unless that changed`,
+    );
+  if (planned.plan.batches.length === 0) lines.push(`  ${why}; outputs are rewritten, no node is restarted`);
+  else lines.push(`  (${why}; from the last recorded state: the cluster is re-read before any node is touched)`);
+  return { lines };
+}
+
+/**
+ * A refusal that depends only on the recorded cluster version ("not finalized
+ * yet") may be stale: finalization can happen after the state was written
+ * (auto-finalization, or an operator's SET CLUSTER SETTING version). Such a
+ * refusal becomes a warning; the version rules themselves stay a refusal.
+ * (The opposite never goes stale: a finalized cluster stays finalized.)
+ */
+function planOrRefusal(
+  spec: Spec,
+  observed: ObservedCluster,
+): { plan: Plan; staleWarning?: string; refusal?: undefined } | { refusal: string } {
   try {
-    const plan = planRollout(spec, observedFromOutputs(olds, spec));
-    const lines = renderPlan(plan, spec);
-    if (plan.batches.length === 0) lines.push(`  ${why}; outputs are rewritten, no node is restarted`);
-    else lines.push(`  (${why}; from the last recorded state: the cluster is re-read before any node is touched)`);
-    return { lines };
+    return { plan: planRollout(spec, observed) };
   } catch (e) {
     if (!isUpgradeNotAllowed(e)) throw e;
-    return { lines: [`crdb-upgrade: refused: ${e.message}`], refusal: { property: "version", reason: e.message } };
+    if (observed.clusterVersion === undefined) return { refusal: e.message };
+    const { clusterVersion: _dropped, ...withoutVersion } = observed;
+    try {
+      const plan = planRollout(spec, withoutVersion);
+      // Only "finalize the previous upgrade first" can go stale; rollback refusals cannot.
+      return plan.kind === "major" ? { plan, staleWarning: e.reason } : { refusal: e.message };
+    } catch {
+      return { refusal: e.message };
+    }
   }
 }
 

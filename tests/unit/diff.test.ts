@@ -86,6 +86,22 @@ describe("provider/diff", () => {
     assert.match(d.lines[0], /v23\.2\.3 -> v23\.1\.11 \(major-rollback\)/);
   });
 
+  it("warns instead of refusing when only the recorded cluster version says the last upgrade is unfinalized", () => {
+    const stale = outputsFor(inputs(3, "v23.2.3"), { finalized: false, clusterVersion: "23.1" });
+    const d = diffResource(stale, inputs(3, "v24.1.3"));
+    assert.strictEqual(d.refusal, undefined);
+    assert.match(d.lines[0], /v23\.2\.3 -> v24\.1\.3 \(major\)/);
+    assert.match(
+      d.lines.join("\n"),
+      /warning: by the last recorded state, the upgrade to 23\.2 is not finalized .*update re-reads the cluster/,
+    );
+  });
+
+  it("still refuses a rollback to a series the cluster did not come from", () => {
+    const skipped = outputsFor(inputs(3, "v24.3.3"), { finalized: false, clusterVersion: "24.1" });
+    assert.match(diffResource(skipped, inputs(3, "v24.2.3")).refusal?.reason ?? "", /came from 24\.1/);
+  });
+
   it("refuses a move several series away with the step-by-step path", () => {
     const d = diffResource(olds, inputs(3, "v24.1.3"));
     assert.match(d.refusal?.reason ?? "", /23\.1 -> 23\.2 -> 24\.1/);
