@@ -1,0 +1,200 @@
+/**
+ * Watches a cluster from the outside while a rollout runs, the way an
+ * operator's dashboard would: every ~250 ms it reads each node's pid file,
+ * whether that process is alive, `/health?ready=1`, and the identity (inode)
+ * of the binary at binaryPath. From those samples it answers DESIGN's safety
+ * questions: how many nodes were ever down or draining at once, when each
+ * node was first disturbed, and in what order nodes were disturbed.
+ *
+ * It never asks the provider anything: what it sees is what the cluster did.
+ */
+import * as fs from "fs";
+import * as http from "http";
+
+export interface WatchedNode {
+  readonly name: string;
+  readonly pidFile: string;
+  /** host:port */
+  readonly httpAddr: string;
+  readonly binaryPath: string;
+}
+
+export interface NodeSample {
+  readonly name: string;
+  readonly pid?: number;
+  readonly alive: boolean;
+  readonly ready: boolean;
+  readonly binaryIno?: number;
+}
+
+export interface Sample {
+  readonly t: number;
+  readonly nodes: readonly NodeSample[];
+}
+
+export class InvariantMonitor {
+  readonly samples: Sample[] = [];
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private baseline?: Sample;
+
+  private constructor(
+    private readonly nodes: readonly WatchedNode[],
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Takes a baseline sample, then samples until stop(). */
+  static async start(nodes: readonly WatchedNode[], intervalMs = 250): Promise<InvariantMonitor> {
+    const m = new InvariantMonitor(nodes, intervalMs);
+    m.baseline = await m.sampleOnce();
+    m.samples.push(m.baseline);
+    m.schedule();
+    return m;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    this.samples.push(await this.sampleOnce());
+  }
+
+  /** The most nodes seen down (process gone) or unready (draining, starting) in one sample. */
+  maxDownAtOnce(): { count: number; at?: Sample } {
+    let best: { count: number; at?: Sample } = { count: 0 };
+    for (const s of this.samples) {
+      const c = s.nodes.filter((n) => !n.alive || !n.ready).length;
+      if (c > best.count) best = { count: c, at: s };
+    }
+    return best;
+  }
+
+  /** When a node first differed from the baseline (pid changed, not ready, binary replaced). */
+  firstDisturbance(name: string): number | undefined {
+    const base = this.baseline?.nodes.find((n) => n.name === name);
+    for (const s of this.samples) {
+      const n = s.nodes.find((x) => x.name === name);
+      if (n && base && disturbed(base, n)) return s.t;
+    }
+    return undefined;
+  }
+
+  /** When a node was last seen disturbed (unready or dead); undefined if never. */
+  lastUnready(name: string): number | undefined {
+    let last: number | undefined;
+    for (const s of this.samples) {
+      const n = s.nodes.find((x) => x.name === name);
+      if (n && (!n.alive || !n.ready)) last = s.t;
+    }
+    return last;
+  }
+
+  /** Node names in the order they were first disturbed. */
+  disturbanceOrder(): string[] {
+    return this.nodes
+      .map((n) => ({ name: n.name, t: this.firstDisturbance(n.name) }))
+      .filter((x): x is { name: string; t: number } => x.t !== undefined)
+      .sort((a, b) => a.t - b.t)
+      .map((x) => x.name);
+  }
+
+  /** Nodes whose pid or binary differ between the baseline and the last sample. */
+  changedSinceBaseline(): string[] {
+    const last = this.samples[this.samples.length - 1];
+    return this.nodes
+      .filter((n) => {
+        const a = this.baseline?.nodes.find((x) => x.name === n.name);
+        const b = last.nodes.find((x) => x.name === n.name);
+        return !a || !b || a.pid !== b.pid || a.binaryIno !== b.binaryIno;
+      })
+      .map((n) => n.name);
+  }
+
+  /**
+   * Disturbances must not overlap beyond `maxUnavailable`, and each node
+   * after the first may be disturbed only once the previous one was back
+   * (ready) — the invariant "next node touched only after the previous is
+   * ready". Returns the violations as sentences.
+   */
+  violations(opts: { readonly maxUnavailable: number; readonly notBefore?: number }): string[] {
+    const out: string[] = [];
+    const max = this.maxDownAtOnce();
+    if (max.count > opts.maxUnavailable) {
+      const who = max.at?.nodes.filter((n) => !n.alive || !n.ready).map((n) => n.name).join(", ");
+      out.push(`${max.count} nodes down or draining at once (${who}), more than ${opts.maxUnavailable}`);
+    }
+    if (opts.notBefore !== undefined) {
+      for (const n of this.nodes) {
+        const t = this.firstDisturbance(n.name);
+        if (t !== undefined && t < opts.notBefore) out.push(`${n.name} was disturbed ${opts.notBefore - t} ms before pre-flight passed`);
+      }
+    }
+    return out;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.running = this.sampleOnce().then((s) => {
+        this.samples.push(s);
+        if (this.timer) this.schedule();
+      });
+    }, this.intervalMs);
+  }
+
+  private async sampleOnce(): Promise<Sample> {
+    const t = Date.now();
+    const nodes = await Promise.all(this.nodes.map((n) => sampleNode(n)));
+    return { t, nodes };
+  }
+}
+
+function disturbed(base: NodeSample, now: NodeSample): boolean {
+  return !now.alive || !now.ready || now.pid !== base.pid || now.binaryIno !== base.binaryIno;
+}
+
+async function sampleNode(n: WatchedNode): Promise<NodeSample> {
+  const pid = readPid(n.pidFile);
+  const alive = pid !== undefined && isAlive(pid);
+  const ready = alive && (await healthReady(n.httpAddr));
+  let binaryIno: number | undefined;
+  try {
+    binaryIno = fs.statSync(n.binaryPath).ino;
+  } catch {
+    binaryIno = undefined;
+  }
+  return { name: n.name, pid, alive, ready, binaryIno };
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(file, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and not a zombie waiting to be reaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/.*\) /, "")[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function healthReady(addr: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(`http://${addr}/health?ready=1`, { timeout: 1000, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+  });
+}
