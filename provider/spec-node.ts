@@ -126,8 +126,8 @@ export function readHostPort(r: Reader, p: string, v: unknown): HostPort | undef
 function readConnection(r: Reader, p: string, v: unknown): Connection | undefined {
   const local: Connection = { kind: "local", host: "localhost", ...SSH_DEFAULTS };
   if (v === undefined || v === "local") return local;
-  if (typeof v === "string" && !r.isUnknown(p, v))
-    return r.fail(p, `must be "local" or an SSH connection object with at least "host" (got ${shown(v)})`);
+  if (r.isUnknown(p, v)) return undefined;
+  if (typeof v === "string") return r.fail(p, `must be "local" or an SSH connection object with at least "host" (got ${shown(v)})`);
   const raw = readObject(r, p, v, CONNECTION_KEYS);
   if (raw === undefined) return undefined;
   const host = readRequiredString(r, join(p, "host"), raw.host, {

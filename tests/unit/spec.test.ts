@@ -148,6 +148,13 @@ describe("provider/spec", () => {
       );
     });
 
+    it("parseSpec reports an unknown connection once", () => {
+      assert.throws(
+        () => parseSpec(withNode(0, { connection: UNKNOWN })),
+        (e: unknown) => isSpecError(e) && e.failures.length === 1 && e.failures[0].property === "nodes[0].connection",
+      );
+    });
+
     it("isUnknown finds the sentinel at any depth", () => {
       assert.strictEqual(isUnknown(UNKNOWN), true);
       assert.strictEqual(isUnknown({ a: [{ b: UNKNOWN }] }), true);
