@@ -1,0 +1,59 @@
+/**
+ * What the SQL engine needs from the simulated cluster. The cluster model
+ * implements this; the engine never reaches into it otherwise.
+ */
+import { QueryResult, ResultColumn, SqlType } from "../pgwire/types";
+
+/**
+ * A read-only table computed by the cluster (crdb_internal.gossip_nodes, ...).
+ * Row cells may be loose: numbers for INT, strings or objects for JSONB,
+ * Dates or ISO strings for TIMESTAMP; the engine normalises them by column type.
+ */
+export interface VirtualTable {
+  readonly columns: readonly ResultColumn[];
+  rows(): Promise<readonly (readonly unknown[])[]>;
+}
+
+export interface ActiveVersion {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+  readonly internal: number;
+}
+
+export interface SettingInfo {
+  readonly name: string;
+  readonly value: string;
+  readonly type: string;
+  readonly description: string;
+}
+
+export interface ClusterHooks {
+  /** "crdb_internal.gossip_nodes", "system.settings", ...; undefined if there is no such table. */
+  virtualTable(qualifiedName: string): VirtualTable | undefined;
+  /**
+   * Current value of a cluster setting. Throw `unknownSettingForShow(name)`
+   * (from sim/sql/errors) for names the cluster does not know.
+   */
+  showSetting(name: string): Promise<{ readonly type: SqlType; readonly value: unknown }>;
+  /**
+   * SET CLUSTER SETTING (value = the evaluated expression: string, bigint,
+   * boolean, ...) or RESET (null). Throw SqlError with CockroachDB's
+   * validation messages; `unknownSettingForSet(name)` for unknown names.
+   */
+  setSetting(name: string, value: unknown): Promise<void>;
+  /** For SHOW CLUSTER SETTINGS. */
+  listSettings?(): Promise<readonly SettingInfo[]>;
+  /** The binary's version, "23.1". */
+  nodeExecutableVersion(): string;
+  /** The cluster version for crdb_internal.active_version(). */
+  activeVersion(): Promise<ActiveVersion>;
+  /** The binary's build tag for version() ("v23.1.11"). Defaults to v<nodeExecutableVersion>.0. */
+  buildTag?(): string;
+  /** BACKUP statements, verbatim. Without it BACKUP fails as unimplemented. */
+  backup?(stmt: string): Promise<QueryResult>;
+  /** The (controllable) clock: now(), current_timestamp. */
+  now(): Date;
+  /** This node's id, the low bits of unique_rowid(). Defaults to 1. */
+  nodeId?(): number;
+}
