@@ -118,7 +118,8 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
     streak = s.ok ? streak + 1 : 0;
     if (streak >= ctx.strategy.gateSamples) return samples;
     if (Date.now() + ctx.strategy.gateIntervalMs > until) {
-      throw new GateFailed("await-cluster", `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`, subject(node));
+      const e = new GateFailed("await-cluster", `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`, subject(node));
+      throw Object.assign(e, { samples });
     }
     await sleep(ctx.strategy.gateIntervalMs, ctx.signal);
   }
@@ -135,7 +136,7 @@ export async function bakeWithGate(ctx: GateContext, bakeMs: number, node?: Node
     const s = await sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal);
     samples.push(s);
     ctx.onSample?.(s);
-    if (!s.ok) throw new GateFailed("bake", `cluster gate failed during the bake: ${s.detail}`, subject(node));
+    if (!s.ok) throw Object.assign(new GateFailed("bake", `cluster gate failed during the bake: ${s.detail}`, subject(node)), { samples });
     if (Date.now() >= until) return samples;
   }
 }

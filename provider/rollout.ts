@@ -26,7 +26,7 @@ import { rollBack } from "./rollback";
 import { stageEverywhere, type StagedByNode } from "./staging";
 import { runHooks } from "./hooks";
 import { deadlineSignal } from "./timing";
-import type { Plan, PlanBatch, RolloutRecord, Spec } from "./types";
+import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
 export interface UpdateContext {
   readonly spec: Spec;
@@ -50,7 +50,7 @@ export interface UpdateResult {
 export async function runUpdate(ctx: UpdateContext): Promise<UpdateResult> {
   const dl = deadlineSignal(ctx.spec.strategy.overallDeadlineMs, ctx.signal);
   try {
-    return await new Run({ ...ctx, signal: dl.signal }).execute();
+    return await new Run({ ...ctx, signal: dl.signal }, ctx.signal).execute();
   } finally {
     dl.dispose();
   }
@@ -64,7 +64,16 @@ class Run {
   private plan?: Plan;
   private observation?: Observation;
 
-  constructor(private readonly ctx: UpdateContext) {
+  /**
+   * `ctx.signal` fires at the overall deadline or when the caller aborts;
+   * `callerSignal` only on the caller's abort. After a deadline the rollback
+   * still runs (under the caller's signal); after an abort nothing more is
+   * done: the caller wants us to stop, and the journal lets the next run resume.
+   */
+  constructor(
+    private ctx: UpdateContext,
+    private readonly callerSignal?: AbortSignal,
+  ) {
     this.block = ctx.priorBlock;
     const id = `${new Date().toISOString().replace(/[:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`;
     this.recorder = new RolloutRecorder({ id, from: "", to: ctx.spec.version, kind: "none" }, ctx.spec.nodes.map((n) => n.name), ctx.emit);
@@ -167,7 +176,7 @@ class Run {
     await each(({ h }) => h.ops.clearJournal(signal));
     const lead = members[0];
     await this.recorder.phase("await-cluster", lead.at, () => awaitClusterGate(this.gate(lead.at), d.clusterMs, lead.h.spec), (s) => s);
-    await this.recorder.phase("bake", lead.at, () => bakeWithGate(this.gate(lead.at), batch.bakeMs, lead.h.spec), (s) => s);
+    await this.recorder.phase("bake", lead.at, () => bakeWithGate(this.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec), (s) => s);
     for (const { h, at } of members) {
       this.recorder.node(h.spec.name, { outcome: "upgraded" });
       this.ctx.emit({ type: "node-done", at, outcome: "upgraded", durationMs: Date.now() - started });
@@ -184,23 +193,27 @@ class Run {
     const skippedOnTarget = (this.plan?.skip ?? []).map((n) => this.handle(n));
     const candidates = [...this.touched, ...skippedOnTarget.filter((h) => !this.touched.includes(h))];
     if (candidates.length === 0) return { outcome: "failed", error: e };
+    if (this.callerSignal?.aborted) {
+      return { outcome: "failed", error: new Error(`${e.message}; interrupted: nodes left as they are (run the update again to resume)`) };
+    }
+    this.ctx = { ...this.ctx, signal: this.callerSignal };
     if (!spec.strategy.rollbackOnFailure) {
       return { outcome: "failed", error: new Error(`${e.message}; rollbackOnFailure is false: nodes left as they are`) };
     }
-    const rb = await rollBack({ ...this.ctx, recorder: this.recorder, gate: this.gate(), touched: this.touched, skippedOnTarget, cause: e.message, block: this.block });
+    const rb = await rollBack({ ...this.ctx, recorder: this.recorder, gate: this.gate(undefined, "rollback"), touched: this.touched, skippedOnTarget, cause: e.message, block: this.block });
     this.block = rb.block;
     const error = new Error(rb.ok ? `${e.message}; rolled back ${rb.nodes.join(", ") || "nothing"} to ${rb.builds.join(", ")}` : `${e.message}; ROLLBACK FAILED: ${rb.error}`);
     return { outcome: rb.ok ? "rolled-back" : "failed", error };
   }
 
-  private gate(at?: NodePosition): GateContext {
+  private gate(at?: NodePosition, phase: Phase = "await-cluster"): GateContext {
     const { reader, spec, signal, emit } = this.ctx;
     return {
       reader,
       nodes: spec.nodes,
       strategy: spec.strategy,
       signal,
-      onSample: (sample) => emit({ type: "gate-sample", phase: "await-cluster", at, sample }),
+      onSample: (sample) => emit({ type: "gate-sample", phase, at, sample }),
     };
   }
 
