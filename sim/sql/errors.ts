@@ -26,10 +26,10 @@ export const undefinedFunction = (name: string): SqlError => new SqlError("42883
 export const undefinedDatabase = (name: string): SqlError => new SqlError("3D000", `database "${name}" does not exist`);
 export const unsupported = (what: string): SqlError => new SqlError("0A000", `unimplemented: ${what}`);
 
-/** SHOW CLUSTER SETTING of an unknown name (CockroachDB: errors.Errorf, hence XX000). */
-export const unknownSettingForShow = (name: string): SqlError => new SqlError("XX000", `unknown setting: "${name}"`);
+/** SHOW CLUSTER SETTING of an unknown name (CockroachDB: a plain errors.Errorf, hence XXUUU "uncategorized"). */
+export const unknownSettingForShow = (name: string): SqlError => new SqlError("XXUUU", `unknown setting: "${name}"`);
 /** SET/RESET CLUSTER SETTING of an unknown name. */
-export const unknownSettingForSet = (name: string): SqlError => new SqlError("XX000", `unknown cluster setting '${name}'`);
+export const unknownSettingForSet = (name: string): SqlError => new SqlError("XXUUU", `unknown cluster setting '${name}'`);
 
 export function duplicateKey(table: string, keyCols: readonly string[], keyText: readonly string[]): SqlError {
   return new SqlError(
