@@ -1,0 +1,170 @@
+/**
+ * The fabric's methods (protocol.ts `FabricMethods`), over one cluster's
+ * state. Validation messages follow CockroachDB (reference §5).
+ */
+import { SimTiming } from "../common/timing";
+import { Series, canRunOn, compareSeries, formatSeries, minSupportedSeries, parseSeries, seriesOfTag } from "../common/versions";
+import { ClusterState } from "./cluster";
+import { FabricMethods, ParamsOf, ResultOf, SettingValue, FabricMethod } from "./protocol";
+import { SETTINGS, UnknownSetting, canonicalValue, lookupSetting } from "./settings";
+import { SqlErrorLike } from "./sql-errors";
+import { ClusterVersion } from "./upgrade";
+import { virtualTableRows } from "./vtables";
+
+type Handlers = { [M in FabricMethod]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
+
+export interface FabricOptions {
+  readonly timing: SimTiming;
+  /** The version the cluster is bootstrapped at, e.g. "23.1". */
+  readonly initialVersion: Series;
+  readonly rangeCount?: number;
+  /** Extra handler for `tables` (the shared SQL table store). */
+  readonly tables?: (op: ParamsOf<"tables">) => unknown;
+}
+
+export class FabricService implements Handlers {
+  readonly cluster: ClusterState;
+  readonly version: ClusterVersion;
+  private readonly tablesHandler?: (op: ParamsOf<"tables">) => unknown;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(opts: FabricOptions) {
+    this.cluster = new ClusterState(opts.timing, opts.rangeCount);
+    this.version = new ClusterVersion(this.cluster, opts.initialVersion);
+    this.tablesHandler = opts.tables;
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => this.cluster.tick(), this.cluster.timing.metricsRefreshMs);
+  }
+
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+  }
+
+  join(p: ParamsOf<"join">): ResultOf<"join"> {
+    const binary = seriesOfTag(p.binaryTag);
+    const active = this.version.active;
+    if (compareSeries(binary, active) < 0) {
+      throw new Error(`cluster requires at least version ${formatSeries(active)}, but peer has version ${formatSeries(binary)}`);
+    }
+    if (!canRunOn(binary, active)) {
+      const min = minSupportedSeries(binary);
+      throw new Error(
+        `cluster version ${formatSeries(active)} is too old for running version v${formatSeries(binary)} ` +
+          `(which requires data from v${formatSeries(min)} or later)`,
+      );
+    }
+    if (p.nodeId !== undefined && !this.cluster.knows(p.nodeId, p.storeId)) {
+      throw new Error(`store ${p.storePath} belongs to node ${p.nodeId}, which is not a member of cluster ${this.cluster.clusterId}`);
+    }
+    return this.cluster.join(p, active);
+  }
+
+  heartbeat(p: ParamsOf<"heartbeat">): ResultOf<"heartbeat"> {
+    const n = this.cluster.heartbeat(p.nodeId);
+    return { expiration: n.expiration, epoch: n.epoch, clusterVersion: formatSeries(this.version.active) };
+  }
+
+  setDraining(p: ParamsOf<"setDraining">): void {
+    this.cluster.setDraining(p.nodeId, p.draining);
+  }
+
+  drainLeases(p: ParamsOf<"drainLeases">): ResultOf<"drainLeases"> {
+    return { remaining: this.cluster.drainLeases(p.nodeId, p.stuck) };
+  }
+
+  leave(p: ParamsOf<"leave">): void {
+    this.cluster.leave(p.nodeId);
+  }
+
+  virtualTable(p: ParamsOf<"virtualTable">): ResultOf<"virtualTable"> {
+    return { rows: virtualTableRows(this.cluster, p.name) };
+  }
+
+  showSetting(p: ParamsOf<"showSetting">): SettingValue {
+    if (p.name.toLowerCase() === "version") {
+      return { name: "version", type: "version", value: this.version.show(), description: "set the active cluster version in the format '<major>.<minor>'" };
+    }
+    const def = this.lookup(p.name, p.gatewayTag);
+    return { name: def.name, type: def.type, value: this.cluster.setting(def.name), description: def.description };
+  }
+
+  async setSetting(p: ParamsOf<"setSetting">): Promise<void> {
+    if (p.name.toLowerCase() === "version") {
+      if (p.value === null) throw new SqlErrorLike("XXUUU", "resetting the version setting is not supported");
+      await this.version.set(p.value, p.gatewayTag);
+      return;
+    }
+    const def = this.lookup(p.name, p.gatewayTag);
+    if (p.value === null) {
+      this.cluster.settings.delete(def.name);
+      return;
+    }
+    let value: string;
+    try {
+      value = canonicalValue(def, p.value);
+    } catch (e) {
+      throw new SqlErrorLike("22023", (e as Error).message);
+    }
+    if (def.name === "cluster.preserve_downgrade_option" && value !== "") this.validatePreserveDowngrade(value);
+    this.cluster.settings.set(def.name, value);
+  }
+
+  listSettings(p: ParamsOf<"listSettings">): readonly SettingValue[] {
+    const out: SettingValue[] = [this.showSetting({ name: "version", gatewayTag: p.gatewayTag })];
+    for (const def of SETTINGS) {
+      try {
+        out.push(this.showSetting({ name: def.name, gatewayTag: p.gatewayTag }));
+      } catch {
+        // Not known to this gateway's binary.
+      }
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  activeVersion(): ResultOf<"activeVersion"> {
+    return this.version.activeVersion();
+  }
+
+  upgradeStatus(p: ParamsOf<"upgradeStatus">): ResultOf<"upgradeStatus"> {
+    return this.version.upgradeStatus(p.nodeId);
+  }
+
+  async finalize(p: ParamsOf<"finalize">): Promise<void> {
+    await this.version.set(p.target, p.gatewayTag);
+  }
+
+  nodes(): ResultOf<"nodes"> {
+    return this.cluster.summaries();
+  }
+
+  tables(p: ParamsOf<"tables">): unknown {
+    if (!this.tablesHandler) throw new Error("the table store is not available");
+    return this.tablesHandler(p);
+  }
+
+  private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {
+    try {
+      return lookupSetting(name, seriesOfTag(gatewayTag));
+    } catch (e) {
+      if (e instanceof UnknownSetting) throw new SqlErrorLike("42704", e.message);
+      throw e;
+    }
+  }
+
+  private validatePreserveDowngrade(value: string): void {
+    let parsed: Series;
+    try {
+      parsed = parseSeries(value);
+    } catch {
+      throw new SqlErrorLike("XXUUU", `invalid version ${value}`);
+    }
+    const current = this.version.active;
+    if (compareSeries(parsed, current) !== 0 || !/^\d+\.\d+$/.test(value)) {
+      throw new SqlErrorLike("XXUUU", `cannot set cluster.preserve_downgrade_option to ${value} (cluster version is ${formatSeries(current)})`);
+    }
+  }
+}
+
+export type { FabricMethods };

@@ -1,0 +1,145 @@
+/**
+ * `sim up`: lays out a cluster dir, builds the release of --version, starts
+ * the fabric and then each node (sequentially, so node IDs follow the names)
+ * with the same command the provider uses, `<binary> start --background
+ * --pid-file <pidFile> <startFlags...>`, and returns the contract JSON once
+ * every node is ready. Processes are detached and outlive the caller.
+ */
+import { execFile, spawn } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { CLUSTER_FILE, isProcessAlive, writeClusterConfig } from "../common/cluster-files";
+import { DEFAULT_LIVENESS_TTL_S } from "../common/timing";
+import { formatSeries, seriesOfTag } from "../common/versions";
+import { ClusterInfo, ClusterPlan, clusterInfo, planCluster, writePlan } from "./layout";
+import { buildRelease } from "./release";
+
+export interface UpOptions {
+  readonly dir: string;
+  readonly nodes: number;
+  readonly version: string;
+  /** Node i listens on baseIp + i. Defaults to 127.0.0.10. */
+  readonly baseIp?: string;
+  /** One locality per node, e.g. "region=a,zone=1". */
+  readonly localities?: readonly string[];
+  /** Defaults to 1. */
+  readonly timeScale?: number;
+  /** Defaults to 9 (sim seconds). */
+  readonly livenessTtlS?: number;
+  /** Progress lines (stderr for the CLI). */
+  readonly log?: (line: string) => void;
+}
+
+/** The simulator's entry point (`dist/sim/main.js`). */
+export const SIM_MAIN = path.resolve(__dirname, "..", "main.js");
+
+export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
+  const log = opts.log ?? (() => undefined);
+  if (!(opts.nodes >= 1)) throw new Error(`--nodes must be at least 1, got ${opts.nodes}`);
+  const dir = path.resolve(opts.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  const fabricPid = Number(readOr(path.join(dir, "fabric.pid"), "0"));
+  if (isProcessAlive(fabricPid)) throw new Error(`a simulated cluster is already running in ${dir} (fabric pid ${fabricPid}); stop it with "npm run sim -- down --dir ${dir}"`);
+  const timeScale = opts.timeScale ?? 1;
+  const plan = planCluster({ dir, version: opts.version, nodes: opts.nodes, baseIp: opts.baseIp ?? "127.0.0.10", localities: opts.localities ?? [], timeScale });
+  const release = buildRelease(opts.version, path.join(dir, "releases"));
+  log(`built ${path.basename(release.tarball)} (sha256 ${release.sha256})`);
+  await installRelease(release.tarball, plan);
+  writeClusterConfig({
+    dir,
+    socket: socketPath(dir),
+    initialVersion: formatSeries(seriesOfTag(opts.version)),
+    timeScale,
+    livenessTtlS: opts.livenessTtlS ?? DEFAULT_LIVENESS_TTL_S,
+  });
+  writePlan(plan);
+  await startFabric(dir, socketPath(dir));
+  log(`fabric running (${socketPath(dir)})`);
+  for (const node of plan.nodes) {
+    await startNode(node.binary, ["start", "--background", "--pid-file", node.pidFile, ...node.startFlags]);
+    log(`${node.name} ready on ${node.sqlAddr}`);
+  }
+  return clusterInfo(plan);
+}
+
+/** Unix socket paths are limited to ~107 bytes; long dirs use a hashed name in the temp dir. */
+function socketPath(dir: string): string {
+  const inside = path.join(dir, "fabric.sock");
+  if (Buffer.byteLength(inside) < 100) return inside;
+  return path.join(os.tmpdir(), `crdb-sim-${createHash("sha256").update(dir).digest("hex").slice(0, 16)}.sock`);
+}
+
+/** Unpacks the tarball with the system tar and installs it as each node's bin/ (cockroach + lib/). */
+async function installRelease(tarball: string, plan: ClusterPlan): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(plan.dir, ".unpack-"));
+  try {
+    await run("tar", ["-xzf", tarball, "-C", tmp]);
+    const unpacked = path.join(tmp, path.basename(tarball, ".tgz"));
+    for (const node of plan.nodes) {
+      const bin = path.dirname(node.binary);
+      fs.mkdirSync(bin, { recursive: true });
+      fs.copyFileSync(path.join(unpacked, "cockroach"), node.binary);
+      fs.chmodSync(node.binary, 0o755);
+      fs.cpSync(path.join(unpacked, "lib"), path.join(bin, "lib"), { recursive: true });
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function startFabric(dir: string, socket: string): Promise<void> {
+  const out = fs.openSync(path.join(dir, "fabric.log"), "a");
+  const child = spawn(process.execPath, [SIM_MAIN, "fabric", "--dir", dir], { detached: true, stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => (exited = signal ?? `exit code ${code}`));
+  child.unref();
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`the cluster fabric exited at start (${exited}); see ${path.join(dir, "fabric.log")}`);
+    if (await canConnect(socket)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the cluster fabric did not come up within 10s; see ${path.join(dir, "fabric.log")}`);
+}
+
+function canConnect(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.createConnection(socket);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+}
+
+async function startNode(binary: string, args: readonly string[]): Promise<void> {
+  try {
+    await run(binary, args);
+  } catch (e) {
+    throw new Error(`start node ${binary}: ${(e as Error).message}`);
+  }
+}
+
+function run(cmd: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, [...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")} failed: ${(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    return fallback;
+  }
+}
+
+export { CLUSTER_FILE };

@@ -1,0 +1,78 @@
+/**
+ * The node's HTTP port (8080): `/health`, `/health?ready=1` (also
+ * `/_admin/v1/health`), `/_status/vars`, `/_status/nodes[/local]`
+ * (reference §3). Readiness failures answer 503 with the gRPC-gateway body.
+ */
+import * as http from "http";
+
+export interface HttpBackend {
+  /** The first readiness check that fails (reference §3 order), or undefined when ready. */
+  readinessProblem(): string | undefined;
+  prometheus(): Promise<string>;
+  statusNodes(): Promise<Record<string, unknown>>;
+  statusNodeLocal(): Promise<Record<string, unknown>>;
+}
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_INVALID_ARGUMENT = 3;
+
+export function createHttpApi(backend: HttpBackend): http.Server {
+  const server = http.createServer((req, res) => {
+    route(backend, req, res).catch((e: Error) => sendJson(res, 500, grpcError(e.message, 2)));
+  });
+  server.keepAliveTimeout = 1000;
+  return server;
+}
+
+async function route(backend: HttpBackend, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://node");
+  const p = url.pathname.replace(/\/+$/, "") || "/";
+  if (p === "/health" || p === "/_admin/v1/health") return health(backend, url, res);
+  if (p === "/_status/vars") {
+    const text = await backend.prometheus();
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+    res.end(text);
+    return;
+  }
+  if (p === "/_status/nodes") return sendJson(res, 200, await backend.statusNodes());
+  if (p === "/_status/nodes/local") return sendJson(res, 200, await backend.statusNodeLocal());
+  sendJson(res, 404, grpcError("Not Found", 5));
+}
+
+function health(backend: HttpBackend, url: URL, res: http.ServerResponse): void {
+  const raw = url.searchParams.get("ready");
+  if (raw === null || raw === "") return sendJson(res, 200, {});
+  const ready = parseGoBool(raw);
+  if (ready === undefined) return sendJson(res, 400, grpcError("invalid ready value", GRPC_INVALID_ARGUMENT));
+  if (!ready) return sendJson(res, 200, {});
+  const problem = backend.readinessProblem();
+  if (problem) return sendJson(res, 503, grpcError(problem, GRPC_UNAVAILABLE));
+  sendJson(res, 200, {});
+}
+
+function grpcError(message: string, code: number): Record<string, unknown> {
+  return { error: message, code, message, details: [] };
+}
+
+/** Go's strconv.ParseBool. */
+function parseGoBool(s: string): boolean | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return false;
+  return undefined;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function listenHttp(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

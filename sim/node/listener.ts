@@ -1,0 +1,67 @@
+/**
+ * The node's port 26257, shared by SQL and RPC as in CockroachDB (which
+ * multiplexes pgwire and gRPC with cmux). The first byte decides: a pgwire
+ * startup packet begins with its length's high byte (0x00); anything else is
+ * HTTP, which carries this simulator's RPCs (`POST /cockroach.server.serverpb.Admin/Drain`, ...).
+ */
+import * as http from "http";
+import * as net from "net";
+
+export interface SqlRpcListener {
+  readonly server: net.Server;
+  /** Open pgwire client sockets. */
+  readonly sqlSockets: Set<net.Socket>;
+  close(): Promise<void>;
+  /** Drops every SQL client at once, as a crash or the end of a drain does. */
+  destroySqlClients(): void;
+}
+
+export interface ListenerHandlers {
+  onSql(socket: net.Socket): void;
+  rpc: http.RequestListener;
+}
+
+export async function listenSqlRpc(host: string, port: number, handlers: ListenerHandlers): Promise<SqlRpcListener> {
+  const rpcServer = http.createServer(handlers.rpc);
+  rpcServer.keepAliveTimeout = 1000;
+  const sqlSockets = new Set<net.Socket>();
+  const all = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    all.add(socket);
+    socket.on("close", () => {
+      all.delete(socket);
+      sqlSockets.delete(socket);
+    });
+    socket.on("error", () => undefined);
+    socket.once("readable", () => {
+      const first: Buffer | null = socket.read(1);
+      if (first === null) return;
+      socket.unshift(first);
+      if (first[0] === 0x00) {
+        sqlSockets.add(socket);
+        handlers.onSql(socket);
+      } else {
+        rpcServer.emit("connection", socket);
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    sqlSockets,
+    destroySqlClients(): void {
+      for (const s of sqlSockets) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of all) s.destroy();
+      }),
+  };
+}

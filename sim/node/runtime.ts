@@ -1,0 +1,314 @@
+/**
+ * One simulated CockroachDB node process: its store (lock, metadata,
+ * version checks), its two ports (SQL/RPC on 26257, HTTP on 8080), its
+ * membership in the cluster (fabric join, liveness heartbeats at TTL/2),
+ * readiness, drain, and the auto-upgrade loop. `cockroach start` builds one
+ * and calls `start()`; signals.ts turns SIGTERM into `shutdown()`.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { CrdbLog } from "../common/crdb-log";
+import { findClusterConfig, lockStore, readStoreMeta, unlockStore, writeStoreMeta, StoreMeta } from "../common/cluster-files";
+import { SimTiming, makeTiming } from "../common/timing";
+import { parseSeries, storeRefusal, formatSeries, seriesOfTag } from "../common/versions";
+import { FabricClient } from "../fabric/client";
+import { PgConnection } from "../pgwire/connection";
+import { PgSession, QueryResult, SqlError } from "../pgwire/types";
+import { runAutoUpgrade } from "./auto-upgrade";
+import { Drainer } from "./drain";
+import { createHttpApi, listenHttp } from "./http-api";
+import { SqlRpcListener, listenSqlRpc } from "./listener";
+import { NodeConfig, formatHostPort } from "./config";
+import { renderPrometheus } from "./prometheus";
+import { handleRpc } from "./rpc";
+import { SqlBackend, createSqlBackend } from "./sql-service";
+import { NodeSqlHooks } from "./sql-hooks";
+import { nodeStatusJson, nodesResponse } from "./status-json";
+import { randomUUID, randomInt } from "crypto";
+
+export interface StartResult {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** "restarted pre-existing node", ... */
+  readonly status: string;
+  readonly tookMs: number;
+}
+
+/** CockroachDB's refusal for new SQL sessions while draining (pgwire ErrDrainingNewConn). */
+export const NOT_ACCEPTING = "server is not accepting clients, try another node";
+
+export class NodeRuntime {
+  readonly log: CrdbLog;
+  readonly startedAt = Date.now();
+  nodeId: number | undefined;
+  timing: SimTiming = makeTiming();
+  /** Unix ms when this node's own liveness record expires, as it last heard. */
+  expiration = 0;
+  /** Set once start() has resolved (pid file written). */
+  started = false;
+  private acceptingSql = false;
+  private unready = false;
+  private stopping = false;
+  private fabric: FabricClient | undefined;
+  private listener: SqlRpcListener | undefined;
+  private http: http.Server | undefined;
+  private sql: SqlBackend | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private storeMeta: StoreMeta | undefined;
+  private heartbeats = 0;
+  private selectCount = 0;
+  private inFlight = 0;
+  private drainer: Drainer | undefined;
+  private exiting = false;
+
+  constructor(readonly cfg: NodeConfig) {
+    this.log = new CrdbLog(path.join(cfg.logDir, "cockroach.log"));
+  }
+
+  /** Starts the node; resolves once it is ready (or, with `never-ready`, once it is up). */
+  async start(): Promise<StartResult> {
+    const t0 = Date.now();
+    const cfg = this.cfg;
+    this.log.info("1@cli/start.go:1201", `starting cockroach node ${cfg.binaryTag}, args: ${cfg.args.join(" ")}`);
+    if (cfg.faults.startFails) throw new Error("failed to start server: simulated release fault start-fails");
+    const cluster = findClusterConfig(cfg.storePath);
+    if (!cluster) {
+      throw new Error(
+        `no simulated cluster found for store ${cfg.storePath} (no sim-cluster.json in its parent directories); ` +
+          `create one with "npm run sim -- up"`,
+      );
+    }
+    this.timing = makeTiming({ timeScale: cluster.timeScale, livenessTtlS: cluster.livenessTtlS });
+    lockStore(cfg.storePath);
+    const meta = readStoreMeta(cfg.storePath);
+    const refusal = meta ? storeRefusal(cfg.binaryTag, parseSeries(meta.version)) : undefined;
+    if (refusal) throw new Error(refusal);
+    const storeId = meta?.storeId ?? randomUUID();
+    this.fabric = await FabricClient.connect(cluster.socket);
+    this.fabric.onClose = () => this.log.error("server/server.go:1800", "lost connection to the cluster");
+    await this.listen();
+    const joined = await this.fabric.call("join", {
+      storeId,
+      nodeId: meta?.nodeId,
+      binaryTag: cfg.binaryTag,
+      addr: formatHostPort(cfg.advertise),
+      sqlAddr: formatHostPort(cfg.sql),
+      httpAddr: formatHostPort(cfg.http),
+      locality: cfg.locality,
+      clusterName: cfg.clusterName,
+      pid: process.pid,
+      args: cfg.args,
+      storePath: cfg.storePath,
+      faults: { slowCatchUp: cfg.faults.slowCatchUp, underreplicationStuck: cfg.faults.underreplicationStuck },
+    });
+    this.nodeId = joined.nodeId;
+    this.log.tag = `n${joined.nodeId}`;
+    this.storeMeta = { storeId, clusterId: joined.clusterId, nodeId: joined.nodeId, version: joined.clusterVersion };
+    writeStoreMeta(cfg.storePath, this.storeMeta);
+    this.expiration = Date.now() + this.timing.livenessTtlMs;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.timing.heartbeatMs);
+    await sleep(this.timing.startupMs);
+    if (!cfg.faults.neverReady) this.acceptingSql = true;
+    this.drainer = this.makeDrainer();
+    if (cfg.pidFile) fs.writeFileSync(cfg.pidFile, `${process.pid}\n`);
+    this.started = true;
+    this.log.info("1@cli/start.go:1374", `node startup completed: ${joined.status}, nodeID ${joined.nodeId}`);
+    void runAutoUpgrade(this.fabric, { nodeId: joined.nodeId, binaryTag: cfg.binaryTag, log: this.log, timing: this.timing, stopped: () => this.stopping });
+    this.armCrashFault();
+    return { nodeId: joined.nodeId, clusterId: joined.clusterId, status: joined.status, tookMs: Date.now() - t0 };
+  }
+
+  /** The first failing readiness check, in CockroachDB's order (reference §3). */
+  readinessProblem(): string | undefined {
+    if (this.unready || this.stopping) return "node is shutting down";
+    if (this.nodeId === undefined) return "liveness record not found";
+    if (this.expiration <= Date.now()) return "node is not healthy";
+    if (!this.acceptingSql) return "node is not accepting SQL clients";
+    return undefined;
+  }
+
+  /** One Drain RPC iteration; after the last, with `shutdown`, the process exits. */
+  async drainStep(shutdown: boolean): Promise<number> {
+    if (!this.drainer) throw new Error("node cannot be drained before it has been initialized");
+    return this.drainer.step(shutdown);
+  }
+
+  /** Graceful shutdown: drain completely, leave the cluster, close the ports. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.drainer) await this.drainer.untilDone();
+    await this.close();
+  }
+
+  /** Stops without draining (hard shutdown, crash): ports close, liveness is left to expire. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.listener?.destroySqlClients();
+    await Promise.all([this.listener?.close(), new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()))]);
+    this.http?.closeAllConnections();
+    if (this.fabric && this.nodeId !== undefined) await this.fabric.call("leave", { nodeId: this.nodeId }).catch(() => undefined);
+    this.fabric?.close();
+    unlockStore(this.cfg.storePath);
+  }
+
+  /** How the process ends; `cockroach start` may replace it. */
+  onExit: (code: number) => void = (code) => process.exit(code);
+
+  /** A message an operator sees: logged, and printed on stdout when running in the foreground. */
+  announce(message: string): void {
+    this.log.info("1@cli/start.go:868", message);
+    if (this.cfg.foreground) process.stdout.write(message + "\n");
+  }
+
+  /** The end of a drain requested with --shutdown: close up and exit 0. */
+  async exitAfterDrain(): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    await this.close();
+    this.announce("server drained and shutdown completed");
+    this.onExit(0);
+  }
+
+  private async listen(): Promise<void> {
+    const cfg = this.cfg;
+    try {
+      this.listener = await listenSqlRpc(cfg.listen.host, cfg.listen.port, {
+        onSql: (socket) => new PgConnection(socket, this.pgOptions(), { pid: randomInt(1, 2 ** 31 - 1), secret: randomInt(1, 2 ** 31 - 1) }),
+        rpc: (req, res) => handleRpc(this, req, res),
+      });
+    } catch (e) {
+      throw new Error(`failed to start server: listen tcp ${formatHostPort(cfg.listen)}: bind: ${bindReason(e)}`);
+    }
+    this.http = createHttpApi({
+      readinessProblem: () => this.readinessProblem(),
+      prometheus: () => this.prometheus(),
+      statusNodes: async () => nodesResponse(await this.mustFabric().call("nodes", {})),
+      statusNodeLocal: async () => {
+        const all = await this.mustFabric().call("nodes", {});
+        const self = all.find((n) => n.nodeId === this.nodeId);
+        if (!self) throw new Error("node status not found");
+        return nodeStatusJson(self);
+      },
+    });
+    try {
+      await listenHttp(this.http, cfg.http.host, cfg.http.port);
+    } catch (e) {
+      await this.listener.close();
+      throw new Error(`failed to start server: listen tcp ${formatHostPort(cfg.http)}: bind: ${bindReason(e)}`);
+    }
+  }
+
+  private pgOptions(): ConstructorParameters<typeof PgConnection>[1] {
+    return {
+      host: this.cfg.sql.host,
+      port: this.cfg.sql.port,
+      buildTag: this.cfg.binaryTag,
+      admit: async () => (this.acceptingSql && !this.stopping ? null : new SqlError("57P01", NOT_ACCEPTING)),
+      execute: (sql, params, session) => this.execute(sql, params, session),
+    };
+  }
+
+  private async execute(sql: string, params: readonly unknown[], session: PgSession): Promise<QueryResult[]> {
+    this.sql ??= createSqlBackend(this.sqlHooks(), undefined);
+    this.inFlight += 1;
+    try {
+      const results = await this.sql.execute(sql, params, session);
+      this.selectCount += results.filter((r) => r.command === "SELECT").length;
+      return results;
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  sqlHooks(): NodeSqlHooks {
+    return new NodeSqlHooks({ fabric: this.mustFabric(), binaryTag: this.cfg.binaryTag, nodeId: () => this.nodeId ?? 0 });
+  }
+
+  mustFabric(): FabricClient {
+    if (!this.fabric) throw new Error("node is not connected to its cluster yet");
+    return this.fabric;
+  }
+
+  private async prometheus(): Promise<string> {
+    const all = await this.mustFabric().call("nodes", {});
+    const self = all.find((n) => n.nodeId === this.nodeId);
+    if (!self) throw new Error("node status not found");
+    return renderPrometheus({
+      nodeId: self.nodeId,
+      binaryTag: this.cfg.binaryTag,
+      snapshot: self.snapshot,
+      selfLive: this.expiration > Date.now(),
+      liveNodes: self.snapshot.liveNodes,
+      startedAt: this.startedAt,
+      sqlConns: this.listener?.sqlSockets.size ?? 0,
+      heartbeats: this.heartbeats,
+      selectCount: this.selectCount,
+    });
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.nodeId === undefined || this.stopping) return;
+    try {
+      const hb = await this.mustFabric().call("heartbeat", { nodeId: this.nodeId });
+      this.expiration = hb.expiration;
+      this.heartbeats += 1;
+      if (this.storeMeta && hb.clusterVersion !== this.storeMeta.version) {
+        this.storeMeta = { ...this.storeMeta, version: hb.clusterVersion };
+        writeStoreMeta(this.cfg.storePath, this.storeMeta);
+        this.log.info("kv/kvserver/stores.go:269", `wrote cluster version ${hb.clusterVersion} to store`);
+      }
+    } catch (e) {
+      this.log.warn("kv/kvserver/liveness/liveness.go:811", `failed node liveness heartbeat: ${(e as Error).message}`);
+    }
+  }
+
+  private makeDrainer(): Drainer {
+    return new Drainer({
+      log: this.log,
+      timing: this.timing,
+      stuckLeases: this.cfg.faults.drainTimeout,
+      markUnready: () => {
+        this.unready = true;
+      },
+      refuseNewSessions: () => {
+        this.acceptingSql = false;
+      },
+      openSqlSessions: () => this.listener?.sqlSockets.size ?? 0,
+      queriesInFlight: () => this.inFlight,
+      closeSqlSessions: () => this.listener?.destroySqlClients(),
+      setting: async (name) => (await this.mustFabric().call("showSetting", { name, gatewayTag: this.cfg.binaryTag })).value,
+      transferLeases: async (stuck) => {
+        const id = this.nodeId ?? 0;
+        return (await this.mustFabric().call("drainLeases", { nodeId: id, stuck })).remaining;
+      },
+    });
+  }
+
+  /** `crash-after=<s>`: the process dies abruptly, as a panic would (exit code 7 like log.Fatal). */
+  private armCrashFault(): void {
+    const s = this.cfg.faults.crashAfterS;
+    if (s === undefined) return;
+    setTimeout(() => {
+      this.log.write("F", "1@server/server.go:2000", `simulated release fault crash-after=${s}: the node crashed`);
+      process.exit(7);
+    }, this.timing.scale(s * 1000)).unref();
+  }
+
+  /** Cluster version series of this node's binary, e.g. "23.1". */
+  serverVersion(): string {
+    return formatSeries(seriesOfTag(this.cfg.binaryTag));
+  }
+}
+
+function bindReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE") return "address already in use";
+  if (code === "EADDRNOTAVAIL") return "cannot assign requested address";
+  return (e as Error).message;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,131 @@
+/**
+ * The cluster side of the node's SQL engine: crdb_internal virtual tables,
+ * cluster settings, versions and the clock, all answered by the fabric so
+ * that every node shows the same cluster (reference §2, §5).
+ */
+import { SqlError, SqlType } from "../pgwire/types";
+import { VTABLE_SCHEMAS } from "../common/vtable-schemas";
+import { formatSeries, seriesOfTag } from "../common/versions";
+import { FabricClient, FabricError } from "../fabric/client";
+import { SettingValue } from "../fabric/protocol";
+import { intervalText } from "../fabric/settings";
+
+export interface HookColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+export interface HookVirtualTable {
+  readonly columns: readonly HookColumn[];
+  rows(): Promise<readonly (readonly unknown[])[]>;
+}
+
+export interface NodeSqlContext {
+  readonly fabric: FabricClient;
+  readonly binaryTag: string;
+  nodeId(): number;
+  /** Counts statements for /_status/vars. */
+  onSelect?(): void;
+}
+
+/** Rethrows a fabric error as the SQL error a client should see. */
+export function asSqlError(e: unknown): Error {
+  if (e instanceof FabricError) return new SqlError(e.code ?? "XXUUU", e.message);
+  return e as Error;
+}
+
+export class NodeSqlHooks {
+  constructor(private readonly ctx: NodeSqlContext) {}
+
+  virtualTable(qualifiedName: string): HookVirtualTable | undefined {
+    const name = qualifiedName.toLowerCase();
+    const schema = VTABLE_SCHEMAS[name];
+    if (!schema) return undefined;
+    const timestampCols = schema.map((c, i) => (c.type === "timestamp" ? i : -1)).filter((i) => i >= 0);
+    return {
+      columns: schema.map((c) => ({ name: c.name, type: c.type })),
+      rows: async () => {
+        try {
+          const { rows } = await this.ctx.fabric.call("virtualTable", { name, gatewayNodeId: this.ctx.nodeId() });
+          return rows.map((r) => {
+            const out = [...r];
+            for (const i of timestampCols) if (typeof out[i] === "number") out[i] = new Date(out[i] as number);
+            return out;
+          });
+        } catch (e) {
+          throw asSqlError(e);
+        }
+      },
+    };
+  }
+
+  async showSetting(name: string): Promise<{ type: SqlType; value: unknown }> {
+    try {
+      const s = await this.ctx.fabric.call("showSetting", { name, gatewayTag: this.ctx.binaryTag });
+      return typedSetting(s);
+    } catch (e) {
+      throw asSqlError(e);
+    }
+  }
+
+  async setSetting(name: string, value: unknown): Promise<void> {
+    const text = value === null || value === undefined ? null : settingText(value);
+    try {
+      await this.ctx.fabric.call("setSetting", { name, value: text, gatewayTag: this.ctx.binaryTag });
+    } catch (e) {
+      throw asSqlError(e);
+    }
+  }
+
+  async listSettings(): Promise<readonly { name: string; value: string; type: string; description: string }[]> {
+    try {
+      const all = await this.ctx.fabric.call("listSettings", { gatewayTag: this.ctx.binaryTag });
+      return all.map((s) => ({ name: s.name, value: displayValue(s), type: typeLetter(s), description: s.description }));
+    } catch (e) {
+      throw asSqlError(e);
+    }
+  }
+
+  nodeExecutableVersion(): string {
+    return formatSeries(seriesOfTag(this.ctx.binaryTag));
+  }
+
+  async activeVersion(): Promise<{ major: number; minor: number; patch: number; internal: number }> {
+    try {
+      return await this.ctx.fabric.call("activeVersion", {});
+    } catch (e) {
+      throw asSqlError(e);
+    }
+  }
+
+  now(): Date {
+    return new Date();
+  }
+}
+
+function typedSetting(s: SettingValue): { type: SqlType; value: unknown } {
+  switch (s.type) {
+    case "bool":
+      return { type: "bool", value: s.value === "true" };
+    case "duration":
+      return { type: "interval", value: intervalText(s.value) };
+    default:
+      return { type: "text", value: s.value };
+  }
+}
+
+function displayValue(s: SettingValue): string {
+  return s.type === "duration" ? intervalText(s.value) : s.value;
+}
+
+/** SHOW CLUSTER SETTINGS' setting_type letters: s(tring), b(ool), d(uration), m(achine version). */
+function typeLetter(s: SettingValue): string {
+  return { bool: "b", duration: "d", string: "s", version: "m" }[s.type];
+}
+
+/** SET values arrive as engine values; settings take their text form. */
+function settingText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean" || typeof value === "number" || typeof value === "bigint") return String(value);
+  return String(value);
+}
