@@ -69,6 +69,10 @@ export function preflightProblems(obs: Observation, ctx: PreflightContext): stri
 
 function nodeProblems(n: NodeObservation): string[] {
   const p: string[] = [];
+  if (n.journal) {
+    const j = n.journal;
+    p.push(`node ${n.name} was left ${n.process} by an interrupted ${j.direction} from ${j.from ?? "?"} to ${j.target} (phase ${j.phase}); run the update to ${j.target} (resume) or ${j.from ?? "the previous version"} (revert) first`);
+  }
   if (n.nodeId === undefined) {
     p.push(`node ${n.name} is unknown to the cluster (no member with its sqlAddr)`);
     return p;

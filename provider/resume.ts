@@ -17,6 +17,7 @@ import type { ClusterReader } from "./cluster";
 import type { Emit } from "./events";
 import { awaitClusterGate, awaitNodeReady } from "./gates";
 import type { NodeHandle, Observation } from "./observe";
+import type { NodeJournal } from "./node";
 import type { RolloutRecorder } from "./record";
 import type { Spec } from "./types";
 
@@ -29,11 +30,20 @@ export interface ResumeContext {
   readonly signal?: AbortSignal;
 }
 
-/** Handles every journaled node; returns the names of nodes it restarted. */
+/**
+ * A journal is this update's to act on when it was written by a move to or
+ * from this version: resuming it, or reverting it. A journal of some other
+ * move makes pre-flight refuse (the user must finish or revert that first).
+ */
+export function journalBelongsTo(j: NodeJournal, version: string): boolean {
+  return j.target === version || j.from === version;
+}
+
+/** Handles every journaled node of this move; returns the names of nodes it restarted. */
 export async function recoverInterrupted(obs: Observation, ctx: ResumeContext): Promise<string[]> {
   const restarted: string[] = [];
   for (const n of obs.nodes) {
-    if (!n.journal) continue;
+    if (!n.journal || !journalBelongsTo(n.journal, ctx.spec.version)) continue;
     const h = ctx.handles.find((x) => x.spec.name === n.name);
     if (!h) continue;
     const binary = n.binaryBuild ?? "(unknown build)";

@@ -21,7 +21,7 @@ import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, type
 import { observeCluster, type NodeHandle, type Observation } from "./observe";
 import { planRollout, renderPlan } from "./plan";
 import { RolloutRecorder } from "./record";
-import { recoverInterrupted } from "./resume";
+import { journalBelongsTo, recoverInterrupted } from "./resume";
 import { rollBack } from "./rollback";
 import { stageEverywhere, type StagedByNode } from "./staging";
 import { runHooks } from "./hooks";
@@ -93,7 +93,7 @@ class Run {
   private async steps(): Promise<RolloutRecord["outcome"]> {
     const { spec, reader, handles, signal } = this.ctx;
     let obs = await observeCluster(reader, handles, signal);
-    if (obs.nodes.some((n) => n.journal)) {
+    if (obs.nodes.some((n) => n.journal && journalBelongsTo(n.journal, spec.version))) {
       await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
       obs = await observeCluster(reader, handles, signal);
     }

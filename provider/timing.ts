@@ -2,6 +2,7 @@
  * Waiting, with cancellation. Every wait in the provider goes through here so
  * that an abort (overall deadline, or the caller's signal) ends it at once.
  */
+import { setMaxListeners } from "events";
 
 export class Aborted extends Error {
   readonly isAborted = true;
@@ -47,6 +48,8 @@ function reasonOf(signal?: AbortSignal): string {
  */
 export function deadlineSignal(ms: number, parent?: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
   const ctl = new AbortController();
+  // Every wait and command of a run listens on this one signal; many at once is expected.
+  setMaxListeners(0, ctl.signal);
   const timer = setTimeout(() => ctl.abort(`overall deadline of ${Math.round(ms / 1000)}s passed`), ms);
   const onParent = (): void => ctl.abort(parent?.reason ?? "aborted");
   if (parent?.aborted) onParent();

@@ -1,0 +1,123 @@
+/**
+ * Helpers for the provider's integration tests: inputs for a sim cluster,
+ * a fast strategy (the sim's time scale makes CockroachDB's waits short),
+ * calling lifecycle methods the way the engine does while capturing the
+ * progress lines, and facts about the nodes read from outside (pids,
+ * binaries) to prove what was or was not touched.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import * as lifecycle from "../../provider/lifecycle";
+import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, StrategyInput } from "../../provider/types";
+import { InvariantMonitor, isAlive, type WatchedNode } from "./invariant-monitor";
+
+/** The part of tests/support/sim-cluster's SimCluster these tests use. */
+export interface SimLike {
+  readonly providerNodes: readonly NodeInput[];
+}
+
+/** Short waits for a sim at time scale ~0.1: seconds instead of minutes, same logic. */
+export function fastStrategy(extra: Partial<StrategyInput> = {}): StrategyInput {
+  return {
+    waitAfterRejoin: "1s",
+    canaryBake: "1s",
+    gateSamples: 2,
+    gateInterval: "250ms",
+    gateRecheckAfter: "500ms",
+    deadlines: { drain: "20s", stop: "20s", start: "30s", ready: "20s", cluster: "30s", finalize: "60s" },
+    overallDeadline: "10m",
+    ...extra,
+  };
+}
+
+export function inputsFor(sim: SimLike, version: string, releaseUrl: string, extra: Partial<ClusterVersionInputs> = {}): ClusterVersionInputs {
+  return {
+    version,
+    nodes: sim.providerNodes,
+    sql: { insecure: true },
+    release: { urlTemplate: `${releaseUrl}/cockroach-{version}.linux-amd64.tgz` },
+    strategy: fastStrategy(),
+    ...extra,
+  };
+}
+
+export interface CallResult {
+  readonly outs?: ClusterVersionOutputs;
+  /** The partial-failure object the engine would get. */
+  readonly failure?: { readonly message: string; readonly id: string; readonly properties: ClusterVersionOutputs; readonly reasons: readonly string[] };
+  readonly lines: readonly string[];
+  readonly ms: number;
+}
+
+/** update (or create when `olds` is undefined), capturing lines; never throws for a partial failure. */
+export async function converge(id: string, olds: Partial<ClusterVersionOutputs> | undefined, news: ClusterVersionInputs, signal?: AbortSignal): Promise<CallResult> {
+  const lines: string[] = [];
+  const t0 = Date.now();
+  const opts = { signal, log: (l: string) => lines.push(l) };
+  const n = news as unknown as Record<string, unknown>;
+  try {
+    const outs = olds === undefined ? (await lifecycle.create(n, opts)).outs : (await lifecycle.update(id, olds as Record<string, unknown>, n, opts)).outs;
+    return { outs: outs as unknown as ClusterVersionOutputs, lines, ms: Date.now() - t0 };
+  } catch (e) {
+    const f = e as CallResult["failure"];
+    if (f && typeof f === "object" && "id" in f && "properties" in f) return { failure: f, lines, ms: Date.now() - t0 };
+    throw Object.assign(e as Error, { lines });
+  }
+}
+
+export function watched(sim: SimLike): WatchedNode[] {
+  return sim.providerNodes.map((n) => {
+    if (typeof n.process !== "object" || n.process.manager !== "cockroach") throw new Error("sim nodes are managed by the cockroach process manager");
+    return { name: n.name, pidFile: n.process.pidFile, httpAddr: n.httpAddr, binaryPath: n.binaryPath };
+  });
+}
+
+export function watch(sim: SimLike): Promise<InvariantMonitor> {
+  return InvariantMonitor.start(watched(sim));
+}
+
+/** What each node's pid file says and which build its binary is: the "was it touched" evidence. */
+export function nodeFacts(sim: SimLike): { readonly name: string; readonly pid?: number; readonly alive: boolean; readonly binary: string; readonly binaryIno: number }[] {
+  return watched(sim).map((w) => {
+    const pid = Number(fs.readFileSync(w.pidFile, "utf8").trim());
+    const binary = execFileSync(w.binaryPath, ["version", "--build-tag"], { encoding: "utf8" }).trim();
+    return { name: w.name, pid, alive: isAlive(pid), binary, binaryIno: fs.statSync(w.binaryPath).ino };
+  });
+}
+
+/**
+ * Makes one node's staging area hold a different build of the target
+ * release (e.g. one with a fault baked in), marked verified with the
+ * official checksum: the provider then installs it on that node only. This
+ * is how a test gets a misbehaving release onto exactly one host.
+ */
+export function prestageOnNode(node: NodeInput, version: string, tarball: string, officialSha256: string): void {
+  const stagingDir = node.stagingDir ?? path.join(path.dirname(node.binaryPath), ".crdb-upgrade");
+  const dir = path.join(stagingDir, version);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, "x"), { recursive: true });
+  execFileSync("tar", ["-xzf", tarball, "-C", path.join(dir, "x")]);
+  const inner = fs.readdirSync(path.join(dir, "x"))[0];
+  fs.renameSync(path.join(dir, "x", inner, "cockroach"), path.join(dir, "cockroach"));
+  if (fs.existsSync(path.join(dir, "x", inner, "lib"))) fs.renameSync(path.join(dir, "x", inner, "lib"), path.join(dir, "lib"));
+  fs.rmSync(path.join(dir, "x"), { recursive: true, force: true });
+  fs.writeFileSync(path.join(dir, ".verified"), `${officialSha256}\n`);
+}
+
+/** The running build each node reports in /_status/vars (what the cluster really runs). */
+export async function runningBuilds(sim: SimLike): Promise<Record<string, string | undefined>> {
+  const out: Record<string, string | undefined> = {};
+  await Promise.all(
+    sim.providerNodes.map(async (n) => {
+      try {
+        const res = await fetch(`http://${n.httpAddr}/_status/vars`);
+        const m = /build_timestamp\{[^}]*tag="([^"]+)"/.exec(await res.text());
+        out[n.name] = m?.[1];
+      } catch {
+        out[n.name] = undefined;
+      }
+    }),
+  );
+  return out;
+}
