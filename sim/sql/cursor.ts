@@ -115,7 +115,9 @@ export class Cursor {
 
   fail(extra?: string): never {
     const t = this.peek();
-    throw syntaxError(this.sql, t.pos, t.raw, extra);
+    // CockroachDB quotes the scanned token: identifiers and keywords lower-cased, strings without quotes.
+    const shown = t.kind === "eof" ? "EOF" : t.kind === "word" || t.kind === "qword" || t.kind === "string" ? t.value : t.raw;
+    throw syntaxError(this.sql, t.pos, shown, extra);
   }
 
   error(message: string, code = "42601"): SqlError {

@@ -10,8 +10,7 @@ export function syntaxError(sql: string, pos: number, token: string, extra?: str
   const lineEnd = sql.indexOf("\n", pos);
   const upToLine = sql.slice(0, lineEnd < 0 ? sql.length : lineEnd);
   const caret = " ".repeat(Math.max(0, pos - lineStart)) + "^";
-  const near = token === "" ? "EOF" : token;
-  const message = `at or near "${near}": syntax error${extra ? ": " + extra : ""}`;
+  const message = `at or near "${token}": syntax error${extra ? ": " + extra : ""}`;
   return new SqlError("42601", message, `source SQL:\n${upToLine}\n${caret}`);
 }
 
