@@ -7,7 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../provider";
 import type * as t from "../provider/types";
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+// Exclude undefined inside Input (optionality stays on the key), so these types
+// match @pulumi/command's exactly: `agentSocketPath?: Input<string>`.
+type Inputs<T> = { [K in keyof T]: pulumi.Input<Exclude<T[K], undefined>> };
 
 /** Field names and meaning of @pulumi/command's remote ConnectionArgs, so one object serves both. */
 export type ConnectionArgs = Inputs<t.ConnectionInput>;
