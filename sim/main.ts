@@ -54,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case "down": {
       const p = parseFlags(rest, [str("dir"), str("grace")]);
       const { downCluster } = await import("./launcher/down");
-      const stopped = await downCluster(required(p, "dir"), { graceMs: (optionalNumber(p, "grace") ?? 5) * 1000 });
+      const stopped = await downCluster(required(p, "dir"), { graceMs: (optionalNumber(p, "grace") ?? 3) * 1000 });
       process.stderr.write(`stopped ${stopped.length} process(es)\n`);
       return 0;
     }

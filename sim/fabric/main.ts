@@ -10,14 +10,12 @@ import { makeTiming } from "../common/timing";
 import { parseSeries } from "../common/versions";
 import { serveFabric } from "./server";
 import { FabricService } from "./service";
-import { createTableHandler } from "./tables";
 
 export async function runFabric(dir: string): Promise<void> {
   const cfg = readClusterConfig(dir);
   const service = new FabricService({
     timing: makeTiming({ timeScale: cfg.timeScale, livenessTtlS: cfg.livenessTtlS }),
     initialVersion: parseSeries(cfg.initialVersion),
-    tables: createTableHandler(path.join(cfg.dir, "tables.json")),
   });
   service.start();
   const server = await serveFabric(service, cfg.socket);

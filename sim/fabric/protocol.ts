@@ -113,11 +113,6 @@ export interface NodeSummary {
   readonly args: readonly string[];
 }
 
-export interface TableOp {
-  readonly op: string;
-  readonly args: readonly unknown[];
-}
-
 /** Every fabric method: request params -> result. */
 export interface FabricMethods {
   join(p: JoinRequest): JoinResponse;
@@ -136,7 +131,6 @@ export interface FabricMethods {
   /** Starts (or joins) finalization to `target`; resolves when it is done. */
   finalize(p: { target: string; gatewayTag: string }): void;
   nodes(p: Record<string, never>): readonly NodeSummary[];
-  tables(p: TableOp): unknown;
 }
 
 export type FabricMethod = keyof FabricMethods;

@@ -18,20 +18,16 @@ export interface FabricOptions {
   /** The version the cluster is bootstrapped at, e.g. "23.1". */
   readonly initialVersion: Series;
   readonly rangeCount?: number;
-  /** Extra handler for `tables` (the shared SQL table store). */
-  readonly tables?: (op: ParamsOf<"tables">) => unknown;
 }
 
 export class FabricService implements Handlers {
   readonly cluster: ClusterState;
   readonly version: ClusterVersion;
-  private readonly tablesHandler?: (op: ParamsOf<"tables">) => unknown;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(opts: FabricOptions) {
     this.cluster = new ClusterState(opts.timing, opts.rangeCount);
     this.version = new ClusterVersion(this.cluster, opts.initialVersion);
-    this.tablesHandler = opts.tables;
   }
 
   start(): void {
@@ -137,11 +133,6 @@ export class FabricService implements Handlers {
 
   nodes(): ResultOf<"nodes"> {
     return this.cluster.summaries();
-  }
-
-  tables(p: ParamsOf<"tables">): unknown {
-    if (!this.tablesHandler) throw new Error("the table store is not available");
-    return this.tablesHandler(p);
   }
 
   private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {

@@ -10,13 +10,13 @@ import { isProcessAlive } from "../common/cluster-files";
 import { livePid, readPlan, storeLockPid } from "./layout";
 
 export interface DownOptions {
-  /** Wall ms between SIGTERM and SIGKILL. Defaults to 5000. */
+  /** Wall ms between SIGTERM and SIGKILL. Defaults to 3000. */
   readonly graceMs?: number;
 }
 
 export async function downCluster(dir: string, opts: DownOptions = {}): Promise<number[]> {
   const abs = path.resolve(dir);
-  const graceMs = opts.graceMs ?? 5000;
+  const graceMs = opts.graceMs ?? 3000;
   const nodePids = new Set<number>();
   if (fs.existsSync(path.join(abs, "sim-nodes.json"))) {
     for (const n of readPlan(abs).nodes) {

@@ -22,7 +22,8 @@ import { SqlRpcListener, listenSqlRpc } from "./listener";
 import { NodeConfig, formatHostPort } from "./config";
 import { renderPrometheus } from "./prometheus";
 import { handleRpc } from "./rpc";
-import { SqlBackend, createSqlBackend } from "./sql-service";
+import { createSqlEngine } from "./sql-service";
+import type { SqlEngine } from "../sql";
 import { NodeSqlHooks } from "./sql-hooks";
 import { nodeStatusJson, nodesResponse } from "./status-json";
 import { randomUUID, randomInt } from "crypto";
@@ -53,7 +54,8 @@ export class NodeRuntime {
   private fabric: FabricClient | undefined;
   private listener: SqlRpcListener | undefined;
   private http: http.Server | undefined;
-  private sql: SqlBackend | undefined;
+  private sql: SqlEngine | undefined;
+  private clusterDir = "";
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private storeMeta: StoreMeta | undefined;
   private heartbeats = 0;
@@ -80,6 +82,7 @@ export class NodeRuntime {
       );
     }
     this.timing = makeTiming({ timeScale: cluster.timeScale, livenessTtlS: cluster.livenessTtlS });
+    this.clusterDir = cluster.dir;
     lockStore(cfg.storePath);
     const meta = readStoreMeta(cfg.storePath);
     const refusal = meta ? storeRefusal(cfg.binaryTag, parseSeries(meta.version)) : undefined;
@@ -146,8 +149,9 @@ export class NodeRuntime {
     this.stopping = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.listener?.destroySqlClients();
-    await Promise.all([this.listener?.close(), new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()))]);
+    const httpClosed = new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
     this.http?.closeAllConnections();
+    await Promise.all([this.listener?.close(), httpClosed]);
     if (this.fabric && this.nodeId !== undefined) await this.fabric.call("leave", { nodeId: this.nodeId }).catch(() => undefined);
     this.fabric?.close();
     unlockStore(this.cfg.storePath);
@@ -211,7 +215,7 @@ export class NodeRuntime {
   }
 
   private async execute(sql: string, params: readonly unknown[], session: PgSession): Promise<QueryResult[]> {
-    this.sql ??= createSqlBackend(this.sqlHooks(), undefined);
+    this.sql ??= createSqlEngine(this.sqlHooks(), this.clusterDir);
     this.inFlight += 1;
     try {
       const results = await this.sql.execute(sql, params, session);
@@ -223,7 +227,7 @@ export class NodeRuntime {
   }
 
   sqlHooks(): NodeSqlHooks {
-    return new NodeSqlHooks({ fabric: this.mustFabric(), binaryTag: this.cfg.binaryTag, nodeId: () => this.nodeId ?? 0 });
+    return new NodeSqlHooks({ fabric: this.mustFabric(), binaryTag: this.cfg.binaryTag, nodeId: () => this.nodeId ?? 1 });
   }
 
   mustFabric(): FabricClient {

@@ -4,21 +4,13 @@
  * that every node shows the same cluster (reference §2, §5).
  */
 import { SqlError, SqlType } from "../pgwire/types";
+import { ClusterHooks, SettingInfo, VirtualTable } from "../sql";
+import { unknownSettingForSet, unknownSettingForShow } from "../sql/errors";
 import { VTABLE_SCHEMAS } from "../common/vtable-schemas";
 import { formatSeries, seriesOfTag } from "../common/versions";
 import { FabricClient, FabricError } from "../fabric/client";
 import { SettingValue } from "../fabric/protocol";
 import { intervalText } from "../fabric/settings";
-
-export interface HookColumn {
-  readonly name: string;
-  readonly type: SqlType;
-}
-
-export interface HookVirtualTable {
-  readonly columns: readonly HookColumn[];
-  rows(): Promise<readonly (readonly unknown[])[]>;
-}
 
 export interface NodeSqlContext {
   readonly fabric: FabricClient;
@@ -34,10 +26,13 @@ export function asSqlError(e: unknown): Error {
   return e as Error;
 }
 
-export class NodeSqlHooks {
+/** The fabric's code for a setting this gateway's binary does not know. */
+const UNKNOWN_SETTING = "42704";
+
+export class NodeSqlHooks implements ClusterHooks {
   constructor(private readonly ctx: NodeSqlContext) {}
 
-  virtualTable(qualifiedName: string): HookVirtualTable | undefined {
+  virtualTable(qualifiedName: string): VirtualTable | undefined {
     const name = qualifiedName.toLowerCase();
     const schema = VTABLE_SCHEMAS[name];
     if (!schema) return undefined;
@@ -64,6 +59,7 @@ export class NodeSqlHooks {
       const s = await this.ctx.fabric.call("showSetting", { name, gatewayTag: this.ctx.binaryTag });
       return typedSetting(s);
     } catch (e) {
+      if (e instanceof FabricError && e.code === UNKNOWN_SETTING) throw unknownSettingForShow(name);
       throw asSqlError(e);
     }
   }
@@ -73,11 +69,12 @@ export class NodeSqlHooks {
     try {
       await this.ctx.fabric.call("setSetting", { name, value: text, gatewayTag: this.ctx.binaryTag });
     } catch (e) {
+      if (e instanceof FabricError && e.code === UNKNOWN_SETTING) throw unknownSettingForSet(name);
       throw asSqlError(e);
     }
   }
 
-  async listSettings(): Promise<readonly { name: string; value: string; type: string; description: string }[]> {
+  async listSettings(): Promise<readonly SettingInfo[]> {
     try {
       const all = await this.ctx.fabric.call("listSettings", { gatewayTag: this.ctx.binaryTag });
       return all.map((s) => ({ name: s.name, value: displayValue(s), type: typeLetter(s), description: s.description }));
@@ -96,6 +93,14 @@ export class NodeSqlHooks {
     } catch (e) {
       throw asSqlError(e);
     }
+  }
+
+  buildTag(): string {
+    return this.ctx.binaryTag;
+  }
+
+  nodeId(): number {
+    return this.ctx.nodeId();
   }
 
   now(): Date {
