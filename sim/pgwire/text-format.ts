@@ -35,5 +35,11 @@ export function formatDate(d: Date, type: SqlType): string {
 function hasOwnToString(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return false;
   const proto = Object.getPrototypeOf(value);
-  return proto !== Object.prototype && proto !== null && !Array.isArray(value) && typeof proto.toString === "function" && proto.toString !== Object.prototype.toString;
+  return (
+    proto !== Object.prototype &&
+    proto !== null &&
+    !Array.isArray(value) &&
+    typeof proto.toString === "function" &&
+    proto.toString !== Object.prototype.toString
+  );
 }

@@ -11,17 +11,7 @@
 
 /** The SQL types the simulator speaks; each maps to one PostgreSQL type OID. */
 export type SqlType =
-  | "int8"
-  | "text"
-  | "bool"
-  | "numeric"
-  | "timestamp"
-  | "timestamptz"
-  | "jsonb"
-  | "float8"
-  | "bytea"
-  | "interval"
-  | "uuid";
+  "int8" | "text" | "bool" | "numeric" | "timestamp" | "timestamptz" | "jsonb" | "float8" | "bytea" | "interval" | "uuid";
 
 /** PostgreSQL type OIDs sent in RowDescription (the same ones CockroachDB sends). */
 export const TYPE_OIDS: Readonly<Record<SqlType, number>> = {

@@ -50,8 +50,10 @@ function toDecimal(v: SqlValue): Decimal {
 export function makeAccumulator(name: string, star: boolean, distinct: boolean, argType: SqlType | undefined): Accumulator {
   const seen = new Set<string>();
   const values: SqlValue[] = [];
+  /** string_agg's (value, separator) pairs; the separator may differ per row. */
+  const pieces: [string, string][] = [];
   let count = 0;
-  const inner = {
+  return {
     add(args: readonly SqlValue[]): void {
       if (star) {
         count++;
@@ -65,13 +67,14 @@ export function makeAccumulator(name: string, star: boolean, distinct: boolean, 
         seen.add(k);
       }
       count++;
-      values.push(name === "string_agg" ? valueToText(v, argType) + "\u0000" + (args[1] === null ? "" : valueToText(args[1])) : v);
+      if (name === "string_agg") pieces.push([valueToText(v, argType), args[1] === null ? "" : valueToText(args[1])]);
+      else values.push(v);
     },
     result(): SqlValue {
+      if (name === "string_agg") return pieces.length === 0 ? null : pieces.map(([s, sep], i) => (i === 0 ? s : sep + s)).join("");
       return finish(name, argType, count, values);
     },
   };
-  return inner;
 }
 
 function finish(name: string, argType: SqlType | undefined, count: number, values: SqlValue[]): SqlValue {
@@ -102,14 +105,11 @@ function finish(name: string, argType: SqlType | undefined, count: number, value
       return values.length === 0 ? null : values.every((v) => v === true);
     case "bool_or":
       return values.length === 0 ? null : values.some((v) => v === true);
-    case "string_agg": {
-      if (values.length === 0) return null;
-      const parts = values.map((v) => String(v).split("\u0000"));
-      return parts.map(([s, sep], i) => (i === 0 ? s : sep + s)).join("");
-    }
     default: {
       if (values.length === 0) return null;
-      return new JsonValue(values.map((v) => (v instanceof JsonValue ? v.value : typeof v === "bigint" ? Number(v) : v instanceof Decimal ? v.toNumber() : v)));
+      return new JsonValue(
+        values.map((v) => (v instanceof JsonValue ? v.value : typeof v === "bigint" ? Number(v) : v instanceof Decimal ? v.toNumber() : v)),
+      );
     }
   }
 }

@@ -13,7 +13,12 @@ export type Expr =
   | { readonly kind: "in"; readonly arg: Expr; readonly list: readonly Expr[] | SelectStmt; readonly not: boolean }
   | { readonly kind: "between"; readonly arg: Expr; readonly low: Expr; readonly high: Expr; readonly not: boolean }
   | { readonly kind: "like"; readonly arg: Expr; readonly pattern: Expr; readonly not: boolean; readonly caseInsensitive: boolean }
-  | { readonly kind: "case"; readonly operand?: Expr; readonly whens: readonly { readonly when: Expr; readonly then: Expr }[]; readonly else?: Expr }
+  | {
+      readonly kind: "case";
+      readonly operand?: Expr;
+      readonly whens: readonly { readonly when: Expr; readonly then: Expr }[];
+      readonly else?: Expr;
+    }
   | { readonly kind: "cast"; readonly arg: Expr; readonly type: SqlType }
   | { readonly kind: "func"; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean }
   | { readonly kind: "subquery"; readonly select: SelectStmt }
@@ -87,10 +92,38 @@ export interface OnConflict {
 
 export type Statement =
   | SelectStmt
-  | { readonly kind: "insert"; readonly table: readonly string[]; readonly columns?: readonly string[]; readonly rows?: readonly (readonly (Expr | "default")[])[]; readonly select?: SelectStmt; readonly onConflict?: OnConflict; readonly upsert: boolean; readonly returning?: readonly SelectItem[] }
-  | { readonly kind: "update"; readonly table: readonly string[]; readonly alias?: string; readonly sets: readonly Assignment[]; readonly where?: Expr; readonly returning?: readonly SelectItem[] }
-  | { readonly kind: "delete"; readonly table: readonly string[]; readonly alias?: string; readonly where?: Expr; readonly returning?: readonly SelectItem[] }
-  | { readonly kind: "create-table"; readonly name: readonly string[]; readonly ifNotExists: boolean; readonly columns: readonly ColumnDef[]; readonly primaryKey: readonly string[] }
+  | {
+      readonly kind: "insert";
+      readonly table: readonly string[];
+      readonly columns?: readonly string[];
+      readonly rows?: readonly (readonly (Expr | "default")[])[];
+      readonly select?: SelectStmt;
+      readonly onConflict?: OnConflict;
+      readonly upsert: boolean;
+      readonly returning?: readonly SelectItem[];
+    }
+  | {
+      readonly kind: "update";
+      readonly table: readonly string[];
+      readonly alias?: string;
+      readonly sets: readonly Assignment[];
+      readonly where?: Expr;
+      readonly returning?: readonly SelectItem[];
+    }
+  | {
+      readonly kind: "delete";
+      readonly table: readonly string[];
+      readonly alias?: string;
+      readonly where?: Expr;
+      readonly returning?: readonly SelectItem[];
+    }
+  | {
+      readonly kind: "create-table";
+      readonly name: readonly string[];
+      readonly ifNotExists: boolean;
+      readonly columns: readonly ColumnDef[];
+      readonly primaryKey: readonly string[];
+    }
   | { readonly kind: "create-database"; readonly name: string; readonly ifNotExists: boolean }
   | { readonly kind: "drop-table"; readonly names: readonly (readonly string[])[]; readonly ifExists: boolean }
   | { readonly kind: "drop-database"; readonly name: string; readonly ifExists: boolean }

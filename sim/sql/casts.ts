@@ -5,8 +5,17 @@ import { Interval, JsonValue, SqlValue, valueToText } from "./values";
 
 /** CockroachDB's names for types in error messages. */
 export const CRDB_TYPE_NAMES: Readonly<Record<SqlType, string>> = {
-  int8: "int", text: "string", bool: "bool", numeric: "decimal", timestamp: "timestamp", timestamptz: "timestamptz",
-  jsonb: "jsonb", float8: "float", bytea: "bytes", interval: "interval", uuid: "uuid",
+  int8: "int",
+  text: "string",
+  bool: "bool",
+  numeric: "decimal",
+  timestamp: "timestamp",
+  timestamptz: "timestamptz",
+  jsonb: "jsonb",
+  float8: "float",
+  bytea: "bytes",
+  interval: "interval",
+  uuid: "uuid",
 };
 
 const TRUE_WORDS = new Set(["t", "true", "y", "yes", "on", "1"]);

@@ -92,7 +92,9 @@ async function fetchVirtual(table: VirtualTable): Promise<Relation> {
 /** A user table's rows, decoded and in primary-key order (as a CockroachDB scan returns them). */
 export function readUserTable(tx: StoreTx, schema: TableSchema): Relation {
   const columns = schema.columns.map((c): ScopeColumn => ({ name: c.name, type: c.type, qualifiers: [], hidden: c.hidden }));
-  const rows: SqlValue[][] = tx.scan(schema.database, schema.name).map((r) => schema.columns.map((c, i) => decodeCell(r[i] ?? null, c.type)));
+  const rows: SqlValue[][] = tx
+    .scan(schema.database, schema.name)
+    .map((r) => schema.columns.map((c, i) => decodeCell(r[i] ?? null, c.type)));
   const pk = schema.primaryKey.map((k) => schema.columns.findIndex((c) => c.name === k));
   rows.sort((a, b) => {
     for (const i of pk) {

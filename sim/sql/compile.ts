@@ -47,7 +47,7 @@ export function compileExpr(e: Expr, env: CompileEnv): Compiled {
       return { type: env.columns[i].type, eval: (row) => row[i] };
     }
     case "star":
-      throw new SqlError("42601", "\"*\" is not allowed here");
+      throw new SqlError("42601", '"*" is not allowed here');
     case "unary":
       return compileUnary(e.op, compileExpr(e.arg, env));
     case "binary":
@@ -139,7 +139,13 @@ function compileUnary(op: "-" | "+" | "not", a: Compiled): Compiled {
   if (op === "not") {
     const b = coerce(a, "bool");
     if (b.type !== "bool") throw new SqlError("42804", `argument of NOT must be type bool, not type ${b.type}`);
-    return { type: "bool", eval: (row) => { const v = b.eval(row); return v === null ? null : !v; } };
+    return {
+      type: "bool",
+      eval: (row) => {
+        const v = b.eval(row);
+        return v === null ? null : !v;
+      },
+    };
   }
   const n = a.untyped ? coerce(a, "numeric") : a;
   if (op === "+") return n;
@@ -164,19 +170,25 @@ function compileLogic(op: "and" | "or", l: Compiled, r: Compiled): Compiled {
     if (x.type !== "bool") throw new SqlError("42804", `argument of ${op.toUpperCase()} must be type bool, not type ${x.type}`);
   }
   if (op === "and") {
-    return { type: "bool", eval: (row) => {
-      const x = a.eval(row);
-      if (x === false) return false;
-      const y = b.eval(row);
-      return y === false ? false : x === null || y === null ? null : true;
-    } };
+    return {
+      type: "bool",
+      eval: (row) => {
+        const x = a.eval(row);
+        if (x === false) return false;
+        const y = b.eval(row);
+        return y === false ? false : x === null || y === null ? null : true;
+      },
+    };
   }
-  return { type: "bool", eval: (row) => {
-    const x = a.eval(row);
-    if (x === true) return true;
-    const y = b.eval(row);
-    return y === true ? true : x === null || y === null ? null : false;
-  } };
+  return {
+    type: "bool",
+    eval: (row) => {
+      const x = a.eval(row);
+      if (x === true) return true;
+      const y = b.eval(row);
+      return y === true ? true : x === null || y === null ? null : false;
+    },
+  };
 }
 
 export function compileBinary(op: string, l: Compiled, r: Compiled): Compiled {
@@ -258,7 +270,9 @@ function compileLike(arg: Compiled, pattern: Compiled, not: boolean, ci: boolean
 
 function compileCase(e: Extract<Expr, { kind: "case" }>, env: CompileEnv): Compiled {
   const operand = e.operand ? compileExpr(e.operand, env) : undefined;
-  const conds = e.whens.map((w) => (operand ? compileBinary("=", operand, compileExpr(w.when, env)) : coerce(compileExpr(w.when, env), "bool")));
+  const conds = e.whens.map((w) =>
+    operand ? compileBinary("=", operand, compileExpr(w.when, env)) : coerce(compileExpr(w.when, env), "bool"),
+  );
   const results = unify([...e.whens.map((w) => compileExpr(w.then, env)), ...(e.else ? [compileExpr(e.else, env)] : [])]);
   const elseResult = e.else ? results[results.length - 1] : undefined;
   const type = results[0].type;

@@ -42,16 +42,27 @@ function pkIndexes(schema: TableSchema): number[] {
 }
 
 function rowKey(schema: TableSchema, row: readonly SqlValue[]): string {
-  return pkIndexes(schema).map((i) => valueKey(row[i])).join("\u0001");
+  return pkIndexes(schema)
+    .map((i) => valueKey(row[i]))
+    .join("\u0001");
 }
 
 function conflict(schema: TableSchema, row: readonly SqlValue[]): SqlError {
   const idx = pkIndexes(schema);
-  return duplicateKey(schema.name, schema.primaryKey, idx.map((i) => valueToText(row[i], schema.columns[i].type)));
+  return duplicateKey(
+    schema.name,
+    schema.primaryKey,
+    idx.map((i) => valueToText(row[i], schema.columns[i].type)),
+  );
 }
 
 function store(ctx: DmlContext, key: string, row: readonly SqlValue[]): void {
-  ctx.tx.put(ctx.schema.database, ctx.schema.name, key, row.map((v, i) => encodeCell(v, ctx.schema.columns[i].type)));
+  ctx.tx.put(
+    ctx.schema.database,
+    ctx.schema.name,
+    key,
+    row.map((v, i) => encodeCell(v, ctx.schema.columns[i].type)),
+  );
 }
 
 function parseDefault(sql: string): Expr {
@@ -61,10 +72,18 @@ function parseDefault(sql: string): Expr {
   return e;
 }
 
-function returning(items: readonly SelectItem[] | undefined, columns: ScopeColumn[], rows: SqlValue[][], qc: QueryContext, command: string): QueryResult {
+function returning(
+  items: readonly SelectItem[] | undefined,
+  columns: ScopeColumn[],
+  rows: SqlValue[][],
+  qc: QueryContext,
+  command: string,
+): QueryResult {
   if (items === undefined) return { command, columns: [], rows: [], rowCount: rows.length };
   const expanded: SelectItem[] = items.flatMap((it) =>
-    it.expr.kind === "star" ? columns.filter((c) => !c.hidden).map((c) => ({ expr: { kind: "column", parts: [c.name] } as Expr, alias: c.name })) : [it],
+    it.expr.kind === "star"
+      ? columns.filter((c) => !c.hidden).map((c) => ({ expr: { kind: "column", parts: [c.name] } as Expr, alias: c.name }))
+      : [it],
   );
   const env = makeEnv(columns, qc, "RETURNING");
   const compiled = expanded.map((it) => compileExpr(it.expr, env));
@@ -79,9 +98,13 @@ function returning(items: readonly SelectItem[] | undefined, columns: ScopeColum
 export function runInsert(stmt: Insert, ctx: DmlContext): QueryResult {
   const { schema, qc } = ctx;
   const columns = tableColumns(schema);
-  const targets = (stmt.columns ?? schema.columns.filter((c) => !c.hidden).map((c) => c.name)).map((name) => resolveColumn(columns, [name]));
+  const targets = (stmt.columns ?? schema.columns.filter((c) => !c.hidden).map((c) => c.name)).map((name) =>
+    resolveColumn(columns, [name]),
+  );
   if (new Set(targets).size !== targets.length) throw new SqlError("42701", "multiple assignments to the same column");
-  const defaults = schema.columns.map((c) => (c.defaultSql ? compileExpr(parseDefault(c.defaultSql), makeEnv([], qc, "DEFAULT")) : undefined));
+  const defaults = schema.columns.map((c) =>
+    c.defaultSql ? compileExpr(parseDefault(c.defaultSql), makeEnv([], qc, "DEFAULT")) : undefined,
+  );
   const affected: SqlValue[][] = [];
   for (const source of sourceRows(stmt, targets.length, qc)) {
     const row: SqlValue[] = schema.columns.map((_, i) => defaults[i]?.eval([]) ?? null);
@@ -116,13 +139,17 @@ type SourceCell = "default" | { readonly value: SqlValue; readonly from: Compile
 function sourceRows(stmt: Insert, width: number, qc: QueryContext): SourceCell[][] {
   if (stmt.select) {
     const rel = runSelect(stmt.select, qc);
-    if (rel.columns.length !== width) throw new SqlError("42601", `INSERT has ${rel.columns.length > width ? "more" : "fewer"} expressions than target columns`);
+    if (rel.columns.length !== width)
+      throw new SqlError("42601", `INSERT has ${rel.columns.length > width ? "more" : "fewer"} expressions than target columns`);
     return rel.rows.map((r) => r.map((value, i) => ({ value, from: rel.columns[i].type })));
   }
   const env = makeEnv([], qc, "VALUES");
   return (stmt.rows ?? []).map((exprRow) => {
     if (exprRow.length !== width && !(exprRow.length === 0 && stmt.rows!.length === 1)) {
-      throw new SqlError("42601", `INSERT has ${exprRow.length > width ? "more" : "fewer"} expressions than target columns, ${exprRow.length} expressions for ${width} targets`);
+      throw new SqlError(
+        "42601",
+        `INSERT has ${exprRow.length > width ? "more" : "fewer"} expressions than target columns, ${exprRow.length} expressions for ${width} targets`,
+      );
     }
     if (exprRow.length === 0) return Array.from({ length: width }, (): SourceCell => "default");
     return exprRow.map((e): SourceCell => {
@@ -141,7 +168,10 @@ function decodeStored(schema: TableSchema, stored: StoredRow): SqlValue[] {
 function onConflictUpdate(stmt: Insert, ctx: DmlContext, existing: SqlValue[], proposed: SqlValue[]): SqlValue[] | undefined {
   const oc = stmt.onConflict!;
   if (oc.updates.length === 0) return undefined;
-  const columns = [...tableColumns(ctx.schema), ...ctx.schema.columns.map((c) => ({ name: c.name, type: c.type, qualifiers: ["excluded"] }))];
+  const columns = [
+    ...tableColumns(ctx.schema),
+    ...ctx.schema.columns.map((c) => ({ name: c.name, type: c.type, qualifiers: ["excluded"] })),
+  ];
   const env = makeEnv(columns, ctx.qc, "ON CONFLICT");
   const both = [...existing, ...proposed];
   if (oc.where && compileExpr(oc.where, env).eval(both) !== true) return undefined;
@@ -151,7 +181,8 @@ function onConflictUpdate(stmt: Insert, ctx: DmlContext, existing: SqlValue[], p
     const c = compileExpr(a.expr, env);
     next[col] = assign(c.eval(both), c, ctx.schema.columns[col]);
   }
-  if (rowKey(ctx.schema, next) !== rowKey(ctx.schema, existing)) throw new SqlError("0A000", "unimplemented: ON CONFLICT DO UPDATE changing the primary key");
+  if (rowKey(ctx.schema, next) !== rowKey(ctx.schema, existing))
+    throw new SqlError("0A000", "unimplemented: ON CONFLICT DO UPDATE changing the primary key");
   checkNotNull(ctx.schema, next);
   return next;
 }

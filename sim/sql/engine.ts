@@ -74,7 +74,9 @@ export class SqlEngine {
       case "delete":
         return this.runQuery(stmt, params, state);
       case "create-table":
-        return this.store.transact((tx) => createTable(stmt, tx, state.database, this.queryContext(params, state, this.functionContext(state), tx)));
+        return this.store.transact((tx) =>
+          createTable(stmt, tx, state.database, this.queryContext(params, state, this.functionContext(state), tx)),
+        );
       case "create-database":
         return this.store.transact((tx) => createDatabase(stmt.name, stmt.ifNotExists, tx));
       case "drop-table":
@@ -126,7 +128,12 @@ export class SqlEngine {
       const qc = this.queryContext(params, state, fn, tx, virtual);
       if (stmt.kind === "select") {
         const rel = runSelect(stmt, qc);
-        return { command: "SELECT", columns: rel.columns.map((c) => ({ name: c.name, type: c.type })), rows: rel.rows, rowCount: rel.rows.length };
+        return {
+          command: "SELECT",
+          columns: rel.columns.map((c) => ({ name: c.name, type: c.type })),
+          rows: rel.rows,
+          rowCount: rel.rows.length,
+        };
       }
       return this.runDml(stmt, qc, tx!, state);
     };
@@ -136,7 +143,10 @@ export class SqlEngine {
   private runDml(stmt: DmlStatement, qc: QueryContext, tx: StoreTx, state: SessionState): QueryResult {
     const resolved = resolveTableName(stmt.table, state.database, this.hooks);
     if (resolved.kind === "virtual") {
-      throw new SqlError("42501", `user ${state.session.user} does not have ${stmt.kind.toUpperCase()} privilege on relation ${stmt.table[stmt.table.length - 1]}`);
+      throw new SqlError(
+        "42501",
+        `user ${state.session.user} does not have ${stmt.kind.toUpperCase()} privilege on relation ${stmt.table[stmt.table.length - 1]}`,
+      );
     }
     const schema = tx.getTable(resolved.database, resolved.name);
     if (schema === undefined) throw undefinedTable(stmt.table.join("."));
@@ -151,7 +161,13 @@ export class SqlEngine {
     return this.queryContext(params, state, await this.functionContextFor(stmt, state), undefined);
   }
 
-  private queryContext(params: readonly unknown[], state: SessionState, fn: FunctionContext, tx: StoreTx | undefined, virtual = new Map<string, Relation>()): QueryContext {
+  private queryContext(
+    params: readonly unknown[],
+    state: SessionState,
+    fn: FunctionContext,
+    tx: StoreTx | undefined,
+    virtual = new Map<string, Relation>(),
+  ): QueryContext {
     return {
       params,
       fn,

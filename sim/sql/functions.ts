@@ -35,7 +35,14 @@ const fixed = (t: SqlType) => (): SqlType => t;
 const firstArgType = (args: readonly SqlType[]): SqlType => args[0] ?? "text";
 const text = (v: SqlValue, t: SqlType): string => valueToText(v, t);
 
-function def(minArgs: number, maxArgs: number, strict: boolean, returns: FunctionDef["returns"], call: FunctionDef["call"], common = false): FunctionDef {
+function def(
+  minArgs: number,
+  maxArgs: number,
+  strict: boolean,
+  returns: FunctionDef["returns"],
+  call: FunctionDef["call"],
+  common = false,
+): FunctionDef {
   return { minArgs, maxArgs, strict, returns, call, common };
 }
 
@@ -44,7 +51,7 @@ function roundValue(v: SqlValue, digits: number): SqlValue {
   if (typeof v === "bigint") return v;
   const f = 10 ** digits;
   const n = v as number;
-  return Math.sign(n) * Math.round(Math.abs(n) * f) / f;
+  return (Math.sign(n) * Math.round(Math.abs(n) * f)) / f;
 }
 
 function pickExtreme(args: readonly SqlValue[], sign: number): SqlValue {
@@ -79,7 +86,12 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
   octet_length: def(1, 1, true, fixed("int8"), (a, t) => BigInt(Buffer.byteLength(text(a[0], t[0])))),
   concat: def(0, 100, false, fixed("text"), (a, t) => a.map((v, i) => (v === null ? "" : text(v, t[i]))).join("")),
   concat_ws: def(1, 100, false, fixed("text"), (a, t) =>
-    a[0] === null ? null : a.slice(1).flatMap((v, i) => (v === null ? [] : [text(v, t[i + 1])])).join(text(a[0], t[0])),
+    a[0] === null
+      ? null
+      : a
+          .slice(1)
+          .flatMap((v, i) => (v === null ? [] : [text(v, t[i + 1])]))
+          .join(text(a[0], t[0])),
   ),
   substring: def(2, 3, true, fixed("text"), (a, t) => {
     const chars = [...text(a[0], t[0])];
@@ -103,8 +115,12 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
     return Math.abs(v as number);
   }),
   round: def(1, 2, true, firstArgType, (a) => roundValue(a[0], a.length > 1 ? Number(a[1]) : 0)),
-  floor: def(1, 1, true, firstArgType, (a) => (a[0] instanceof Decimal ? new Decimal(floorBig(a[0]), 0) : typeof a[0] === "bigint" ? a[0] : Math.floor(a[0] as number))),
-  ceil: def(1, 1, true, firstArgType, (a) => (a[0] instanceof Decimal ? new Decimal(-floorBig(a[0].neg()), 0) : typeof a[0] === "bigint" ? a[0] : Math.ceil(a[0] as number))),
+  floor: def(1, 1, true, firstArgType, (a) =>
+    a[0] instanceof Decimal ? new Decimal(floorBig(a[0]), 0) : typeof a[0] === "bigint" ? a[0] : Math.floor(a[0] as number),
+  ),
+  ceil: def(1, 1, true, firstArgType, (a) =>
+    a[0] instanceof Decimal ? new Decimal(-floorBig(a[0].neg()), 0) : typeof a[0] === "bigint" ? a[0] : Math.ceil(a[0] as number),
+  ),
   mod: def(2, 2, true, firstArgType, (a) => {
     if (typeof a[0] === "bigint" && typeof a[1] === "bigint") {
       if (a[1] === 0n) throw new SqlError("22012", "division by zero");
@@ -115,7 +131,13 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
   power: def(2, 2, true, fixed("float8"), (a) => Number(a[0]) ** Number(a[1])),
   sqrt: def(1, 1, true, fixed("float8"), (a) => Math.sqrt(Number(a[0]))),
   random: def(0, 0, false, fixed("float8"), () => Math.random()),
-  version: def(0, 0, false, fixed("text"), (_a, _t, ctx) => `CockroachDB CCL ${ctx.buildTag} (x86_64-pc-linux-gnu, built 2023/09/27 00:00:00, go1.19.10)`),
+  version: def(
+    0,
+    0,
+    false,
+    fixed("text"),
+    (_a, _t, ctx) => `CockroachDB CCL ${ctx.buildTag} (x86_64-pc-linux-gnu, built 2023/09/27 00:00:00, go1.19.10)`,
+  ),
   current_user: def(0, 0, false, fixed("text"), (_a, _t, ctx) => ctx.user),
   session_user: def(0, 0, false, fixed("text"), (_a, _t, ctx) => ctx.user),
   current_database: def(0, 0, false, fixed("text"), (_a, _t, ctx) => ctx.database),
@@ -168,4 +190,17 @@ function jsonTypeOf(v: unknown): string {
 }
 
 /** Aggregate function names; their calls are evaluated per group, not per row. */
-export const AGGREGATES = new Set(["count", "sum", "min", "max", "avg", "bool_and", "bool_or", "every", "string_agg", "array_agg", "json_agg", "jsonb_agg"]);
+export const AGGREGATES = new Set([
+  "count",
+  "sum",
+  "min",
+  "max",
+  "avg",
+  "bool_and",
+  "bool_or",
+  "every",
+  "string_agg",
+  "array_agg",
+  "json_agg",
+  "jsonb_agg",
+]);

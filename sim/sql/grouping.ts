@@ -90,11 +90,17 @@ export function groupRows(
   const inputEnv = makeEnv(columns, qc, "aggregate arguments");
   const groupExprs = core.groupBy.map((g) => resolveGroupExpr(g, items, columns));
   const keys = groupExprs.map((g) => compileExpr(g, makeEnv(columns, qc, "GROUP BY")));
-  const aggNodes = [...items.map((i) => i.expr), ...(core.having ? [core.having] : []), ...orderBy.map((o) => o.expr)].flatMap((e) => collectAggregates(e));
+  const aggNodes = [...items.map((i) => i.expr), ...(core.having ? [core.having] : []), ...orderBy.map((o) => o.expr)].flatMap((e) =>
+    collectAggregates(e),
+  );
   const aggs = aggNodes.map((node) => {
     const args = node.args.map((a) => compileExpr(a, inputEnv));
     const name = node.name.replace(/^pg_catalog\./, "");
-    checkAggregateArgs(name, node.star, args.map((a) => (a.untyped ? "text" : a.type)));
+    checkAggregateArgs(
+      name,
+      node.star,
+      args.map((a) => (a.untyped ? "text" : a.type)),
+    );
     return { node, name, args, type: aggregateType(name, args[0]?.type) };
   });
 

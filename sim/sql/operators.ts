@@ -15,8 +15,17 @@ export interface ResolvedOp {
 
 const NUMERIC_RANK: Partial<Record<SqlType, number>> = { int8: 0, numeric: 1, float8: 2 };
 const FAMILY: Record<SqlType, string> = {
-  int8: "num", numeric: "num", float8: "num", timestamp: "time", timestamptz: "time",
-  text: "text", uuid: "text", bool: "bool", jsonb: "jsonb", bytea: "bytea", interval: "interval",
+  int8: "num",
+  numeric: "num",
+  float8: "num",
+  timestamp: "time",
+  timestamptz: "time",
+  text: "text",
+  uuid: "text",
+  bool: "bool",
+  jsonb: "jsonb",
+  bytea: "bytea",
+  interval: "interval",
 };
 
 function unsupportedOp(kind: "binary" | "comparison", op: string, l: SqlType, r: SqlType): SqlError {
@@ -33,7 +42,12 @@ export function resolveBinary(op: string, l: SqlType, r: SqlType): ResolvedOp {
 function comparison(op: string, l: SqlType, r: SqlType): ResolvedOp {
   if (FAMILY[l] !== FAMILY[r]) throw unsupportedOp("comparison", op === "is distinct from" ? "IS DISTINCT FROM" : op, l, r);
   const test: Record<string, (c: number) => boolean> = {
-    "=": (c) => c === 0, "!=": (c) => c !== 0, "<": (c) => c < 0, "<=": (c) => c <= 0, ">": (c) => c > 0, ">=": (c) => c >= 0,
+    "=": (c) => c === 0,
+    "!=": (c) => c !== 0,
+    "<": (c) => c < 0,
+    "<=": (c) => c <= 0,
+    ">": (c) => c > 0,
+    ">=": (c) => c >= 0,
   };
   if (op === "is distinct from") {
     return { type: "bool", fn: (a, b) => (a === null || b === null ? a !== b : compareValues(a, b) !== 0) };
@@ -105,10 +119,21 @@ function numericOp(op: string, rank: number, l: SqlType, r: SqlType): ResolvedOp
   if (rank === 2) {
     const f = (v: SqlValue): number => (v instanceof Decimal ? v.toNumber() : Number(v));
     const ops: Record<string, (a: number, b: number) => number> = {
-      "+": (a, b) => a + b, "-": (a, b) => a - b, "*": (a, b) => a * b,
-      "/": (a, b) => { if (b === 0) throw divByZero(); return a / b; },
-      "//": (a, b) => { if (b === 0) throw divByZero(); return Math.floor(a / b); },
-      "%": (a, b) => { if (b === 0) throw divByZero(); return a % b; },
+      "+": (a, b) => a + b,
+      "-": (a, b) => a - b,
+      "*": (a, b) => a * b,
+      "/": (a, b) => {
+        if (b === 0) throw divByZero();
+        return a / b;
+      },
+      "//": (a, b) => {
+        if (b === 0) throw divByZero();
+        return Math.floor(a / b);
+      },
+      "%": (a, b) => {
+        if (b === 0) throw divByZero();
+        return a % b;
+      },
     };
     const fn = ops[op];
     if (fn === undefined) throw unsupportedOp("binary", op, l, r);
@@ -116,9 +141,18 @@ function numericOp(op: string, rank: number, l: SqlType, r: SqlType): ResolvedOp
   }
   if (rank === 0 && op !== "/") {
     const ops: Record<string, (a: bigint, b: bigint) => bigint> = {
-      "+": (a, b) => a + b, "-": (a, b) => a - b, "*": (a, b) => a * b,
-      "//": (a, b) => { if (b === 0n) throw divByZero(); const q = a / b; return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q; },
-      "%": (a, b) => { if (b === 0n) throw divByZero(); return a % b; },
+      "+": (a, b) => a + b,
+      "-": (a, b) => a - b,
+      "*": (a, b) => a * b,
+      "//": (a, b) => {
+        if (b === 0n) throw divByZero();
+        const q = a / b;
+        return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
+      },
+      "%": (a, b) => {
+        if (b === 0n) throw divByZero();
+        return a % b;
+      },
     };
     const fn = ops[op];
     if (fn === undefined) throw unsupportedOp("binary", op, l, r);
@@ -126,10 +160,22 @@ function numericOp(op: string, rank: number, l: SqlType, r: SqlType): ResolvedOp
   }
   const d = (v: SqlValue): Decimal => (v instanceof Decimal ? v : Decimal.fromBigInt(v as bigint));
   const ops: Record<string, (a: Decimal, b: Decimal) => Decimal> = {
-    "+": (a, b) => a.add(b), "-": (a, b) => a.sub(b), "*": (a, b) => a.mul(b),
-    "/": (a, b) => { if (b.coef === 0n) throw divByZero(); return a.div(b); },
-    "//": (a, b) => { if (b.coef === 0n) throw divByZero(); const q = a.div(b); return new Decimal(floorDiv(q), 0); },
-    "%": (a, b) => { if (b.coef === 0n) throw divByZero(); return a.mod(b); },
+    "+": (a, b) => a.add(b),
+    "-": (a, b) => a.sub(b),
+    "*": (a, b) => a.mul(b),
+    "/": (a, b) => {
+      if (b.coef === 0n) throw divByZero();
+      return a.div(b);
+    },
+    "//": (a, b) => {
+      if (b.coef === 0n) throw divByZero();
+      const q = a.div(b);
+      return new Decimal(floorDiv(q), 0);
+    },
+    "%": (a, b) => {
+      if (b.coef === 0n) throw divByZero();
+      return a.mod(b);
+    },
   };
   const fn = ops[op];
   if (fn === undefined) throw unsupportedOp("binary", op, l, r);

@@ -192,7 +192,13 @@ export class ExprParser {
     }
     if (["current_timestamp", "localtimestamp", "current_user", "session_user", "current_date"].includes(w) && !c.isOp("(", 1)) {
       c.next();
-      return { kind: "func", name: w === "current_timestamp" || w === "current_date" ? "now" : w === "localtimestamp" ? "localtimestamp" : "current_user", args: [], star: false, distinct: false };
+      return {
+        kind: "func",
+        name: w === "current_timestamp" || w === "current_date" ? "now" : w === "localtimestamp" ? "localtimestamp" : "current_user",
+        args: [],
+        star: false,
+        distinct: false,
+      };
     }
     if (TYPED_LITERAL_WORDS.has(w) && c.peek(1).kind === "string") {
       const type = parseType(c);
@@ -254,7 +260,24 @@ export class ExprParser {
   }
 }
 
-const TYPED_LITERAL_WORDS = new Set(["interval", "timestamp", "timestamptz", "date", "decimal", "jsonb", "json", "uuid", "bytes", "bool", "boolean", "int", "int8", "string", "text", "float"]);
+const TYPED_LITERAL_WORDS = new Set([
+  "interval",
+  "timestamp",
+  "timestamptz",
+  "date",
+  "decimal",
+  "jsonb",
+  "json",
+  "uuid",
+  "bytes",
+  "bool",
+  "boolean",
+  "int",
+  "int8",
+  "string",
+  "text",
+  "float",
+]);
 
 function numberLiteral(text: string): Expr {
   if (/^\d+$/.test(text)) {
@@ -265,15 +288,43 @@ function numberLiteral(text: string): Expr {
 }
 
 const TYPE_WORDS: Readonly<Record<string, SqlType>> = {
-  int: "int8", int8: "int8", int4: "int8", int2: "int8", int64: "int8", integer: "int8", bigint: "int8", smallint: "int8", serial: "int8", oid: "int8",
-  decimal: "numeric", numeric: "numeric", dec: "numeric",
-  string: "text", text: "text", varchar: "text", char: "text", character: "text", name: "text", regclass: "text",
-  float: "float8", float8: "float8", float4: "float8", real: "float8", double: "float8",
-  bool: "bool", boolean: "bool",
-  timestamp: "timestamp", timestamptz: "timestamptz", date: "timestamp",
-  jsonb: "jsonb", json: "jsonb",
-  bytes: "bytea", bytea: "bytea", blob: "bytea",
-  interval: "interval", uuid: "uuid",
+  int: "int8",
+  int8: "int8",
+  int4: "int8",
+  int2: "int8",
+  int64: "int8",
+  integer: "int8",
+  bigint: "int8",
+  smallint: "int8",
+  serial: "int8",
+  oid: "int8",
+  decimal: "numeric",
+  numeric: "numeric",
+  dec: "numeric",
+  string: "text",
+  text: "text",
+  varchar: "text",
+  char: "text",
+  character: "text",
+  name: "text",
+  regclass: "text",
+  float: "float8",
+  float8: "float8",
+  float4: "float8",
+  real: "float8",
+  double: "float8",
+  bool: "bool",
+  boolean: "bool",
+  timestamp: "timestamp",
+  timestamptz: "timestamptz",
+  date: "timestamp",
+  jsonb: "jsonb",
+  json: "jsonb",
+  bytes: "bytea",
+  bytea: "bytea",
+  blob: "bytea",
+  interval: "interval",
+  uuid: "uuid",
 };
 
 /** Parses a type name such as INT8, DECIMAL(10,2), VARCHAR(20), DOUBLE PRECISION, TIMESTAMP WITH TIME ZONE. */

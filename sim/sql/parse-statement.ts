@@ -67,7 +67,14 @@ function parseStatement(c: Cursor): Statement {
 
 function parseTransaction(c: Cursor, w: string): Statement {
   const commands: Record<string, "BEGIN" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE"> = {
-    begin: "BEGIN", start: "BEGIN", commit: "COMMIT", end: "COMMIT", rollback: "ROLLBACK", abort: "ROLLBACK", savepoint: "SAVEPOINT", release: "RELEASE",
+    begin: "BEGIN",
+    start: "BEGIN",
+    commit: "COMMIT",
+    end: "COMMIT",
+    rollback: "ROLLBACK",
+    abort: "ROLLBACK",
+    savepoint: "SAVEPOINT",
+    release: "RELEASE",
   };
   const command = commands[w];
   if (command === undefined) return c.fail();
@@ -208,8 +215,7 @@ function parseColumnDef(c: Cursor): ColumnDef {
       const start = c.peek().pos;
       defaultExpr = exprs(c).expr();
       defaultSql = c.sql.slice(start, c.peek().pos).trim();
-    }
-    else if (c.acceptWords("constraint")) c.ident();
+    } else if (c.acceptWords("constraint")) c.ident();
     else if (c.acceptWords("references")) {
       c.dottedName();
       if (c.isOp("(")) c.skipParens();
@@ -242,7 +248,11 @@ function settingName(c: Cursor): string {
 function parseShow(c: Cursor): Statement {
   c.expectWords("show");
   if (c.acceptWords("cluster", "setting")) return { kind: "show-cluster-setting", name: settingName(c) };
-  if (c.acceptWords("cluster", "settings") || c.acceptWords("all", "cluster", "settings") || c.acceptWords("public", "cluster", "settings")) {
+  if (
+    c.acceptWords("cluster", "settings") ||
+    c.acceptWords("all", "cluster", "settings") ||
+    c.acceptWords("public", "cluster", "settings")
+  ) {
     return { kind: "show-cluster-settings" };
   }
   if (c.acceptWords("databases")) return { kind: "show-databases" };

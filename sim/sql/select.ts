@@ -31,7 +31,10 @@ export function runSelect(stmt: SelectStmt, qc: QueryContext): Relation {
   for (const u of stmt.unions) {
     const next = runCore(u.core, qc, []);
     if (next.columns.length !== result.columns.length) {
-      throw new SqlError("42601", `each UNION query must have the same number of columns: ${result.columns.length} vs ${next.columns.length}`);
+      throw new SqlError(
+        "42601",
+        `each UNION query must have the same number of columns: ${result.columns.length} vs ${next.columns.length}`,
+      );
     }
     const rows = [...result.rows, ...next.rows.map((r) => r.map((v, i) => castValue(v, next.columns[i].type, result.columns[i].type)))];
     result = { columns: result.columns, rows: u.all ? rows : distinctRows(rows) };
@@ -82,8 +85,18 @@ function distinctRows(rows: readonly (readonly SqlValue[])[]): (readonly SqlValu
 }
 
 /** ORDER BY over a finished result: by ordinal or output column name only. */
-function outputOrderKeys(orderBy: readonly OrderItem[], columns: readonly ScopeColumn[], rows: readonly (readonly SqlValue[])[]): SqlValue[][] {
-  const idx = orderBy.map((o) => outputIndex(o.expr, columns) ?? (() => { throw new SqlError("42P10", "invalid ORDER BY for UNION: use a column name or ordinal"); })());
+function outputOrderKeys(
+  orderBy: readonly OrderItem[],
+  columns: readonly ScopeColumn[],
+  rows: readonly (readonly SqlValue[])[],
+): SqlValue[][] {
+  const idx = orderBy.map(
+    (o) =>
+      outputIndex(o.expr, columns) ??
+      (() => {
+        throw new SqlError("42P10", "invalid ORDER BY for UNION: use a column name or ordinal");
+      })(),
+  );
   return rows.map((r) => idx.map((i) => r[i]));
 }
 
@@ -109,13 +122,20 @@ function runCore(core: SelectCore, qc: QueryContext, orderBy: readonly OrderItem
     rows = rows.filter((r) => where.eval(r) === true);
   }
   const items = expandStars(core.items, source.columns);
-  const aggregated = core.groupBy.length > 0 || core.having !== undefined || [...items.map((i) => i.expr), ...orderBy.map((o) => o.expr)].some(hasAggregates);
+  const aggregated =
+    core.groupBy.length > 0 ||
+    core.having !== undefined ||
+    [...items.map((i) => i.expr), ...orderBy.map((o) => o.expr)].some(hasAggregates);
   // In aggregate mode, expressions are evaluated over one synthetic row per group.
   const grouped = aggregated ? groupRows(core, items, orderBy, source.columns, rows, qc) : undefined;
   const env = grouped?.env ?? makeEnv(source.columns, qc);
   const inputRows = grouped?.rows ?? rows;
   const compiled = items.map((it) => compileExpr(it.expr, env));
-  const columns: ScopeColumn[] = compiled.map((c, i) => ({ name: items[i].alias ?? deriveName(items[i].expr), type: c.untyped ? "text" : c.type, qualifiers: [] }));
+  const columns: ScopeColumn[] = compiled.map((c, i) => ({
+    name: items[i].alias ?? deriveName(items[i].expr),
+    type: c.untyped ? "text" : c.type,
+    qualifiers: [],
+  }));
   let outRows = inputRows.map((r) => compiled.map((c) => c.eval(r)));
   const orderKeys = orderBy.map((o) => {
     const i = outputIndex(o.expr, columns);
@@ -148,7 +168,7 @@ function expandStars(items: readonly SelectItem[], columns: readonly ScopeColumn
     const table = item.expr.table;
     const picked = columns.map((c, i) => ({ c, i })).filter(({ c }) => !c.hidden && (table === undefined || c.qualifiers.includes(table)));
     if (table !== undefined && picked.length === 0) throw new SqlError("42P01", `no data source matches pattern: ${table}.*`);
-    if (table === undefined && columns.length === 0) throw new SqlError("42602", "cannot use \"*\" without a FROM clause");
+    if (table === undefined && columns.length === 0) throw new SqlError("42602", 'cannot use "*" without a FROM clause');
     for (const { c } of picked) {
       const parts = c.qualifiers.length > 0 && countByName(columns, c.name) > 1 ? [c.qualifiers[0], c.name] : [c.name];
       out.push({ expr: { kind: "column", parts }, alias: c.name });
@@ -204,7 +224,12 @@ function evalJoin(j: Extract<FromItem, { kind: "join" }>, qc: QueryContext): Rel
   return { columns, rows: nestedLoop(j.type, left, right, matches) };
 }
 
-function nestedLoop(type: string, left: Relation, right: Relation, matches: (l: readonly SqlValue[], r: readonly SqlValue[]) => boolean): SqlValue[][] {
+function nestedLoop(
+  type: string,
+  left: Relation,
+  right: Relation,
+  matches: (l: readonly SqlValue[], r: readonly SqlValue[]) => boolean,
+): SqlValue[][] {
   const rows: SqlValue[][] = [];
   const rightMatched = new Set<number>();
   const nullsL = left.columns.map(() => null);
@@ -230,7 +255,11 @@ function usingJoin(type: string, using: readonly string[], left: Relation, right
   const restL = left.columns.map((_, i) => i).filter((i) => !li.includes(i));
   const restR = right.columns.map((_, i) => i).filter((i) => !ri.includes(i));
   const columns: ScopeColumn[] = [
-    ...using.map((u, k) => ({ name: u, type: left.columns[li[k]].type, qualifiers: [...left.columns[li[k]].qualifiers, ...right.columns[ri[k]].qualifiers] })),
+    ...using.map((u, k) => ({
+      name: u,
+      type: left.columns[li[k]].type,
+      qualifiers: [...left.columns[li[k]].qualifiers, ...right.columns[ri[k]].qualifiers],
+    })),
     ...restL.map((i) => left.columns[i]),
     ...restR.map((i) => right.columns[i]),
   ];
@@ -251,7 +280,8 @@ function usingJoin(type: string, using: readonly string[], left: Relation, right
       const r = right.rows[n];
       rows.push([...li.map((i) => l[i]), ...restL.map((i) => l[i]), ...restR.map((i) => r[i])]);
     }
-    if (hits.length === 0 && (type === "left" || type === "full")) rows.push([...li.map((i) => l[i]), ...restL.map((i) => l[i]), ...restR.map(() => null)]);
+    if (hits.length === 0 && (type === "left" || type === "full"))
+      rows.push([...li.map((i) => l[i]), ...restL.map((i) => l[i]), ...restR.map(() => null)]);
   }
   if (type === "right" || type === "full") {
     right.rows.forEach((r, n) => {
@@ -265,7 +295,8 @@ function usingIndex(columns: readonly ScopeColumn[], name: string): number {
   try {
     return resolveColumn(columns, [name]);
   } catch (e) {
-    if (e instanceof SqlError && e.code === "42703") throw new SqlError("42703", `column "${name}" specified in USING clause does not exist`);
+    if (e instanceof SqlError && e.code === "42703")
+      throw new SqlError("42703", `column "${name}" specified in USING clause does not exist`);
     throw e;
   }
 }

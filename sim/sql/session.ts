@@ -27,22 +27,58 @@ export class SessionState {
 function defaults(state: SessionState, hooks: ClusterHooks): Record<string, string> {
   const user = state.session.user;
   return {
-    application_name: "", database: state.database, timezone: "UTC", transaction_isolation: "serializable",
-    default_transaction_isolation: "serializable", server_version: "13.0.0", server_version_num: "130000",
-    client_encoding: "UTF8", datestyle: "ISO, MDY", intervalstyle: "postgres", statement_timeout: "0", lock_timeout: "0",
-    idle_in_transaction_session_timeout: "0", idle_session_timeout: "0", search_path: "\"$user\", public",
-    standard_conforming_strings: "on", extra_float_digits: "0", client_min_messages: "notice",
-    default_transaction_read_only: "off", transaction_read_only: "off", transaction_priority: "normal",
-    sql_safe_updates: "false", default_int_size: "8", session_user: user, is_superuser: user === "root" ? "on" : "off",
+    application_name: "",
+    database: state.database,
+    timezone: "UTC",
+    transaction_isolation: "serializable",
+    default_transaction_isolation: "serializable",
+    server_version: "13.0.0",
+    server_version_num: "130000",
+    client_encoding: "UTF8",
+    datestyle: "ISO, MDY",
+    intervalstyle: "postgres",
+    statement_timeout: "0",
+    lock_timeout: "0",
+    idle_in_transaction_session_timeout: "0",
+    idle_session_timeout: "0",
+    search_path: '"$user", public',
+    standard_conforming_strings: "on",
+    extra_float_digits: "0",
+    client_min_messages: "notice",
+    default_transaction_read_only: "off",
+    transaction_read_only: "off",
+    transaction_priority: "normal",
+    sql_safe_updates: "false",
+    default_int_size: "8",
+    session_user: user,
+    is_superuser: user === "root" ? "on" : "off",
     crdb_version: `CockroachDB CCL ${hooks.buildTag?.() ?? `v${hooks.nodeExecutableVersion()}.0`}`,
-    node_id: String(hooks.nodeId?.() ?? 1), vectorize: "on", distsql: "auto", optimizer: "on", role: "none",
-    integer_datetimes: "on", results_buffer_size: "16384", enable_implicit_transaction_for_batch_statements: "on",
+    node_id: String(hooks.nodeId?.() ?? 1),
+    vectorize: "on",
+    distsql: "auto",
+    optimizer: "on",
+    role: "none",
+    integer_datetimes: "on",
+    results_buffer_size: "16384",
+    enable_implicit_transaction_for_batch_statements: "on",
   };
 }
 
-const READ_ONLY = new Set(["server_version", "server_version_num", "session_user", "is_superuser", "crdb_version", "node_id", "integer_datetimes"]);
+const READ_ONLY = new Set([
+  "server_version",
+  "server_version_num",
+  "session_user",
+  "is_superuser",
+  "crdb_version",
+  "node_id",
+  "integer_datetimes",
+]);
 
-const ALIASES: Record<string, string> = { "time zone": "timezone", names: "client_encoding", transaction_isolation_level: "transaction_isolation" };
+const ALIASES: Record<string, string> = {
+  "time zone": "timezone",
+  names: "client_encoding",
+  transaction_isolation_level: "transaction_isolation",
+};
 
 function varName(raw: string): string {
   const n = raw.toLowerCase();
@@ -60,7 +96,10 @@ export function showVar(rawName: string, state: SessionState, hooks: ClusterHook
     const names = Object.keys(d).sort();
     return {
       command: "SHOW",
-      columns: [{ name: "variable", type: "text" }, { name: "value", type: "text" }],
+      columns: [
+        { name: "variable", type: "text" },
+        { name: "value", type: "text" },
+      ],
       rows: names.map((n) => [n, state.vars.get(n) ?? d[n]]),
       rowCount: names.length,
     };

@@ -11,22 +11,49 @@ import { ActiveVersion, ClusterHooks, SettingInfo, VirtualTable } from "./hooks"
 const col = (name: string, type: SqlType): ResultColumn => ({ name, type });
 
 export const GOSSIP_NODES_COLUMNS: readonly ResultColumn[] = [
-  col("node_id", "int8"), col("network", "text"), col("address", "text"), col("advertise_address", "text"),
-  col("sql_network", "text"), col("sql_address", "text"), col("advertise_sql_address", "text"), col("attrs", "jsonb"),
-  col("locality", "text"), col("cluster_name", "text"), col("server_version", "text"), col("build_tag", "text"),
-  col("started_at", "timestamp"), col("is_live", "bool"), col("ranges", "int8"), col("leases", "int8"),
+  col("node_id", "int8"),
+  col("network", "text"),
+  col("address", "text"),
+  col("advertise_address", "text"),
+  col("sql_network", "text"),
+  col("sql_address", "text"),
+  col("advertise_sql_address", "text"),
+  col("attrs", "jsonb"),
+  col("locality", "text"),
+  col("cluster_name", "text"),
+  col("server_version", "text"),
+  col("build_tag", "text"),
+  col("started_at", "timestamp"),
+  col("is_live", "bool"),
+  col("ranges", "int8"),
+  col("leases", "int8"),
 ];
 
 export const GOSSIP_LIVENESS_COLUMNS: readonly ResultColumn[] = [
-  col("node_id", "int8"), col("epoch", "int8"), col("expiration", "text"), col("draining", "bool"),
-  col("decommissioning", "bool"), col("membership", "text"), col("updated_at", "timestamp"),
+  col("node_id", "int8"),
+  col("epoch", "int8"),
+  col("expiration", "text"),
+  col("draining", "bool"),
+  col("decommissioning", "bool"),
+  col("membership", "text"),
+  col("updated_at", "timestamp"),
 ];
 
 export const KV_STORE_STATUS_COLUMNS: readonly ResultColumn[] = [
-  col("node_id", "int8"), col("store_id", "int8"), col("attrs", "jsonb"), col("capacity", "int8"), col("available", "int8"),
-  col("used", "int8"), col("logical_bytes", "int8"), col("range_count", "int8"), col("lease_count", "int8"),
-  col("writes_per_second", "float8"), col("bytes_per_replica", "jsonb"), col("writes_per_replica", "jsonb"),
-  col("metrics", "jsonb"), col("properties", "jsonb"),
+  col("node_id", "int8"),
+  col("store_id", "int8"),
+  col("attrs", "jsonb"),
+  col("capacity", "int8"),
+  col("available", "int8"),
+  col("used", "int8"),
+  col("logical_bytes", "int8"),
+  col("range_count", "int8"),
+  col("lease_count", "int8"),
+  col("writes_per_second", "float8"),
+  col("bytes_per_replica", "jsonb"),
+  col("writes_per_replica", "jsonb"),
+  col("metrics", "jsonb"),
+  col("properties", "jsonb"),
 ];
 
 export interface FakeNode {
@@ -88,23 +115,44 @@ export class FakeCluster implements ClusterHooks {
     switch (name) {
       case "crdb_internal.gossip_nodes":
         return table(GOSSIP_NODES_COLUMNS, () =>
-          this.nodes.filter((n) => !n.livenessOnly).map((n) => [
-            n.id, "tcp", n.address, n.address, "tcp", n.address, n.address, [], n.locality ?? "", "", "23.1", n.buildTag,
-            t, n.isLive, n.ranges ?? 0, 0,
-          ]),
+          this.nodes
+            .filter((n) => !n.livenessOnly)
+            .map((n) => [
+              n.id,
+              "tcp",
+              n.address,
+              n.address,
+              "tcp",
+              n.address,
+              n.address,
+              [],
+              n.locality ?? "",
+              "",
+              "23.1",
+              n.buildTag,
+              t,
+              n.isLive,
+              n.ranges ?? 0,
+              0,
+            ]),
         );
       case "crdb_internal.gossip_liveness":
         return table(GOSSIP_LIVENESS_COLUMNS, () =>
           this.nodes.map((n) => [
-            n.id, 1, hlc(t.getTime() + n.livenessTtlSeconds * 1000), n.draining ?? false,
-            n.membership !== undefined && n.membership !== "active", n.membership ?? "active", t,
+            n.id,
+            1,
+            hlc(t.getTime() + n.livenessTtlSeconds * 1000),
+            n.draining ?? false,
+            n.membership !== undefined && n.membership !== "active",
+            n.membership ?? "active",
+            t,
           ]),
         );
       case "crdb_internal.kv_store_status":
         return table(KV_STORE_STATUS_COLUMNS, () =>
-          this.nodes.filter((n) => !n.livenessOnly).map((n) => [
-            n.id, n.id, [], 1e10, 9e9, 1e9, 1e9, n.ranges ?? 0, 0, 0, {}, {}, n.metrics ?? {}, {},
-          ]),
+          this.nodes
+            .filter((n) => !n.livenessOnly)
+            .map((n) => [n.id, n.id, [], 1e10, 9e9, 1e9, 1e9, n.ranges ?? 0, 0, 0, {}, {}, n.metrics ?? {}, {}]),
         );
       default:
         return undefined;
@@ -121,20 +169,35 @@ export class FakeCluster implements ClusterHooks {
     const s = this.settings.get(name);
     if (s === undefined) throw unknownSettingForSet(name);
     if (name === "cluster.preserve_downgrade_option" && value !== null && value !== "" && value !== this.clusterVersion) {
-      throw new SqlError("22023", `cannot set cluster.preserve_downgrade_option to ${String(value)} (cluster version is ${this.clusterVersion})`);
+      throw new SqlError(
+        "22023",
+        `cannot set cluster.preserve_downgrade_option to ${String(value)} (cluster version is ${this.clusterVersion})`,
+      );
     }
     s.value = value === null ? s.default : value;
   }
 
   async listSettings(): Promise<readonly SettingInfo[]> {
-    return [...this.settings].map(([name, s]) => ({ name, value: String(s.value), type: s.type === "bool" ? "b" : s.type === "interval" ? "d" : "s", description: `fake ${name}` }));
+    return [...this.settings].map(([name, s]) => ({
+      name,
+      value: String(s.value),
+      type: s.type === "bool" ? "b" : s.type === "interval" ? "d" : "s",
+      description: `fake ${name}`,
+    }));
   }
 
   async backup(stmt: string): Promise<QueryResult> {
     this.backups.push(stmt);
     return {
       command: "BACKUP",
-      columns: [col("job_id", "int8"), col("status", "text"), col("fraction_completed", "float8"), col("rows", "int8"), col("index_entries", "int8"), col("bytes", "int8")],
+      columns: [
+        col("job_id", "int8"),
+        col("status", "text"),
+        col("fraction_completed", "float8"),
+        col("rows", "int8"),
+        col("index_entries", "int8"),
+        col("bytes", "int8"),
+      ],
       rows: [[BigInt(this.backups.length), "succeeded", 1, 0n, 0n, 0n]],
       rowCount: 1,
     };

@@ -64,8 +64,23 @@ export class Interval {
       return new Interval(clock[1] ? -micros : micros);
     }
     const units: Record<string, number> = {
-      ns: 1e-3, us: 1, µs: 1, ms: 1e3, s: 1e6, m: 6e7, h: 3.6e9, d: 8.64e10,
-      microsecond: 1, millisecond: 1e3, second: 1e6, sec: 1e6, minute: 6e7, min: 6e7, hour: 3.6e9, day: 8.64e10, week: 6.048e11,
+      ns: 1e-3,
+      us: 1,
+      µs: 1,
+      ms: 1e3,
+      s: 1e6,
+      m: 6e7,
+      h: 3.6e9,
+      d: 8.64e10,
+      microsecond: 1,
+      millisecond: 1e3,
+      second: 1e6,
+      sec: 1e6,
+      minute: 6e7,
+      min: 6e7,
+      hour: 3.6e9,
+      day: 8.64e10,
+      week: 6.048e11,
     };
     if (/^-?\d+(\.\d+)?$/.test(t)) return new Interval(Number(t) * 1e6); // bare number = seconds
     let total = 0;

@@ -55,7 +55,18 @@ describe("sim/pgwire: node-postgres", () => {
 
   it("answers simple queries with correctly typed columns", async () => {
     const r = await client.query("SELECT 1 AS n, 'x' AS s, true AS b, 1.5 AS d, now() AS t, '{\"a\": 1}'::JSONB AS j, 2.5::FLOAT AS f");
-    assert.deepStrictEqual(r.fields.map((f) => [f.name, f.dataTypeID]), [["n", 20], ["s", 25], ["b", 16], ["d", 1700], ["t", 1184], ["j", 3802], ["f", 701]]);
+    assert.deepStrictEqual(
+      r.fields.map((f) => [f.name, f.dataTypeID]),
+      [
+        ["n", 20],
+        ["s", 25],
+        ["b", 16],
+        ["d", 1700],
+        ["t", 1184],
+        ["j", 3802],
+        ["f", 701],
+      ],
+    );
     const row = r.rows[0];
     assert.deepStrictEqual([row.n, row.s, row.b, row.d, row.j, row.f], ["1", "x", true, "1.5", { a: 1 }, 2.5]);
     assert.strictEqual((row.t as Date).toISOString(), "2024-05-01T10:00:00.000Z");
@@ -89,13 +100,26 @@ describe("sim/pgwire: node-postgres", () => {
   });
 
   it("returns every result of a multi-statement simple query", async () => {
-    const results = (await client.query("SELECT 1 AS a; SELECT 2 AS b; SET application_name = 'x'")) as unknown as { rows: unknown[]; command: string }[];
-    assert.deepStrictEqual(results.map((r) => [r.command, r.rows]), [["SELECT", [{ a: "1" }]], ["SELECT", [{ b: "2" }]], ["SET", []]]);
+    const results = (await client.query("SELECT 1 AS a; SELECT 2 AS b; SET application_name = 'x'")) as unknown as {
+      rows: unknown[];
+      command: string;
+    }[];
+    assert.deepStrictEqual(
+      results.map((r) => [r.command, r.rows]),
+      [
+        ["SELECT", [{ a: "1" }]],
+        ["SELECT", [{ b: "2" }]],
+        ["SET", []],
+      ],
+    );
   });
 
   it("keeps the connection usable after errors in both protocols", async () => {
     await assert.rejects(client.query("SELEC 1"), { code: "42601", message: 'at or near "selec": syntax error' });
-    await assert.rejects(client.query("SELECT * FROM nope WHERE x = $1", [1]), { code: "42P01", message: 'relation "nope" does not exist' });
+    await assert.rejects(client.query("SELECT * FROM nope WHERE x = $1", [1]), {
+      code: "42P01",
+      message: 'relation "nope" does not exist',
+    });
     await assert.rejects(client.query("SELECT 1/0"), { code: "22012" });
     await assert.rejects(client.query("SELECT 1; SELECT 1/0"), { code: "22012" });
     assert.deepStrictEqual((await client.query("SELECT $1::INT AS ok", [7])).rows, [{ ok: "7" }]);
@@ -105,7 +129,10 @@ describe("sim/pgwire: node-postgres", () => {
   it("sends error detail and the duplicate-key SQLSTATE", async () => {
     await client.query("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1)");
     await assert.rejects(client.query("INSERT INTO t VALUES ($1)", [1]), (e: { code: string; message: string; detail: string }) => {
-      assert.deepStrictEqual([e.code, e.message, e.detail], ["23505", 'duplicate key value violates unique constraint "t_pkey"', "Key (id)=(1) already exists."]);
+      assert.deepStrictEqual(
+        [e.code, e.message, e.detail],
+        ["23505", 'duplicate key value violates unique constraint "t_pkey"', "Key (id)=(1) already exists."],
+      );
       return true;
     });
   });
@@ -123,7 +150,10 @@ describe("sim/pgwire: node-postgres", () => {
     const pool = new Pool({ host: HOST, port: h.server.address.port, user: "root", database: "defaultdb", max: 3 });
     try {
       const results = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.query("SELECT $1::INT * 2 AS n", [i])));
-      assert.deepStrictEqual(results.map((r) => Number(r.rows[0].n)), Array.from({ length: 12 }, (_, i) => i * 2));
+      assert.deepStrictEqual(
+        results.map((r) => Number(r.rows[0].n)),
+        Array.from({ length: 12 }, (_, i) => i * 2),
+      );
       assert.ok(pool.totalCount <= 3);
     } finally {
       await pool.end();
@@ -182,7 +212,10 @@ describe("sim/pgwire: psql", () => {
   after(async () => h?.server.close());
 
   /** Runs psql asynchronously: the server lives in this process, so a blocking spawn would starve it. */
-  function psql(args: string[], url = `postgresql://root@${HOST}:${h.server.address.port}/defaultdb?sslmode=disable`): Promise<{ code: number | null; out: string; err: string }> {
+  function psql(
+    args: string[],
+    url = `postgresql://root@${HOST}:${h.server.address.port}/defaultdb?sslmode=disable`,
+  ): Promise<{ code: number | null; out: string; err: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(PSQL, [url, "-X", ...args], { env: { ...process.env, PGCONNECT_TIMEOUT: "5" } });
       let out = "";
@@ -199,7 +232,10 @@ describe("sim/pgwire: psql", () => {
   }
 
   it("runs several statements given in one -c and prints each result, the SELECT as a table", async () => {
-    const r = await psql(["-c", "CREATE TABLE nodes (id INT PRIMARY KEY, name STRING); INSERT INTO nodes VALUES (1, 'n1'), (2, 'n2'); SELECT id, name FROM nodes ORDER BY id"]);
+    const r = await psql([
+      "-c",
+      "CREATE TABLE nodes (id INT PRIMARY KEY, name STRING); INSERT INTO nodes VALUES (1, 'n1'), (2, 'n2'); SELECT id, name FROM nodes ORDER BY id",
+    ]);
     assert.strictEqual(r.code, 0, r.err);
     assert.strictEqual(r.out, "CREATE TABLE\nINSERT 0 2\n id | name \n----+------\n  1 | n1\n  2 | n2\n(2 rows)\n\n");
   });

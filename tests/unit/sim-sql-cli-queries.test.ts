@@ -70,10 +70,37 @@ function statusQuery(parts: string[]): string {
 // ------------------------------------------------------------------------------------
 
 const NODES: FakeNode[] = [
-  { id: 1, address: "127.0.10.1:26257", buildTag: "v23.1.11", livenessTtlSeconds: 4.5, isLive: true, locality: "region=a", ranges: 20,
-    metrics: { "replicas.leaders": 7, "replicas.leaseholders": 7, replicas: 20, "ranges.unavailable": 0, "ranges.underreplicated": 2, livebytes: 1000, keybytes: 10, valbytes: 990, intentbytes: 0, sysbytes: 5 } },
-  { id: 2, address: "127.0.10.2:26257", buildTag: "v23.1.12", livenessTtlSeconds: 4.5, isLive: true, draining: true, ranges: 20,
-    metrics: { "replicas.leaders": 6.6, "replicas.leaseholders": 6, replicas: 20 } },
+  {
+    id: 1,
+    address: "127.0.10.1:26257",
+    buildTag: "v23.1.11",
+    livenessTtlSeconds: 4.5,
+    isLive: true,
+    locality: "region=a",
+    ranges: 20,
+    metrics: {
+      "replicas.leaders": 7,
+      "replicas.leaseholders": 7,
+      replicas: 20,
+      "ranges.unavailable": 0,
+      "ranges.underreplicated": 2,
+      livebytes: 1000,
+      keybytes: 10,
+      valbytes: 990,
+      intentbytes: 0,
+      sysbytes: 5,
+    },
+  },
+  {
+    id: 2,
+    address: "127.0.10.2:26257",
+    buildTag: "v23.1.12",
+    livenessTtlSeconds: 4.5,
+    isLive: true,
+    draining: true,
+    ranges: 20,
+    metrics: { "replicas.leaders": 6.6, "replicas.leaseholders": 6, replicas: 20 },
+  },
   { id: 3, address: "127.0.10.3:26257", buildTag: "v23.1.11", livenessTtlSeconds: -30, isLive: false, ranges: 19 },
   { id: 4, address: "127.0.10.4:26257", buildTag: "v23.1.11", livenessTtlSeconds: -600, isLive: false, membership: "decommissioned" },
 ];
@@ -95,14 +122,26 @@ const BASE_COLUMNS = ["id", "address", "sql_address", "build", "started_at", "up
 describe("sim/sql: cockroach node status queries", () => {
   it("node ls lists active nodes and nodes with unexpired liveness", async () => {
     const res = await run(LS_QUERY);
-    assert.deepStrictEqual(res.result.columns.map((c) => c.name), ["node_id"]);
-    assert.deepStrictEqual(res.text.map((r) => r[0]), ["1", "2", "3"]);
+    assert.deepStrictEqual(
+      res.result.columns.map((c) => c.name),
+      ["node_id"],
+    );
+    assert.deepStrictEqual(
+      res.text.map((r) => r[0]),
+      ["1", "2", "3"],
+    );
   });
 
   it("node status returns the base columns, ordered by id, without decommissioned dead nodes", async () => {
     const res = await run(statusQuery([BASE_QUERY + ACTIVE_NODES_FILTER]) + " ORDER BY id");
-    assert.deepStrictEqual(res.result.columns.map((c) => c.name), BASE_COLUMNS);
-    assert.deepStrictEqual(res.result.columns.map((c) => c.type), ["int8", "text", "text", "text", "timestamp", "timestamp", "text", "bool", "bool"]);
+    assert.deepStrictEqual(
+      res.result.columns.map((c) => c.name),
+      BASE_COLUMNS,
+    );
+    assert.deepStrictEqual(
+      res.result.columns.map((c) => c.type),
+      ["int8", "text", "text", "text", "timestamp", "timestamp", "text", "bool", "bool"],
+    );
     assert.deepStrictEqual(column(res, "id"), ["1", "2", "3"]);
     assert.deepStrictEqual(column(res, "build"), ["v23.1.11", "v23.1.12", "v23.1.11"]);
     assert.deepStrictEqual(column(res, "sql_address"), ["127.0.10.1:26257", "127.0.10.2:26257", "127.0.10.3:26257"]);
@@ -120,39 +159,71 @@ describe("sim/sql: cockroach node status queries", () => {
     const nodes = [...NODES, { id: 5, address: "", buildTag: "", livenessTtlSeconds: -900, isLive: false, livenessOnly: true } as FakeNode];
     const engine = new SqlEngine(new FakeCluster(nodes), new MemoryTableStore());
     const [r] = await engine.execute(statusQuery([BASE_QUERY, DECOMMISSION_QUERY]) + " ORDER BY id", [], session);
-    assert.deepStrictEqual(r.columns.map((c) => c.name), [...BASE_COLUMNS, "gossiped_replicas", "is_decommissioning", "membership", "is_draining"]);
+    assert.deepStrictEqual(
+      r.columns.map((c) => c.name),
+      [...BASE_COLUMNS, "gossiped_replicas", "is_decommissioning", "membership", "is_draining"],
+    );
     const text = r.rows.map((row) => row.map((v, i) => toPgText(v, r.columns[i].type)));
-    assert.deepStrictEqual(text.map((t) => t[0]), ["1", "2", "3", "4", "5"]);
+    assert.deepStrictEqual(
+      text.map((t) => t[0]),
+      ["1", "2", "3", "4", "5"],
+    );
     assert.deepStrictEqual(text[4].slice(1, 4), [null, null, null]);
     assert.deepStrictEqual(text[4][8], "f"); // ifnull(is_live, false)
-    assert.deepStrictEqual(text.map((t) => t.slice(9)), [
-      ["20", "f", "active", "f"],
-      ["20", "f", "active", "t"],
-      ["19", "f", "active", "f"],
-      ["0", "t", "decommissioned", "f"],
-      [null, "f", "active", "f"],
-    ]);
+    assert.deepStrictEqual(
+      text.map((t) => t.slice(9)),
+      [
+        ["20", "f", "active", "f"],
+        ["20", "f", "active", "t"],
+        ["19", "f", "active", "f"],
+        ["0", "t", "decommissioned", "f"],
+        [null, "f", "active", "f"],
+      ],
+    );
   });
 
   it("with --ranges sums the store metrics per node, rounding to INT and NULL where a metric is missing", async () => {
     const res = await run(statusQuery([BASE_QUERY + ACTIVE_NODES_FILTER, RANGES_QUERY]) + " ORDER BY id");
-    assert.deepStrictEqual(res.result.columns.map((c) => c.name).slice(9), ["replicas_leaders", "replicas_leaseholders", "ranges", "ranges_unavailable", "ranges_underreplicated"]);
-    assert.ok(res.result.columns.slice(9).every((c) => c.type === "int8"));
-    assert.deepStrictEqual(res.text.map((t) => t.slice(9)), [
-      ["7", "7", "20", "0", "2"],
-      ["7", "6", "20", null, null],
-      [null, null, null, null, null],
+    assert.deepStrictEqual(res.result.columns.map((c) => c.name).slice(9), [
+      "replicas_leaders",
+      "replicas_leaseholders",
+      "ranges",
+      "ranges_unavailable",
+      "ranges_underreplicated",
     ]);
+    assert.ok(res.result.columns.slice(9).every((c) => c.type === "int8"));
+    assert.deepStrictEqual(
+      res.text.map((t) => t.slice(9)),
+      [
+        ["7", "7", "20", "0", "2"],
+        ["7", "6", "20", null, null],
+        [null, null, null, null, null],
+      ],
+    );
   });
 
   it("with --all joins ranges, stats and decommission parts in CockroachDB's column order", async () => {
     const res = await run(statusQuery([BASE_QUERY, RANGES_QUERY, STATS_QUERY, DECOMMISSION_QUERY]) + " ORDER BY id");
-    assert.deepStrictEqual(res.result.columns.map((c) => c.name), [
-      ...BASE_COLUMNS,
-      "replicas_leaders", "replicas_leaseholders", "ranges", "ranges_unavailable", "ranges_underreplicated",
-      "live_bytes", "key_bytes", "value_bytes", "intent_bytes", "system_bytes",
-      "gossiped_replicas", "is_decommissioning", "membership", "is_draining",
-    ]);
+    assert.deepStrictEqual(
+      res.result.columns.map((c) => c.name),
+      [
+        ...BASE_COLUMNS,
+        "replicas_leaders",
+        "replicas_leaseholders",
+        "ranges",
+        "ranges_unavailable",
+        "ranges_underreplicated",
+        "live_bytes",
+        "key_bytes",
+        "value_bytes",
+        "intent_bytes",
+        "system_bytes",
+        "gossiped_replicas",
+        "is_decommissioning",
+        "membership",
+        "is_draining",
+      ],
+    );
     assert.deepStrictEqual(column(res, "live_bytes"), ["1000", null, null, null]);
     assert.deepStrictEqual(column(res, "is_decommissioning"), ["f", "f", "f", "t"]);
   });
@@ -170,12 +241,15 @@ describe("sim/sql: cockroach node status queries", () => {
   ifnull(is_live, false) AS is_live, draining, membership
 FROM crdb_internal.gossip_liveness LEFT JOIN crdb_internal.gossip_nodes USING (node_id)
 ORDER BY node_id`);
-    assert.deepStrictEqual(res.text.map((t) => [t[0], t[5], t[6], t[7], t[8]]), [
-      ["1", "t", "t", "f", "active"],
-      ["2", "t", "t", "t", "active"],
-      ["3", "f", "f", "f", "active"],
-      ["4", "f", "f", "f", "decommissioned"],
-    ]);
+    assert.deepStrictEqual(
+      res.text.map((t) => [t[0], t[5], t[6], t[7], t[8]]),
+      [
+        ["1", "t", "t", "f", "active"],
+        ["2", "t", "t", "t", "active"],
+        ["3", "f", "f", "f", "active"],
+        ["4", "f", "f", "f", "decommissioned"],
+      ],
+    );
   });
 
   it("sees liveness expire when the cluster clock moves past the expiration", async () => {
@@ -186,7 +260,10 @@ ORDER BY node_id`);
     // Liveness rows are computed from the clock at read time; freeze them by moving only "now".
     const frozen = cluster.virtualTable("crdb_internal.gossip_liveness")!;
     const rows = await frozen.rows();
-    cluster.virtualTable = (name) => (name === "crdb_internal.gossip_liveness" ? { columns: frozen.columns, rows: async () => rows } : FakeCluster.prototype.virtualTable.call(cluster, name));
+    cluster.virtualTable = (name) =>
+      name === "crdb_internal.gossip_liveness"
+        ? { columns: frozen.columns, rows: async () => rows }
+        : FakeCluster.prototype.virtualTable.call(cluster, name);
     cluster.clock = new Date(cluster.clock.getTime() + 5000);
     const after = await engine.execute(sql, [], session);
     const avail = (r: QueryResult[]): unknown[] => r[0].rows.map((row) => row[7]);

@@ -36,9 +36,18 @@ describe("sim/sql: cluster settings", () => {
   it("SHOW CLUSTER SETTING returns one column named after the setting", async () => {
     const { e } = setup();
     assert.deepStrictEqual(await show(e, "SHOW CLUSTER SETTING version"), { name: "version", value: "23.1" });
-    assert.deepStrictEqual(await show(e, "SHOW CLUSTER SETTING cluster.preserve_downgrade_option"), { name: "cluster.preserve_downgrade_option", value: "" });
-    assert.deepStrictEqual(await show(e, "show cluster setting CLUSTER.AUTO_UPGRADE.ENABLED"), { name: "cluster.auto_upgrade.enabled", value: "t" });
-    assert.deepStrictEqual(await show(e, "SHOW CLUSTER SETTING server.shutdown.drain_wait"), { name: "server.shutdown.drain_wait", value: "00:00:00" });
+    assert.deepStrictEqual(await show(e, "SHOW CLUSTER SETTING cluster.preserve_downgrade_option"), {
+      name: "cluster.preserve_downgrade_option",
+      value: "",
+    });
+    assert.deepStrictEqual(await show(e, "show cluster setting CLUSTER.AUTO_UPGRADE.ENABLED"), {
+      name: "cluster.auto_upgrade.enabled",
+      value: "t",
+    });
+    assert.deepStrictEqual(await show(e, "SHOW CLUSTER SETTING server.shutdown.drain_wait"), {
+      name: "server.shutdown.drain_wait",
+      value: "00:00:00",
+    });
   });
 
   it("SET CLUSTER SETTING passes the evaluated value to the cluster and RESET passes null", async () => {
@@ -71,8 +80,14 @@ describe("sim/sql: cluster settings", () => {
   it("SHOW CLUSTER SETTINGS lists variable, value, setting_type, description", async () => {
     const { e } = setup();
     const [r] = await e.execute("SHOW CLUSTER SETTINGS", [], session);
-    assert.deepStrictEqual(r.columns.map((c) => c.name), ["variable", "value", "setting_type", "description"]);
-    assert.deepStrictEqual(r.rows.map((x) => x[0]), ["cluster.auto_upgrade.enabled", "cluster.preserve_downgrade_option", "server.shutdown.drain_wait", "version"]);
+    assert.deepStrictEqual(
+      r.columns.map((c) => c.name),
+      ["variable", "value", "setting_type", "description"],
+    );
+    assert.deepStrictEqual(
+      r.rows.map((x) => x[0]),
+      ["cluster.auto_upgrade.enabled", "cluster.preserve_downgrade_option", "server.shutdown.drain_wait", "version"],
+    );
   });
 
   it("delegates BACKUP verbatim and returns the cluster's result", async () => {
@@ -108,13 +123,19 @@ describe("sim/sql: session variables", () => {
 
   it("rejects unknown and read-only variables", async () => {
     const { e } = setup();
-    assert.deepStrictEqual(await fails(e, "SET no_such_var = 1").then((x) => [x.code, x.message]), ["42704", 'unrecognized configuration parameter "no_such_var"']);
+    assert.deepStrictEqual(await fails(e, "SET no_such_var = 1").then((x) => [x.code, x.message]), [
+      "42704",
+      'unrecognized configuration parameter "no_such_var"',
+    ]);
     assert.strictEqual((await fails(e, "SET server_version = '9'")).code, "55P02");
   });
 
   it("accepts transaction control with the right command tags", async () => {
     const { e } = setup();
     const r = await e.execute("BEGIN; SELECT 1; COMMIT; BEGIN TRANSACTION; ROLLBACK", [], session);
-    assert.deepStrictEqual(r.map((x) => x.command), ["BEGIN", "SELECT", "COMMIT", "BEGIN", "ROLLBACK"]);
+    assert.deepStrictEqual(
+      r.map((x) => x.command),
+      ["BEGIN", "SELECT", "COMMIT", "BEGIN", "ROLLBACK"],
+    );
   });
 });

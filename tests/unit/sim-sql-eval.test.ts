@@ -86,7 +86,7 @@ describe("sim/sql: expressions", () => {
     ["SELECT '{\"replicas.leaders\": 3}'::JSONB ->> 'replicas.leaders'", "3"],
     ["SELECT '{\"a\": 1}'::JSONB ->> 'missing'", null],
     ["SELECT '[10, 20]'::JSONB -> 1", "20"],
-    ["SELECT '{\"b\":1,\"a\":[1,2]}'::JSONB", '{"a": [1, 2], "b": 1}'],
+    ['SELECT \'{"b":1,"a":[1,2]}\'::JSONB', '{"a": [1, 2], "b": 1}'],
     ["SELECT crdb_internal.node_executable_version()", "23.1"],
     ["SELECT crdb_internal.active_version()", '{"internal": 0, "major": 23, "minor": 1, "patch": 0}'],
     ["SELECT version() LIKE 'CockroachDB CCL v23.1.11%'", "t"],
@@ -107,12 +107,22 @@ describe("sim/sql: expressions", () => {
 
   it("names result columns by alias, column, function, cast type or ?column?", async () => {
     const [r] = await engine().execute("SELECT 1 AS one, now(), 1::INT, 2, CASE WHEN true THEN 1 END, count(*)", [], session);
-    assert.deepStrictEqual(r.columns.map((c) => c.name), ["one", "now", "int8", "?column?", "case", "count"]);
+    assert.deepStrictEqual(
+      r.columns.map((c) => c.name),
+      ["one", "now", "int8", "?column?", "case", "count"],
+    );
   });
 
   it("types results with CockroachDB's types: INT/INT division is DECIMAL, sum of INT is DECIMAL, count is INT", async () => {
-    const [r] = await engine().execute("SELECT 1, 1/2, 1.5, 1.5::FLOAT, 'a', true, now(), now()::TIMESTAMP, '{}'::JSONB, '1s'::INTERVAL, 'x'::BYTES", [], session);
-    assert.deepStrictEqual(r.columns.map((c) => c.type), ["int8", "numeric", "numeric", "float8", "text", "bool", "timestamptz", "timestamp", "jsonb", "interval", "bytea"]);
+    const [r] = await engine().execute(
+      "SELECT 1, 1/2, 1.5, 1.5::FLOAT, 'a', true, now(), now()::TIMESTAMP, '{}'::JSONB, '1s'::INTERVAL, 'x'::BYTES",
+      [],
+      session,
+    );
+    assert.deepStrictEqual(
+      r.columns.map((c) => c.type),
+      ["int8", "numeric", "numeric", "float8", "text", "bool", "timestamptz", "timestamp", "jsonb", "interval", "bytea"],
+    );
   });
 
   it("evaluates every now() in one statement to the cluster clock's time", async () => {

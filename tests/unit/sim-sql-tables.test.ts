@@ -63,7 +63,11 @@ describe("sim/sql: user tables", () => {
     assert.deepStrictEqual([upd.command, upd.rowCount], ["UPDATE", 3]);
     const [del] = await e.execute("DELETE FROM kv WHERE k IN ('d', 'e')", [], session);
     assert.deepStrictEqual([del.command, del.rowCount], ["DELETE", 2]);
-    assert.deepStrictEqual(await rows(e, "SELECT k, v FROM kv ORDER BY v DESC"), [["a", "11"], ["c", "3"], ["b", "2"]]);
+    assert.deepStrictEqual(await rows(e, "SELECT k, v FROM kv ORDER BY v DESC"), [
+      ["a", "11"],
+      ["c", "3"],
+      ["b", "2"],
+    ]);
   });
 
   it("refuses a duplicate primary key with 23505 and CockroachDB's message, keeping the table unchanged", async () => {
@@ -78,18 +82,26 @@ describe("sim/sql: user tables", () => {
     const [n] = await e.execute("INSERT INTO kv (k, v) VALUES ('a', 100) ON CONFLICT (k) DO NOTHING", [], session);
     assert.strictEqual(n.rowCount, 0);
     await e.execute("INSERT INTO kv (k, v) VALUES ('a', 100), ('n', 5) ON CONFLICT (k) DO UPDATE SET v = excluded.v + kv.v", [], session);
-    assert.deepStrictEqual(await rows(e, "SELECT k, v FROM kv WHERE k IN ('a', 'n')"), [["a", "101"], ["n", "5"]]);
+    assert.deepStrictEqual(await rows(e, "SELECT k, v FROM kv WHERE k IN ('a', 'n')"), [
+      ["a", "101"],
+      ["n", "5"],
+    ]);
   });
 
   it("UPSERT replaces the named columns of an existing row and inserts new ones", async () => {
     await e.execute("UPSERT INTO kv (k, v) VALUES ('b', 20), ('x', 7)", [], session);
-    assert.deepStrictEqual(await rows(e, "SELECT k, v, note FROM kv WHERE k IN ('b', 'x')"), [["b", "20", "two"], ["x", "7", null]]);
+    assert.deepStrictEqual(await rows(e, "SELECT k, v, note FROM kv WHERE k IN ('b', 'x')"), [
+      ["b", "20", "two"],
+      ["x", "7", null],
+    ]);
   });
 
   it("returns affected rows with RETURNING", async () => {
     assert.deepStrictEqual(await rows(e, "INSERT INTO kv (k, v) VALUES ('r', 5) RETURNING k, v * 2 AS doubled"), [["r", "10"]]);
     assert.deepStrictEqual(await rows(e, "UPDATE kv SET note = 'upd' WHERE k = 'r' RETURNING note"), [["upd"]]);
-    assert.deepStrictEqual(await rows(e, "DELETE FROM kv WHERE k = 'r' RETURNING *").then((r) => r.map((x) => x.slice(0, 3))), [["r", "5", "upd"]]);
+    assert.deepStrictEqual(await rows(e, "DELETE FROM kv WHERE k = 'r' RETURNING *").then((r) => r.map((x) => x.slice(0, 3))), [
+      ["r", "5", "upd"],
+    ]);
   });
 
   it("enforces NOT NULL with 23502", async () => {
@@ -107,27 +119,52 @@ describe("sim/sql: user tables", () => {
   it("groups, aggregates, filters groups and orders by aggregate", async () => {
     await e.execute("INSERT INTO kv (k, v, note) VALUES ('d', 4, 'two'), ('e', 5, 'three'), ('f', 6, 'two')", [], session);
     assert.deepStrictEqual(
-      await rows(e, "SELECT note, count(*) AS n, sum(v), min(v), max(v), avg(v) FROM kv WHERE note IS NOT NULL GROUP BY note HAVING count(*) > 1 ORDER BY n DESC"),
-      [["two", "3", "12", "2", "6", "4"], ["three", "2", "8", "3", "5", "4"]],
+      await rows(
+        e,
+        "SELECT note, count(*) AS n, sum(v), min(v), max(v), avg(v) FROM kv WHERE note IS NOT NULL GROUP BY note HAVING count(*) > 1 ORDER BY n DESC",
+      ),
+      [
+        ["two", "3", "12", "2", "6", "4"],
+        ["three", "2", "8", "3", "5", "4"],
+      ],
     );
     assert.deepStrictEqual(await rows(e, "SELECT count(*), count(note), sum(v) FROM kv WHERE v > 100"), [["0", "0", null]]);
     assert.deepStrictEqual(await rows(e, "SELECT DISTINCT note FROM kv ORDER BY note"), [[null], ["three"], ["two"]]);
     assert.strictEqual((await fails(e, "SELECT note, v FROM kv GROUP BY note")).code, "42803");
+    assert.deepStrictEqual(await rows(e, "SELECT string_agg(k, ','), bool_and(v > 0), count(DISTINCT note) FROM kv"), [
+      ["a,b,c,d,e,f", "t", "2"],
+    ]);
   });
 
   it("joins tables with ON, USING and LEFT JOIN padding, and supports LIMIT/OFFSET", async () => {
-    await e.execute("CREATE TABLE tags (k STRING, tag STRING, PRIMARY KEY (k, tag)); INSERT INTO tags VALUES ('a', 'x'), ('a', 'y'), ('c', 'z')", [], session);
-    assert.deepStrictEqual(await rows(e, "SELECT kv.k, t.tag FROM kv JOIN tags AS t ON kv.k = t.k ORDER BY 1, 2"), [["a", "x"], ["a", "y"], ["c", "z"]]);
-    assert.deepStrictEqual(await rows(e, "SELECT k, tag FROM kv LEFT JOIN tags USING (k) ORDER BY k, tag LIMIT 2 OFFSET 2"), [["b", null], ["c", "z"]]);
+    await e.execute(
+      "CREATE TABLE tags (k STRING, tag STRING, PRIMARY KEY (k, tag)); INSERT INTO tags VALUES ('a', 'x'), ('a', 'y'), ('c', 'z')",
+      [],
+      session,
+    );
+    assert.deepStrictEqual(await rows(e, "SELECT kv.k, t.tag FROM kv JOIN tags AS t ON kv.k = t.k ORDER BY 1, 2"), [
+      ["a", "x"],
+      ["a", "y"],
+      ["c", "z"],
+    ]);
+    assert.deepStrictEqual(await rows(e, "SELECT k, tag FROM kv LEFT JOIN tags USING (k) ORDER BY k, tag LIMIT 2 OFFSET 2"), [
+      ["b", null],
+      ["c", "z"],
+    ]);
     assert.deepStrictEqual(await rows(e, "SELECT k FROM kv WHERE k NOT IN (SELECT k FROM tags)"), [["b"]]);
-    assert.deepStrictEqual(await rows(e, "SELECT (SELECT max(v) FROM kv) AS top, EXISTS (SELECT 1 FROM tags WHERE tag = 'z')"), [["3", "t"]]);
+    assert.deepStrictEqual(await rows(e, "SELECT (SELECT max(v) FROM kv) AS top, EXISTS (SELECT 1 FROM tags WHERE tag = 'z')"), [
+      ["3", "t"],
+    ]);
   });
 
   it("resolves qualified names db.t and db.public.t, and creates databases", async () => {
     await e.execute("CREATE DATABASE app; CREATE TABLE app.public.t (id INT PRIMARY KEY); INSERT INTO app.t VALUES (1)", [], session);
     assert.deepStrictEqual(await rows(e, "SELECT id FROM app.public.t"), [["1"]]);
     assert.deepStrictEqual(await rows(e, "SELECT count(*) FROM defaultdb.kv"), [["3"]]);
-    assert.deepStrictEqual(await rows(e, "SHOW DATABASES").then((r) => r.map((x) => x[0])), [["app"], ["defaultdb"], ["postgres"], ["system"]].map((x) => x[0]));
+    assert.deepStrictEqual(
+      await rows(e, "SHOW DATABASES").then((r) => r.map((x) => x[0])),
+      [["app"], ["defaultdb"], ["postgres"], ["system"]].map((x) => x[0]),
+    );
     assert.strictEqual((await fails(e, "CREATE DATABASE app")).code, "42P04");
     await e.execute("USE app", [], session);
     assert.deepStrictEqual(await rows(e, "SHOW TABLES").then((r) => r.map((x) => x[1])), ["t"]);
@@ -137,14 +174,21 @@ describe("sim/sql: user tables", () => {
   it("gives tables without a primary key a hidden rowid from unique_rowid()", async () => {
     await e.execute("CREATE TABLE log (msg STRING); INSERT INTO log VALUES ('a'), ('a')", [], session);
     const [r] = await e.execute("SELECT * FROM log", [], session);
-    assert.deepStrictEqual(r.columns.map((c) => c.name), ["msg"]);
+    assert.deepStrictEqual(
+      r.columns.map((c) => c.name),
+      ["msg"],
+    );
     const [ids] = await e.execute("SELECT rowid FROM log", [], session);
     assert.strictEqual(ids.rows.length, 2);
     assert.ok((ids.rows[1][0] as bigint) > (ids.rows[0][0] as bigint) && (ids.rows[0][0] as bigint) > 2n ** 50n);
   });
 
   it("fills gen_random_uuid() defaults", async () => {
-    await e.execute("CREATE TABLE u (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), n INT); INSERT INTO u (n) VALUES (1), (2)", [], session);
+    await e.execute(
+      "CREATE TABLE u (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), n INT); INSERT INTO u (n) VALUES (1), (2)",
+      [],
+      session,
+    );
     const ids = await rows(e, "SELECT id FROM u");
     assert.strictEqual(ids.length, 2);
     for (const [id] of ids) assert.match(id!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -182,7 +226,11 @@ describe("sim/sql: JSON file table store", () => {
 
   it("persists tables across engine instances sharing one file", async () => {
     const file = path.join(dir, "tables.json");
-    await newEngine(new JsonFileTableStore(file)).execute("CREATE TABLE t (id INT PRIMARY KEY, j JSONB, d DECIMAL, b BOOL); INSERT INTO t VALUES (1, '{\"a\": [1]}', 1.50, true)", [], session);
+    await newEngine(new JsonFileTableStore(file)).execute(
+      "CREATE TABLE t (id INT PRIMARY KEY, j JSONB, d DECIMAL, b BOOL); INSERT INTO t VALUES (1, '{\"a\": [1]}', 1.50, true)",
+      [],
+      session,
+    );
     assert.deepStrictEqual(await rows(newEngine(new JsonFileTableStore(file)), "SELECT * FROM t"), [["1", '{"a": [1]}', "1.50", "t"]]);
   });
 
@@ -209,7 +257,9 @@ describe("sim/sql: JSON file table store", () => {
     );
     assert.deepStrictEqual(codes, [0, 0, 0]);
     // Each insert reads max(id) and writes max+1 in one transaction: lost updates would show as duplicate-key failures or gaps.
-    assert.deepStrictEqual(await rows(newEngine(new JsonFileTableStore(file)), "SELECT count(*), max(id), count(DISTINCT who) FROM hits"), [["75", "75", "3"]]);
+    assert.deepStrictEqual(await rows(newEngine(new JsonFileTableStore(file)), "SELECT count(*), max(id), count(DISTINCT who) FROM hits"), [
+      ["75", "75", "3"],
+    ]);
     assert.ok(!fs.existsSync(file + ".lock"), "the lock is released");
   });
 
