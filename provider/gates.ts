@@ -9,7 +9,9 @@
  *   reports the target build both in gossip and in its own metrics.
  * - cluster: every listed node live and not draining, 0 unavailable and 0
  *   under-replicated ranges summed over the live nodes' /_status/vars, on
- *   `gateSamples` consecutive samples `gateInterval` apart.
+ *   `gateSamples` consecutive samples `gateInterval` apart. Under-replication
+ *   right after a restart is expected and waited for; unavailable ranges
+ *   (lost quorum) fail a forward roll at once (see failOnUnavailable).
  * - bake: the cluster gate sampled every `gateInterval` for the bake time,
  *   at least until `gateRecheckAfter` after the gate first held (that late
  *   sample is the re-check: under-replication clears by liveness before raft
@@ -35,6 +37,13 @@ export interface GateContext {
   readonly strategy: Pick<Strategy, "gateSamples" | "gateIntervalMs" | "gateRecheckAfterMs">;
   readonly signal?: AbortSignal;
   readonly onSample?: (s: ClusterSample) => void;
+  /**
+   * Fail at once on unavailable ranges instead of waiting for them to clear.
+   * Rolling forward, lost quorum with one node restarted means an earlier
+   * node has not caught up (#101321): going on would make it worse, so the
+   * node fails and the roll is reverted. Rolling back, we wait it out.
+   */
+  readonly failOnUnavailable?: boolean;
 }
 
 export interface PreflightContext {
@@ -121,6 +130,10 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
     ctx.onSample?.(s);
     streak = s.ok ? streak + 1 : 0;
     if (streak >= ctx.strategy.gateSamples) return samples;
+    if (ctx.failOnUnavailable && (s.unavailable ?? 0) > 0) {
+      const e = new GateFailed("await-cluster", `quorum lost: ${s.detail} (a node restarted earlier may not have caught up yet; consider a longer waitAfterRejoin)`, subject(node));
+      throw Object.assign(e, { samples });
+    }
     if (Date.now() + ctx.strategy.gateIntervalMs > until) {
       const e = new GateFailed("await-cluster", `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`, subject(node));
       throw Object.assign(e, { samples });

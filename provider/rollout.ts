@@ -202,7 +202,10 @@ class Run {
     }
     const rb = await rollBack({ ...this.ctx, recorder: this.recorder, gate: this.gate(undefined, "rollback"), touched: this.touched, skippedOnTarget, cause: e.message, block: this.block });
     this.block = rb.block;
-    const error = new Error(rb.ok ? `${e.message}; rolled back ${rb.nodes.join(", ") || "nothing"} to ${rb.builds.join(", ")}` : `${e.message}; ROLLBACK FAILED: ${rb.error}`);
+    // The outcome goes before any log tail the cause carries, so the first line says it all.
+    const [head, ...tail] = e.message.split("\n");
+    const outcome = rb.ok ? `rolled back ${rb.nodes.join(", ") || "nothing"} to ${rb.builds.join(", ")}` : `ROLLBACK FAILED: ${rb.error}`;
+    const error = new Error([`${head}; ${outcome}`, ...tail].join("\n"));
     return { outcome: rb.ok ? "rolled-back" : "failed", error };
   }
 
@@ -214,6 +217,7 @@ class Run {
       strategy: spec.strategy,
       signal,
       onSample: (sample) => emit({ type: "gate-sample", phase, at, sample }),
+      failOnUnavailable: phase !== "rollback",
     };
   }
 
