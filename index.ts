@@ -41,4 +41,7 @@ export const nodeVersions = cluster.nodeStatuses;
 export const clusterVersion = cluster.clusterVersion;
 export const finalized = cluster.finalized;
 export const finalizeHint = cluster.finalizeHint;
-export const lastRollout = cluster.lastRollout;
+/** The last rollout, per node and phase, without the gate samples (those stay on the resource). */
+export const lastRollout = cluster.lastRollout.apply((r) =>
+  r ? { ...r, nodes: r.nodes.map((n) => ({ ...n, phases: n.phases.map(({ samples: _samples, ...p }) => p) })) } : r,
+);

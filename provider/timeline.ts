@@ -47,6 +47,44 @@ function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 }
 
+/**
+ * Phases in time order, each at least one column wide: a phase shorter than a
+ * column pushes the next one right by a column rather than vanishing under it.
+ */
+function drawBar(spans: readonly Span[], t0: number, slice: number, width: number): string {
+  const bar = Array.from({ length: width }, () => ".");
+  let cursor = 0;
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    const from = Math.max(cursor, Math.floor((s.start - t0) / slice));
+    const to = Math.max(from + 1, Math.ceil((s.end - t0) / slice));
+    for (let i = from; i < to; i++) bar[i] = s.letter;
+    cursor = to;
+  }
+  return bar.join("");
+}
+
+function tookOf(spans: readonly Span[]): string {
+  if (spans.length === 0) return "-";
+  return formatSeconds(Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start)));
+}
+
+/** Per node, seconds spent in each phase: the numbers behind the bars. */
+export function renderPhaseTable(record: RolloutRecord): string[] {
+  const phases = Object.keys(PHASE_LETTERS) as Phase[];
+  const used = phases.filter((ph) => record.nodes.some((n) => n.phases.some((p) => p.phase === ph)));
+  if (used.length === 0) return [];
+  const nameWidth = Math.max(4, ...record.nodes.map((n) => n.name.length));
+  const header = ["node".padEnd(nameWidth), ...used.map((p) => p.padStart(13))].join(" ");
+  const rows = record.nodes.map((n) => {
+    const cells = used.map((ph) => {
+      const ms = n.phases.filter((p) => p.phase === ph).reduce((sum, p) => sum + p.durationMs, 0);
+      return (n.phases.some((p) => p.phase === ph) ? formatSeconds(ms) : "-").padStart(13);
+    });
+    return [n.name.padEnd(nameWidth), ...cells].join(" ");
+  });
+  return [header, ...rows];
+}
+
 /** Renders the chart; returns lines without trailing newlines. */
 export function renderTimeline(record: RolloutRecord, opts: TimelineOptions = {}): string[] {
   const width = Math.max(10, opts.width ?? 60);
@@ -62,15 +100,7 @@ export function renderTimeline(record: RolloutRecord, opts: TimelineOptions = {}
     `${record.from} -> ${record.to} (${record.kind}), ${record.outcome}, ${formatSeconds(total)} total, 1 column = ${formatSeconds(slice)}`,
   ];
   for (const { node, spans } of rows) {
-    const bar = Array.from({ length: width }, () => ".");
-    // Longest first, so a short phase drawn later keeps its column visible.
-    for (const s of [...spans].sort((a, b) => b.end - b.start - (a.end - a.start))) {
-      const from = Math.min(width - 1, Math.floor((s.start - t0) / slice));
-      const to = Math.min(width, Math.max(from + 1, Math.ceil((s.end - t0) / slice)));
-      for (let i = from; i < to; i++) bar[i] = s.letter;
-    }
-    const took = spans.length > 0 ? formatSeconds(Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start))) : "-";
-    lines.push(`${node.name.padEnd(nameWidth)}  ${bar.join("")}  ${node.outcome.padEnd(11)} ${took}`);
+    lines.push(`${node.name.padEnd(nameWidth)}  ${drawBar(spans, t0, slice, width)}  ${node.outcome.padEnd(11)} ${tookOf(spans)}`);
   }
   lines.push(TIMELINE_LEGEND);
   return lines;

@@ -12,7 +12,7 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderTimeline } from "../provider/timeline";
+import { renderPhaseTable, renderTimeline } from "../provider/timeline";
 import type { NodeStatus, RolloutRecord } from "../provider/types";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -24,7 +24,7 @@ const STACK = "demo";
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
 /** Short bakes so the demo finishes in minutes; production default is 60s per node. */
-const DEMO_STRATEGY = { waitAfterRejoin: "5s", canaryBake: "10s", gateSamples: 2, gateInterval: "1s", gateRecheckAfter: "3s" };
+const DEMO_STRATEGY = { waitAfterRejoin: "20s", canaryBake: "30s", gateSamples: 2, gateInterval: "1s", gateRecheckAfter: "3s" };
 
 function say(msg: string): void {
   console.log(`\n\x1b[1m== ${msg}\x1b[0m`);
@@ -42,7 +42,11 @@ function sim(args: string[], opts: { capture?: boolean } = {}): string {
 
 function engineDir(): string {
   say("Pulumi engine (scripts/ensure-pulumi; the first run on a machine builds it from Go modules)");
-  const out = execFileSync(path.join(ROOT, "scripts", "ensure-pulumi"), { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync(path.join(ROOT, "scripts", "ensure-pulumi"), {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return out.trim().split("\n").pop() ?? "";
 }
 
@@ -71,35 +75,49 @@ function pulumi(env: NodeJS.ProcessEnv, args: string[], opts: { capture?: boolea
   return r.stdout ?? "";
 }
 
-function releaseServerUrl(): string {
+async function releaseServerUrl(): Promise<string> {
   if (fs.existsSync(SERVER_FILE)) {
     const s = JSON.parse(fs.readFileSync(SERVER_FILE, "utf8")) as { url: string; pid: number };
     if (isAlive(s.pid)) return s.url;
   }
   for (const v of [FROM, TO]) {
-    if (!fs.existsSync(path.join(RELEASES_DIR, `cockroach-${v}.linux-amd64.tgz`))) sim(["release", v, "--out", RELEASES_DIR], { capture: true });
+    if (!fs.existsSync(path.join(RELEASES_DIR, `cockroach-${v}.linux-amd64.tgz`)))
+      sim(["release", v, "--out", RELEASES_DIR], { capture: true });
   }
   const log = fs.openSync(path.join(DEMO, "release-server.log"), "a");
-  const child = spawn(process.execPath, [path.join(ROOT, "dist", "sim", "main.js"), "serve", RELEASES_DIR, "--host", "127.0.0.1", "--port", "0"], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", log],
-  });
-  return waitForServerUrl(child);
-}
-
-function waitForServerUrl(child: ReturnType<typeof spawn>): string {
-  // Poll synchronously: the server prints {"url": ...} as its first stdout line.
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 15_000;
-  while (!out.includes("\n") && Date.now() < deadline) spawnSync("sleep", ["0.1"]);
-  if (!out.includes("\n")) throw new Error("the release server did not start; see .demo/release-server.log");
-  const url = (JSON.parse(out.split("\n")[0]) as { url: string }).url;
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, "dist", "sim", "main.js"), "serve", RELEASES_DIR, "--host", "127.0.0.1", "--port", "0"],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", log],
+    },
+  );
+  const url = await firstJsonUrl(child);
   child.stdout!.destroy();
   child.unref();
   fs.writeFileSync(SERVER_FILE, JSON.stringify({ url, pid: child.pid }));
   return url;
+}
+
+/** The server prints one JSON object {"url": ...} on stdout once it listens. */
+function firstJsonUrl(child: ReturnType<typeof spawn>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("the release server did not start; see .demo/release-server.log")), 15_000);
+    child.once("exit", (code) => reject(new Error(`the release server exited with code ${code}; see .demo/release-server.log`)));
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      try {
+        const url = (JSON.parse(out) as { url: string }).url;
+        clearTimeout(timer);
+        resolve(url);
+      } catch {
+        // not complete yet
+      }
+    });
+  });
 }
 
 function isAlive(pid: number): boolean {
@@ -147,20 +165,23 @@ function printResult(env: NodeJS.ProcessEnv): void {
     lastRollout?: RolloutRecord;
   };
   say("Node versions (from the resource's outputs, read back from the cluster)");
-  for (const n of outputs.nodeVersions ?? []) console.log(`  ${n.name.padEnd(4)} node ${String(n.nodeId ?? "?").padEnd(3)} ${n.version ?? "?"}  ${n.state}`);
+  for (const n of outputs.nodeVersions ?? [])
+    console.log(`  ${n.name.padEnd(4)} node ${String(n.nodeId ?? "?").padEnd(3)} ${n.version ?? "?"}  ${n.state}`);
   console.log(`  cluster version: ${outputs.clusterVersion ?? "?"}`);
   if (outputs.lastRollout) {
     say("Timeline of the last rollout");
     for (const line of renderTimeline(outputs.lastRollout, { width: 60 })) console.log(`  ${line}`);
+    console.log("");
+    for (const line of renderPhaseTable(outputs.lastRollout)) console.log(`  ${line}`);
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (process.argv.includes("--down")) return down();
   fs.mkdirSync(DEMO, { recursive: true });
   const engine = engineDir();
   const env = pulumiEnv(engine);
-  const releaseUrl = releaseServerUrl();
+  const releaseUrl = await releaseServerUrl();
   ensureCluster();
 
   pulumi(env, ["login", `file://${path.join(DEMO, "state")}`], { capture: true });
@@ -176,23 +197,26 @@ function main(): void {
   if (!adopted) {
     say(`pulumi up: adopt the running cluster at ${FROM} (no node is restarted)`);
     pulumi(env, ["config", "set", "crdb-upgrade:version", FROM]);
-    pulumi(env, ["up", "--yes", "--skip-preview"]);
+    pulumi(env, ["up", "--yes", "--skip-preview", "--suppress-outputs"]);
   }
 
   say(`Set version ${TO}, then pulumi preview --diff (what a pull request would show)`);
   pulumi(env, ["config", "set", "crdb-upgrade:version", TO]);
   pulumi(env, ["preview", "--diff"]);
 
-  say(`pulumi up: roll the cluster to ${TO}, one node at a time (demo bakes: ${DEMO_STRATEGY.waitAfterRejoin}, canary ${DEMO_STRATEGY.canaryBake})`);
-  pulumi(env, ["up", "--yes", "--skip-preview"]);
+  say(
+    `pulumi up: roll the cluster to ${TO}, one node at a time (demo bakes: ${DEMO_STRATEGY.waitAfterRejoin}, canary ${DEMO_STRATEGY.canaryBake})`,
+  );
+  pulumi(env, ["up", "--yes", "--skip-preview", "--suppress-outputs"]);
 
   printResult(env);
   console.log(`\nThe cluster keeps running. Try: npm run sim -- status --dir .demo/cluster   |   stop it: npm run demo -- --down`);
 }
 
-try {
-  main();
-} catch (e) {
-  console.error(`\ndemo failed: ${(e as Error).message}`);
-  process.exit(1);
-}
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(`\ndemo failed: ${e.message}`);
+    process.exit(1);
+  },
+);

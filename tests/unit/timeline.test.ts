@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { renderTimeline } from "../../provider/timeline";
+import { renderPhaseTable, renderTimeline } from "../../provider/timeline";
 import type { NodeRolloutRecord, Phase, RolloutRecord } from "../../provider/types";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -90,5 +90,38 @@ describe("provider/timeline", () => {
       ),
     ]);
     assert.match(renderTimeline(rec, { width: 16 })[1], /X{10}/);
+  });
+
+  it("keeps every phase visible when phases are shorter than a column, in order", () => {
+    const rec = record([
+      node("n1", 0, [
+        ["drain", 0.8],
+        ["stop", 0.05],
+        ["swap-binary", 0.04],
+        ["start", 1.3],
+        ["await-node", 0.02],
+        ["await-cluster", 1],
+        ["bake", 30],
+      ]),
+    ]);
+    const bar = renderTimeline(rec, { width: 30 })[1].split(/\s+/)[1];
+    assert.match(bar, /^DSWTRGB+\.*$/);
+  });
+
+  it("tabulates seconds per phase and node", () => {
+    const rec = record([
+      node("n1", 0, [
+        ["drain", 2],
+        ["bake", 10],
+      ]),
+      node("n2", 12, [
+        ["drain", 3],
+        ["bake", 10],
+      ]),
+    ]);
+    const [header, r1, r2] = renderPhaseTable(rec);
+    assert.match(header, /^node +drain +bake$/);
+    assert.match(r1, /^n1 +2\.0s +10s$/);
+    assert.match(r2, /^n2 +3\.0s +10s$/);
   });
 });
