@@ -50,16 +50,15 @@ export async function execOverSsh(client: Client, argv: readonly string[], opts:
   } catch (e) {
     throw new TransportError(ctx.description, name, (e as Error).message);
   }
-  const channel = await openExecChannel(client, line, name, ctx);
-  return new Promise<ExecResult>((resolve, reject) => watchChannel({ client, channel, name, opts, ctx, resolve, reject }));
-}
-
-function openExecChannel(client: Client, line: string, name: string, ctx: ExecContext): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
+  return new Promise<ExecResult>((resolve, reject) => {
     try {
       client.exec(line, (err, channel) => {
-        if (err) reject(lostOr(ctx, name, `cannot open a session channel for ${name}`, err.message));
-        else resolve(channel);
+        if (err) return reject(lostOr(ctx, name, `cannot open a session channel for ${name}`, err.message));
+        // Synchronously, inside the callback: ssh2 may parse the command's
+        // output, exit status and close from the same socket read that
+        // confirmed the channel, so listeners attached a tick later would
+        // miss the 'exit' event.
+        watchChannel({ client, channel, name, opts, ctx, resolve, reject });
       });
     } catch (e) {
       reject(lostOr(ctx, name, `cannot start ${name}`, (e as Error).message));
@@ -89,9 +88,11 @@ function watchChannel(w: Watch): void {
   let settled = false;
   channel.on("data", (d: Buffer) => out.push(d));
   channel.stderr.on("data", (d: Buffer) => err.push(d));
-  channel.on("exit", (code: number | null) => {
-    exit = { code: typeof code === "number" ? code : null };
-  });
+  const noteExit = (code: unknown, signal: unknown): void => {
+    if (typeof code === "number") exit = { code };
+    else if (typeof signal === "string") exit = { code: null };
+  };
+  channel.on("exit", noteExit);
 
   const finish = (outcome: () => void): void => {
     if (settled) return;
@@ -111,8 +112,10 @@ function watchChannel(w: Watch): void {
   const onAbort = (): void => stop(`${name}: aborted (remote command killed)`);
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 
-  channel.once("close", () =>
+  // ssh2 repeats the exit status (or signal) as the close event's arguments.
+  channel.once("close", (code: unknown, signal: unknown) =>
     finish(() => {
+      noteExit(code, signal);
       if (failure) return w.reject(failure);
       if (exit) return w.resolve({ stdout: out.text(), stderr: err.text(), code: exit.code });
       // Closed without an exit status: the connection (or sshd) went away under us.

@@ -126,9 +126,13 @@ export class SshTransport implements Transport {
   }
 }
 
-/** Opens and connects an SSH transport (called by transport/index.ts for kind "ssh"). */
+/**
+ * An SSH transport for a node (called by transport/index.ts for kind "ssh").
+ * It dials on first use rather than here: a host-key or login refusal then
+ * surfaces inside the node operation that needed the host, which names the
+ * node and the phase (pre-flight reads every node before anything is
+ * touched). Call `connect()` to dial eagerly.
+ */
 export async function openSshTransport(conn: Connection): Promise<Transport> {
-  const transport = new SshTransport(conn);
-  await transport.connect();
-  return transport;
+  return new SshTransport(conn);
 }
