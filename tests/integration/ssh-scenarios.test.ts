@@ -8,13 +8,15 @@
  *   refusals first (wrong host key on n2, failed login on n3: nothing touched),
  *   v23.1.11 -> v23.1.12  a patch upgrade over SSH,
  *   v23.1.12 -> v23.1.13  n2's sshd killed while n2 restarts; once it is back, the next run resumes,
- *   v23.1.13 -> v23.1.14  air-gapped: the provider downloads once and copies over SFTP.
+ *   v23.1.13 -> v23.1.14  air-gapped: the provider downloads once and copies over SFTP,
+ *   v23.1.14 -> v23.1.15  the process managed by user commands (start/stop/status shell snippets).
  *
  * Every scenario checks the safety invariants from outside, that the nodes
  * end uniform, and that no secret (private key, passphrase) appears in any
  * progress line, error or non-input output. Loopback 127.0.41.11-13.
  */
 import * as assert from "assert";
+import { shellJoin, shellQuote } from "../../provider/transport/transport";
 import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/types";
 import { converge, fastStrategy, nodeFacts, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
@@ -23,7 +25,7 @@ import { createHostAdmin, generateKeyPair, type HostAdmin, type KeyPair } from "
 import { startSshd, type SshdServer } from "../support/sshd";
 
 const BASE_IP = "127.0.41.10";
-const VERSIONS = ["v23.1.11", "v23.1.12", "v23.1.13", "v23.1.14"] as const;
+const VERSIONS = ["v23.1.11", "v23.1.12", "v23.1.13", "v23.1.14", "v23.1.15"] as const;
 const PASSPHRASE = "ssh scenario passphrase";
 
 describe("SSH scenarios: the provider rolls a cluster reached only over SSH", function () {
@@ -190,7 +192,41 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
     });
     outs = r.outs;
   });
+
+  it("rolls nodes managed by user commands (start, stop, status) over SSH", async () => {
+    const sessionsBefore = servers.map(sessions);
+    const nodes = sshNodes().map(asUserCommands);
+    const monitor = await watch(sim);
+    const r = record(await converge("crdb", outs, inputs(VERSIONS[4], {}, nodes)));
+    await monitor.stop();
+    assert.ok(r.outs, `update failed: ${r.failure?.message}\n${r.lines.join("\n")}`);
+    assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
+    assert.strictEqual(r.outs.lastRollout?.outcome, "succeeded");
+    await expectUniform(VERSIONS[4]);
+    servers.forEach((s, i) => assert.ok(sessions(s) > sessionsBefore[i], `commands for n${i + 1} ran through its sshd`));
+    outs = r.outs;
+  });
 });
+
+/**
+ * The same node, managed by user shell commands instead of the built-in
+ * cockroach manager. `status` skips zombies: a stopped node may linger as one
+ * until its parent reaps it.
+ */
+function asUserCommands(n: NodeInput): NodeInput {
+  if (n.process.manager !== "cockroach") throw new Error("sim nodes use the cockroach manager");
+  const { pidFile, startFlags } = n.process;
+  const pid = `"$(cat ${shellQuote(pidFile)} 2>/dev/null)"`;
+  return {
+    ...n,
+    process: {
+      manager: "commands",
+      start: shellJoin([n.binaryPath, "start", "--background", "--pid-file", pidFile, ...startFlags]),
+      stop: `kill -TERM ${pid}`,
+      status: `p=${pid}; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$p/status"`,
+    },
+  };
+}
 
 function failureMessage(r: CallResult): string {
   assert.ok(r.failure, `expected the update to fail, it succeeded:\n${r.lines.join("\n")}`);
