@@ -70,9 +70,23 @@ export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * An exited process its parent has not reaped yet still answers kill(0),
+ * but holds nothing: a real store lock (flock) is released at exit. Where
+ * PID 1 reaps slowly (containers), treating zombies as alive would keep a
+ * crashed node's store "locked" for seconds.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").startsWith("Z");
+  } catch {
+    return false;
   }
 }
 
