@@ -119,7 +119,9 @@ const crdb = new ClusterVersion(
     sql: {
       certsDir: "/var/lib/cockroach/certs",
       // PEM contents for the provider's own SQL connection (client cert of the SQL user).
-      tls: pulumi.all([config.requireSecret("sqlCa"), config.requireSecret("sqlCert"), config.requireSecret("sqlKey")]).apply(([ca, cert, key]) => ({ ca, cert, key })),
+      tls: pulumi
+        .all([config.requireSecret("sqlCa"), config.requireSecret("sqlCert"), config.requireSecret("sqlKey")])
+        .apply(([ca, cert, key]) => ({ ca, cert, key })),
     },
     // Hosts without internet: `fetch: "provider"` downloads once here and copies over SFTP.
     release: { fetch: config.get("releaseFetch") === "provider" ? "provider" : "node" },

@@ -39,7 +39,11 @@ export function planAuth(conn: Connection, description: string, env: NodeJS.Proc
   const agent = conn.agentSocketPath || env.SSH_AUTH_SOCK;
   if (agent) methods.push({ type: "agent", username, agent });
   if (methods.length === 0) {
-    throw new TransportError(description, "no authentication method configured", "set connection.privateKey, connection.password or connection.agentSocketPath (or SSH_AUTH_SOCK)");
+    throw new TransportError(
+      description,
+      "no authentication method configured",
+      "set connection.privateKey, connection.password or connection.agentSocketPath (or SSH_AUTH_SOCK)",
+    );
   }
   return { methods, names: methods.map((m) => m.type) };
 }
@@ -49,7 +53,6 @@ export function planAuth(conn: Connection, description: string, env: NodeJS.Proc
  * passphrase is reported as such instead of as a refused login.
  */
 function parsePrivateKey(conn: Connection, description: string): ParsedKey {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { utils } = require("ssh2") as { utils: Ssh2Utils };
   const passphrase = conn.privateKeyPassword || undefined;
   let parsed: ParsedKey | ParsedKey[] | Error;
@@ -58,7 +61,8 @@ function parsePrivateKey(conn: Connection, description: string): ParsedKey {
   } catch (e) {
     parsed = e instanceof Error ? e : new Error(String(e));
   }
-  if (parsed instanceof Error) throw new TransportError(description, "privateKey cannot be used", keyProblem(parsed.message, passphrase !== undefined));
+  if (parsed instanceof Error)
+    throw new TransportError(description, "privateKey cannot be used", keyProblem(parsed.message, passphrase !== undefined));
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key === undefined || !key.isPrivateKey()) {
     throw new TransportError(description, "privateKey cannot be used", "it holds no private key (a public key was given?)");

@@ -9,7 +9,15 @@ import { TransportError } from "../errors";
 import type { Connection } from "../types";
 import { planAuth, type AuthPlan } from "./ssh-auth";
 import { classifyDialError, describeDialError, dialBackoffMs, maxDialAttempts, type Ssh2Error } from "./ssh-errors";
-import { hostKeyAlgorithmsFor, INSECURE_ACCEPT_ANY_HOST_KEY, parseHostKeyPin, verifyHostKey, type HostKeyPin, type HostKeyVerdict } from "./ssh-hostkey";
+import {
+  algorithmsExcluding,
+  hostKeyAlgorithmsFor,
+  INSECURE_ACCEPT_ANY_HOST_KEY,
+  parseHostKeyPin,
+  verifyHostKey,
+  type HostKeyPin,
+  type HostKeyVerdict,
+} from "./ssh-hostkey";
 
 /** SSH-level keepalives: a silently dead peer is noticed after about 15 s, even mid-command. */
 const KEEPALIVE_INTERVAL_MS = 5_000;
@@ -22,19 +30,36 @@ export async function dialSsh(conn: Connection, description: string, signal?: Ab
   const pin = pinOf(conn, description);
   const auth = planAuth(conn, description);
   const attempts = maxDialAttempts(conn.dialErrorLimit);
+  let algorithms = pin ? hostKeyAlgorithmsFor(pin) : undefined;
+  /** Keys the server presented that did not match (several only for fingerprint pins). */
+  const refused: HostKeyVerdict[] = [];
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new TransportError(description, "connect aborted");
-    const outcome = await dialOnce(conn, pin, auth, signal);
+    const outcome = await dialOnce(conn, pin, auth, algorithms, signal);
     if (outcome.client) return outcome.client;
     const { err, verdict } = outcome;
     const kind = classifyDialError(err, verdict !== undefined && !verdict.ok);
-    if (kind === "host-key") throw hostKeyError(description, pin, verdict!);
+    if (kind === "host-key") {
+      refused.push(verdict!);
+      // A fingerprint may be of another of the host's keys: ask for the next type (not a failed attempt).
+      const next = pin?.kind === "fingerprints" ? algorithmsExcluding(refused.map((v) => v.presentedType)) : undefined;
+      if (!next) throw hostKeyError(description, pin, refused);
+      algorithms = next;
+      attempt--;
+      continue;
+    }
+    if (refused.length > 0) throw hostKeyError(description, pin, refused); // no key of another type to offer
     if (kind === "auth") {
-      throw new TransportError(description, `authentication failed for ${conn.user}@${conn.host}:${conn.port}`, `the server refused every method tried (${auth.names.join(", ")})`);
+      throw new TransportError(
+        description,
+        `authentication failed for ${conn.user}@${conn.host}:${conn.port}`,
+        `the server refused every method tried (${auth.names.join(", ")})`,
+      );
     }
     const cause = describeDialError(err, conn.perDialTimeoutMs);
     if (kind === "fatal") throw new TransportError(description, "cannot connect", cause);
-    if (attempt >= attempts) throw new TransportError(description, `cannot connect after ${attempt} attempt${attempt === 1 ? "" : "s"}`, cause);
+    if (attempt >= attempts)
+      throw new TransportError(description, `cannot connect after ${attempt} attempt${attempt === 1 ? "" : "s"}`, cause);
     await sleep(dialBackoffMs(attempt), signal);
   }
 }
@@ -48,10 +73,16 @@ function pinOf(conn: Connection, description: string): HostKeyPin | undefined {
   }
 }
 
-type DialOutcome = { readonly client: Client } | { readonly client?: undefined; readonly err: Ssh2Error; readonly verdict?: HostKeyVerdict };
+type DialOutcome =
+  { readonly client: Client } | { readonly client?: undefined; readonly err: Ssh2Error; readonly verdict?: HostKeyVerdict };
 
-function dialOnce(conn: Connection, pin: HostKeyPin | undefined, auth: AuthPlan, signal?: AbortSignal): Promise<DialOutcome> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+function dialOnce(
+  conn: Connection,
+  pin: HostKeyPin | undefined,
+  auth: AuthPlan,
+  algorithms: string[] | undefined,
+  signal?: AbortSignal,
+): Promise<DialOutcome> {
   const { Client: Ssh2Client } = require("ssh2") as { Client: ClientCtor };
   const client = new Ssh2Client();
   let verdict: HostKeyVerdict | undefined;
@@ -69,7 +100,6 @@ function dialOnce(conn: Connection, pin: HostKeyPin | undefined, auth: AuthPlan,
     keepaliveInterval: KEEPALIVE_INTERVAL_MS,
     keepaliveCountMax: KEEPALIVE_COUNT_MAX,
   };
-  const algorithms = pin ? hostKeyAlgorithmsFor(pin) : undefined;
   if (algorithms) config.algorithms = { serverHostKey: algorithms as never };
 
   return new Promise<DialOutcome>((resolve) => {
@@ -94,8 +124,8 @@ function dialOnce(conn: Connection, pin: HostKeyPin | undefined, auth: AuthPlan,
   });
 }
 
-function hostKeyError(description: string, pin: HostKeyPin | undefined, verdict: HostKeyVerdict): TransportError {
-  const presented = `${verdict.presentedType} ${verdict.presentedFingerprint}`;
+function hostKeyError(description: string, pin: HostKeyPin | undefined, refused: readonly HostKeyVerdict[]): TransportError {
+  const presented = refused.map((v) => `${v.presentedType} ${v.presentedFingerprint}`).join(" and ");
   if (!pin) {
     return new TransportError(
       description,
@@ -104,7 +134,8 @@ function hostKeyError(description: string, pin: HostKeyPin | undefined, verdict:
         `to the public key line or that fingerprint, or to "${INSECURE_ACCEPT_ANY_HOST_KEY}" for throwaway hosts (dangerous: trusts any server)`,
     );
   }
-  const expected = pin.kind === "keys" ? pin.keys.map((k) => `${k.type} ${k.fingerprint}`) : pin.kind === "fingerprints" ? pin.fingerprints : [];
+  const expected =
+    pin.kind === "keys" ? pin.keys.map((k) => `${k.type} ${k.fingerprint}`) : pin.kind === "fingerprints" ? pin.fingerprints : [];
   return new TransportError(
     description,
     "host key mismatch",

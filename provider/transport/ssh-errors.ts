@@ -26,7 +26,17 @@ export interface Ssh2Error {
 
 export type DialFailure = "transient" | "auth" | "host-key" | "fatal";
 
-const TRANSIENT_SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "EPIPE", "ECONNABORTED", "EAI_AGAIN"]);
+const TRANSIENT_SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "EPIPE",
+  "ECONNABORTED",
+  "EAI_AGAIN",
+]);
 
 /** `hostKeyRefused`: our hostVerifier rejected the key on this attempt. */
 export function classifyDialError(err: Ssh2Error, hostKeyRefused: boolean): DialFailure {

@@ -108,7 +108,10 @@ function watchChannel(w: Watch): void {
     // A dead connection may never deliver the close: do not hang on it.
     setTimeout(() => finish(() => w.reject(failure!)), KILL_GRACE_MS).unref();
   };
-  const timer = opts.timeoutMs !== undefined ? setTimeout(() => stop(`${name}: timed out after ${opts.timeoutMs} ms (remote command killed)`), opts.timeoutMs) : undefined;
+  const timer =
+    opts.timeoutMs !== undefined
+      ? setTimeout(() => stop(`${name}: timed out after ${opts.timeoutMs} ms (remote command killed)`), opts.timeoutMs)
+      : undefined;
   const onAbort = (): void => stop(`${name}: aborted (remote command killed)`);
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -181,7 +184,12 @@ class Capture {
       this.head = joined;
       return;
     }
-    const pid = Number(joined.subarray(at + PGID_MARKER.length, nl).toString("latin1").trim());
+    const pid = Number(
+      joined
+        .subarray(at + PGID_MARKER.length, nl)
+        .toString("latin1")
+        .trim(),
+    );
     if (Number.isInteger(pid) && pid > 1) this.pid = pid;
     this.head = undefined;
     this.keep(joined.subarray(0, at));

@@ -79,7 +79,10 @@ export function keyTypeOf(blob: Buffer): string {
 export function parseHostKeyPin(text: string): HostKeyPin {
   const trimmed = text.trim();
   if (trimmed === INSECURE_ACCEPT_ANY_HOST_KEY) return { kind: "insecure-accept-any" };
-  const lines = trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  const lines = trimmed
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
   if (lines.length === 0) throw new Error(`empty host key; ${FORMS}`);
   if (lines.every((l) => l.startsWith("SHA256:"))) {
     return { kind: "fingerprints", fingerprints: lines.map(parseFingerprint) };
@@ -128,6 +131,26 @@ export function hostKeyAlgorithmsFor(pin: HostKeyPin): string[] | undefined {
   return algorithms;
 }
 
+/** Key types in ssh2's order of preference (what a server presents first when it has several). */
+const KEY_TYPES_BY_PREFERENCE: readonly string[] = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "ssh-rsa",
+];
+
+/**
+ * For fingerprint pins: the host-key algorithms to offer once the server's
+ * keys of `seen` types did not match, so it presents its next key; undefined
+ * when no type is left. (A fingerprint does not say which of the host's keys
+ * it belongs to.)
+ */
+export function algorithmsExcluding(seen: readonly string[]): string[] | undefined {
+  const rest = KEY_TYPES_BY_PREFERENCE.filter((t) => !seen.includes(t)).flatMap((t) => ALGORITHMS_BY_KEY_TYPE[t] ?? [t]);
+  return rest.length > 0 ? rest : undefined;
+}
+
 const FORMS =
   'expected an authorized_keys line ("ssh-ed25519 AAAA..."), a known_hosts/ssh-keyscan line, ' +
   `a fingerprint ("SHA256:..." from ssh-keygen -lf), or "${INSECURE_ACCEPT_ANY_HOST_KEY}" (dangerous: trusts any server)`;
@@ -135,7 +158,8 @@ const FORMS =
 function parseFingerprint(line: string): string {
   const b64 = line.slice("SHA256:".length).replace(/=+$/, "");
   // A SHA-256 digest is 32 bytes: 43 base64 characters without padding.
-  if (!/^[A-Za-z0-9+/]{43}$/.test(b64)) throw new Error(`malformed fingerprint "${line}": a SHA256 fingerprint has 43 base64 characters; ${FORMS}`);
+  if (!/^[A-Za-z0-9+/]{43}$/.test(b64))
+    throw new Error(`malformed fingerprint "${line}": a SHA256 fingerprint has 43 base64 characters; ${FORMS}`);
   return "SHA256:" + b64;
 }
 

@@ -29,7 +29,13 @@ export function openSftp(client: Client): Promise<SFTPWrapper> {
   });
 }
 
-export async function putFileOverSftp(sftp: SFTPWrapper, localPath: string, remotePath: string, mode: number | undefined, ctx: SftpContext): Promise<void> {
+export async function putFileOverSftp(
+  sftp: SFTPWrapper,
+  localPath: string,
+  remotePath: string,
+  mode: number | undefined,
+  ctx: SftpContext,
+): Promise<void> {
   const what = `copy ${localPath} to ${remotePath}`;
   let fileMode: number;
   try {

@@ -68,7 +68,9 @@ export class SshTransport implements Transport {
       link.sftp = undefined;
       throw new TransportError(this.description, `copy ${localPath} to ${remotePath}`, `cannot start SFTP: ${(e as Error).message}`);
     }
-    await this.withChannel(() => putFileOverSftp(sftp, localPath, remotePath, mode, { description: this.description, connectionLost: () => link.lost }));
+    await this.withChannel(() =>
+      putFileOverSftp(sftp, localPath, remotePath, mode, { description: this.description, connectionLost: () => link.lost }),
+    );
   }
 
   async close(): Promise<void> {

@@ -10,9 +10,18 @@ import { spawnSync } from "child_process";
 import * as net from "net";
 import { isTransportError } from "../../provider/errors";
 import { SshTransport } from "../../provider/transport/ssh";
+import { fingerprintOf } from "../../provider/transport/ssh-hostkey";
 import type { Connection } from "../../provider/types";
 import { assertNoSecrets, sshConnection } from "../support/ssh-connection";
-import { createHostAdmin, createTestUser, generateKeyPair, startSshAgent, type HostAdmin, type KeyPair, type TestUser } from "../support/ssh-identities";
+import {
+  createHostAdmin,
+  createTestUser,
+  generateKeyPair,
+  startSshAgent,
+  type HostAdmin,
+  type KeyPair,
+  type TestUser,
+} from "../support/ssh-identities";
 import { startSshd, type SshdServer } from "../support/sshd";
 
 const HOST = "127.0.40.5";
@@ -91,7 +100,10 @@ describe("provider/transport/ssh host keys and logins against a real sshd", func
     it("refuses a changed host key, naming the presented and the pinned fingerprints, before logging in", async () => {
       const loginsBefore = logins();
       const err = await refusal(conn({ hostKey: stranger.publicKey }));
-      assert.match(err.message, /host key mismatch: the server presents ssh-ed25519 SHA256:\S+, but connection\.hostKey pins ssh-ed25519 SHA256:/);
+      assert.match(
+        err.message,
+        /host key mismatch: the server presents ssh-ed25519 SHA256:\S+, but connection\.hostKey pins ssh-ed25519 SHA256:/,
+      );
       assert.ok(err.message.includes(server.fingerprint));
       assert.strictEqual(logins(), loginsBefore);
     });
@@ -116,6 +128,20 @@ describe("provider/transport/ssh host keys and logins against a real sshd", func
       assert.strictEqual(await whoRuns(conn({ hostKey: ecdsa })), admin.name);
     });
 
+    it("finds the host key a fingerprint belongs to, asking for the server's other key types in turn", async () => {
+      const ecdsa = server.hostKeys.find((k) => k.startsWith("ecdsa-"))!;
+      const ecdsaFingerprint = fingerprintOf(Buffer.from(ecdsa.split(" ")[1], "base64"));
+      assert.strictEqual(await whoRuns(conn({ hostKey: ecdsaFingerprint })), admin.name);
+    });
+
+    it("names every key the server presented when a fingerprint matches none of them", async () => {
+      const err = await refusal(conn({ hostKey: fingerprintOf(Buffer.from(stranger.publicKey.split(" ")[1], "base64")) }));
+      assert.match(
+        err.message,
+        /host key mismatch: the server presents ssh-ed25519 SHA256:\S+ and ecdsa-sha2-nistp256 SHA256:\S+, but connection\.hostKey pins SHA256:/,
+      );
+    });
+
     it(`trusts any host key only when told "insecure-accept-any"`, async () => {
       assert.strictEqual(await whoRuns(conn({ hostKey: "insecure-accept-any" })), admin.name);
     });
@@ -130,7 +156,10 @@ describe("provider/transport/ssh host keys and logins against a real sshd", func
     it("says an encrypted key lacks its passphrase, or that the passphrase is wrong, without dialing", async () => {
       const connectionsBefore = (server.log().match(/Connection from/g) ?? []).length;
       const missing = await refusal(conn({ privateKey: encrypted.privateKey }));
-      assert.strictEqual(missing.message, `ssh ${admin.name}@${HOST}:22: privateKey cannot be used: it is encrypted and privateKeyPassword is not set`);
+      assert.strictEqual(
+        missing.message,
+        `ssh ${admin.name}@${HOST}:22: privateKey cannot be used: it is encrypted and privateKeyPassword is not set`,
+      );
       const wrong = await refusal(conn({ privateKey: encrypted.privateKey, privateKeyPassword: "not it" }));
       assert.strictEqual(wrong.message, `ssh ${admin.name}@${HOST}:22: privateKey cannot be used: privateKeyPassword does not decrypt it`);
       const garbage = await refusal(conn({ privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" }));
@@ -145,13 +174,21 @@ describe("provider/transport/ssh host keys and logins against a real sshd", func
     it("refuses a wrong password once (no retries), naming user@host:port and the methods tried", async () => {
       const started = Date.now();
       const err = await refusal(conn({ user: user.name, privateKey: undefined, password: "wrong-" + user.password, dialErrorLimit: 5 }));
-      assert.match(err.message, new RegExp(`^ssh ${user.name}@${HOST.replace(/\./g, "\\.")}:22: authentication failed for ${user.name}@127\\.0\\.40\\.5:22: the server refused every method tried \\(password, keyboard-interactive(, agent)?\\)$`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `^ssh ${user.name}@${HOST.replace(/\./g, "\\.")}:22: authentication failed for ${user.name}@127\\.0\\.40\\.5:22: the server refused every method tried \\(password, keyboard-interactive(, agent)?\\)$`,
+        ),
+      );
       assert.ok(Date.now() - started < 5_000, "an auth failure is not retried with backoff");
     });
 
     it("refuses a key the host does not authorize", async () => {
       const err = await refusal(conn({ privateKey: stranger.privateKey }));
-      assert.match(err.message, /authentication failed for crdbr\w+@127\.0\.40\.5:22: the server refused every method tried \(publickey(, agent)?\)$/);
+      assert.match(
+        err.message,
+        /authentication failed for crdbr\w+@127\.0\.40\.5:22: the server refused every method tried \(publickey(, agent)?\)$/,
+      );
     });
 
     it("logs in through a real ssh-agent holding the key", async () => {
@@ -168,7 +205,10 @@ describe("provider/transport/ssh host keys and logins against a real sshd", func
       delete process.env.SSH_AUTH_SOCK;
       try {
         const err = await refusal(conn({ privateKey: undefined }));
-        assert.match(err.message, /no authentication method configured: set connection\.privateKey, connection\.password or connection\.agentSocketPath/);
+        assert.match(
+          err.message,
+          /no authentication method configured: set connection\.privateKey, connection\.password or connection\.agentSocketPath/,
+        );
       } finally {
         if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
       }

@@ -113,14 +113,28 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
       facts.map((f) => [f.name, version, true]),
     );
     const running = await runningBuilds(sim);
-    assert.deepStrictEqual(Object.values(running), facts.map(() => version), "every node runs the same build");
+    assert.deepStrictEqual(
+      Object.values(running),
+      facts.map(() => version),
+      "every node runs the same build",
+    );
   }
 
   const sessions = (s: SshdServer): number => (s.log().match(/Starting session: command/g) ?? []).length;
 
   it("refuses a wrong host key on n2 before touching any node, naming n2's host and the key it presents", async () => {
     const before = nodeFacts(sim);
-    const r = record(await converge("crdb", outs, inputs(VERSIONS[1], {}, sshNodes((i, c) => (i === 1 ? { ...c, hostKey: stranger.publicKey } : c)))));
+    const r = record(
+      await converge(
+        "crdb",
+        outs,
+        inputs(
+          VERSIONS[1],
+          {},
+          sshNodes((i, c) => (i === 1 ? { ...c, hostKey: stranger.publicKey } : c)),
+        ),
+      ),
+    );
     const message = failureMessage(r);
     assert.match(message, /^preflight: refused, no node was touched: .*node n2 /);
     assert.match(message, /host key mismatch/);
@@ -132,10 +146,23 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
   it("refuses a failed login on n3 before touching any node, naming user@host:port and the methods tried", async () => {
     const before = nodeFacts(sim);
     const sessionsBefore = sessions(servers[2]);
-    const r = record(await converge("crdb", outs, inputs(VERSIONS[1], {}, sshNodes((i, c) => (i === 2 ? { ...c, privateKey: stranger.privateKey, privateKeyPassword: undefined } : c)))));
+    const r = record(
+      await converge(
+        "crdb",
+        outs,
+        inputs(
+          VERSIONS[1],
+          {},
+          sshNodes((i, c) => (i === 2 ? { ...c, privateKey: stranger.privateKey, privateKeyPassword: undefined } : c)),
+        ),
+      ),
+    );
     const message = failureMessage(r);
     assert.match(message, /^preflight: refused, no node was touched: .*node n3 /);
-    assert.match(message, new RegExp(`authentication failed for ${admin.name}@127\\.0\\.41\\.13:22: the server refused every method tried \\(publickey`));
+    assert.match(
+      message,
+      new RegExp(`authentication failed for ${admin.name}@127\\.0\\.41\\.13:22: the server refused every method tried \\(publickey`),
+    );
     assert.strictEqual(sessions(servers[2]), sessionsBefore, "no command ran on n3");
     assert.deepStrictEqual(nodeFacts(sim), before, "no node was touched (same pids, same binaries)");
   });
@@ -181,7 +208,13 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
   it("rolls air-gapped (release.fetch: provider): one download by the provider, copied to each node over SFTP", async () => {
     const sftpBefore = servers.map((s) => (s.log().match(/Starting session: subsystem 'sftp'/g) ?? []).length);
     const monitor = await watch(sim);
-    const r = record(await converge("crdb", outs, inputs(VERSIONS[3], { release: { urlTemplate: `${releaseUrl}/cockroach-{version}.linux-amd64.tgz`, fetch: "provider" } })));
+    const r = record(
+      await converge(
+        "crdb",
+        outs,
+        inputs(VERSIONS[3], { release: { urlTemplate: `${releaseUrl}/cockroach-{version}.linux-amd64.tgz`, fetch: "provider" } }),
+      ),
+    );
     await monitor.stop();
     assert.ok(r.outs, `update failed: ${r.failure?.message}\n${r.lines.join("\n")}`);
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);

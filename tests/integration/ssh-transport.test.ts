@@ -80,7 +80,10 @@ describe("provider/transport/ssh against a real sshd", function () {
   });
 
   it("feeds stdin and closes it, and sets extra environment variables", async () => {
-    const r = await run(["sh", "-c", 'cat; echo "$GREETING/$OTHER"'], { stdin: "line1\nline2\n", env: { GREETING: "hello world", OTHER: "it's" } });
+    const r = await run(["sh", "-c", 'cat; echo "$GREETING/$OTHER"'], {
+      stdin: "line1\nline2\n",
+      env: { GREETING: "hello world", OTHER: "it's" },
+    });
     assert.strictEqual(r.stdout, "line1\nline2\nhello world/it's\n");
   });
 
@@ -99,7 +102,10 @@ describe("provider/transport/ssh against a real sshd", function () {
     const started = Date.now();
     const err = await failure(run(["sh", "-c", `sleep 300 & echo $! > ${pidFile}; wait`], { timeoutMs: 700 }));
     assert.ok(isTransportError(err), String(err));
-    assert.match(err.message, new RegExp(`^ssh ${admin.name}@127\\.0\\.40\\.1:22: sh -c sleep: timed out after 700 ms \\(remote command killed\\)$`));
+    assert.match(
+      err.message,
+      new RegExp(`^ssh ${admin.name}@127\\.0\\.40\\.1:22: sh -c sleep: timed out after 700 ms \\(remote command killed\\)$`),
+    );
     assert.ok(Date.now() - started < 6_000, "the timeout returned promptly");
     const child = Number(fs.readFileSync(pidFile, "utf8"));
     await waitUntil(() => !processAlive(child), 3_000, `the remote child ${child} to be killed`);
@@ -133,7 +139,10 @@ describe("provider/transport/ssh against a real sshd", function () {
     await transport.putFile(local, remote, 0o600);
     assert.strictEqual(fs.readFileSync(remote, "utf8"), "--insecure\n");
     assert.strictEqual(fs.statSync(remote).mode & 0o7777, 0o600);
-    assert.deepStrictEqual(fs.readdirSync(scratch).filter((f) => f.includes(".part-")), []);
+    assert.deepStrictEqual(
+      fs.readdirSync(scratch).filter((f) => f.includes(".part-")),
+      [],
+    );
   });
 
   it("streams a 100 MB file over SFTP, byte for byte, keeping the local mode and replacing the old file", async () => {
@@ -189,13 +198,15 @@ describe("provider/transport/ssh against a real sshd", function () {
     const started = Date.now();
     const err = await failure(nobody.exec(["true"]));
     const ms = Date.now() - started;
-    assert.strictEqual(err.message, `ssh ${admin.name}@127.0.40.3:22: cannot connect after 3 attempts: connection refused (is sshd running and listening on that address and port?)`);
+    assert.strictEqual(
+      err.message,
+      `ssh ${admin.name}@127.0.40.3:22: cannot connect after 3 attempts: connection refused (is sshd running and listening on that address and port?)`,
+    );
     // Backoff 0.5 s + 1 s between the three attempts.
     assert.ok(ms >= 1_400 && ms < 5_000, `took ${ms} ms`);
   });
 
   it("runs commands through transport/index's openTransport for kind ssh", async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { openTransport } = require("../../provider/transport/index") as typeof import("../../provider/transport/index");
     const t = await openTransport(conn());
     try {

@@ -157,7 +157,9 @@ async function launchSshd(config: string, logFile: string, host: string, port: n
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`sshd on ${host}:${port} exited at start (${child.exitCode ?? child.signalCode}): ${fs.readFileSync(logFile, "utf8").trim()}`);
+      throw new Error(
+        `sshd on ${host}:${port} exited at start (${child.exitCode ?? child.signalCode}): ${fs.readFileSync(logFile, "utf8").trim()}`,
+      );
     }
     if (await accepts(host, port)) return child;
     await sleep(50);

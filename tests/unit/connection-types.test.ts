@@ -30,7 +30,16 @@ assertType<Equal<Exclude<keyof TheirConnection, keyof ConnectionArgs>, "proxy">>
 function usedByClusterVersion(connection: OurNodeConnection): ClusterVersionArgs {
   return {
     version: "v23.1.12",
-    nodes: [{ name: "n1", connection, sqlAddr: "10.0.0.1:26257", httpAddr: "10.0.0.1:8080", binaryPath: "/usr/local/bin/cockroach", process: { manager: "systemd", unit: "cockroach.service" } }],
+    nodes: [
+      {
+        name: "n1",
+        connection,
+        sqlAddr: "10.0.0.1:26257",
+        httpAddr: "10.0.0.1:8080",
+        binaryPath: "/usr/local/bin/cockroach",
+        process: { manager: "systemd", unit: "cockroach.service" },
+      },
+    ],
   };
 }
 // ...and ours where theirs is expected.

@@ -25,8 +25,14 @@ describe("provider/transport/ssh-errors", () => {
   }
 
   it("words dial failures for people, naming perDialTimeout when it expired", () => {
-    assert.strictEqual(describeDialError({ message: "x", level: "client-timeout" }, 15_000), "no SSH handshake within 15s (perDialTimeout)");
-    assert.strictEqual(describeDialError({ message: "x", code: "ECONNREFUSED" }, 1), "connection refused (is sshd running and listening on that address and port?)");
+    assert.strictEqual(
+      describeDialError({ message: "x", level: "client-timeout" }, 15_000),
+      "no SSH handshake within 15s (perDialTimeout)",
+    );
+    assert.strictEqual(
+      describeDialError({ message: "x", code: "ECONNREFUSED" }, 1),
+      "connection refused (is sshd running and listening on that address and port?)",
+    );
     assert.strictEqual(describeDialError({ message: "getaddrinfo ENOTFOUND db9", code: "ENOTFOUND" }, 1), "host name does not resolve");
     assert.strictEqual(describeDialError({ message: "something else" }, 1), "something else");
   });

@@ -6,6 +6,7 @@
  */
 import * as assert from "assert";
 import {
+  algorithmsExcluding,
   fingerprintOf,
   hostKeyAlgorithmsFor,
   hostKeyProblem,
@@ -39,11 +40,23 @@ describe("provider/transport/ssh-hostkey", () => {
   describe("accepted forms", () => {
     const cases: [string, string, (pin: HostKeyPin) => void][] = [
       ["an authorized_keys line with a comment", ED25519, (p) => assert.deepStrictEqual(fingerprints(p), [ED25519_FP])],
-      ["an authorized_keys line without a comment", ED25519.split(" ").slice(0, 2).join(" "), (p) => assert.deepStrictEqual(fingerprints(p), [ED25519_FP])],
+      [
+        "an authorized_keys line without a comment",
+        ED25519.split(" ").slice(0, 2).join(" "),
+        (p) => assert.deepStrictEqual(fingerprints(p), [ED25519_FP]),
+      ],
       ["a known_hosts line with host patterns", `db1,10.0.0.1 ${ED25519}`, (p) => assert.deepStrictEqual(fingerprints(p), [ED25519_FP])],
-      ["ssh-keyscan output with several keys and comments", `# 10.0.0.1:22 SSH-2.0-OpenSSH_9.2\n10.0.0.1 ${ECDSA}\n\n10.0.0.1 ${ED25519}\n`, (p) => assert.deepStrictEqual(fingerprints(p), [ECDSA_FP, ED25519_FP])],
+      [
+        "ssh-keyscan output with several keys and comments",
+        `# 10.0.0.1:22 SSH-2.0-OpenSSH_9.2\n10.0.0.1 ${ECDSA}\n\n10.0.0.1 ${ED25519}\n`,
+        (p) => assert.deepStrictEqual(fingerprints(p), [ECDSA_FP, ED25519_FP]),
+      ],
       ["a SHA256 fingerprint", ED25519_FP, (p) => assert.deepStrictEqual(p, { kind: "fingerprints", fingerprints: [ED25519_FP] })],
-      ["a SHA256 fingerprint with base64 padding", ED25519_FP + "=", (p) => assert.deepStrictEqual(p, { kind: "fingerprints", fingerprints: [ED25519_FP] })],
+      [
+        "a SHA256 fingerprint with base64 padding",
+        ED25519_FP + "=",
+        (p) => assert.deepStrictEqual(p, { kind: "fingerprints", fingerprints: [ED25519_FP] }),
+      ],
       ["the explicit opt-out", "insecure-accept-any", (p) => assert.deepStrictEqual(p, { kind: "insecure-accept-any" })],
       ["surrounding whitespace", `  ${ED25519}  \n`, (p) => assert.deepStrictEqual(fingerprints(p), [ED25519_FP])],
     ];
@@ -60,7 +73,11 @@ describe("provider/transport/ssh-hostkey", () => {
       ["an empty value", "  ", /^empty host key; expected an authorized_keys line/],
       ["an unknown key type", "ssh-foo AAAA", /^unsupported or missing key type in "ssh-foo AAAA": supported types are ssh-ed25519, /],
       ["a key type without data", "ssh-ed25519", /^missing or malformed base64 key data after ssh-ed25519/],
-      ["data of another key type", `ssh-ed25519 ${ECDSA.split(" ")[1]}`, /^key data after ssh-ed25519 is not a ssh-ed25519 key \(it encodes "ecdsa-sha2-nistp256"\)$/],
+      [
+        "data of another key type",
+        `ssh-ed25519 ${ECDSA.split(" ")[1]}`,
+        /^key data after ssh-ed25519 is not a ssh-ed25519 key \(it encodes "ecdsa-sha2-nistp256"\)$/,
+      ],
       ["a truncated fingerprint", "SHA256:abc", /^malformed fingerprint "SHA256:abc": a SHA256 fingerprint has 43 base64 characters/],
       ["an MD5 fingerprint", "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48", /^unsupported or missing key type/],
       ["a @revoked known_hosts entry", `@revoked * ${ED25519}`, /is a @revoked entry, not a key to trust$/],
@@ -68,7 +85,10 @@ describe("provider/transport/ssh-hostkey", () => {
     ];
     for (const [what, text, re] of cases) {
       it(`refuses ${what}`, () => {
-        assert.throws(() => parseHostKeyPin(text), (e: Error) => re.test(e.message));
+        assert.throws(
+          () => parseHostKeyPin(text),
+          (e: Error) => re.test(e.message),
+        );
         assert.match(hostKeyProblem(text) ?? "", re);
       });
     }
@@ -83,8 +103,16 @@ describe("provider/transport/ssh-hostkey", () => {
   describe("verification", () => {
     it("matches a pinned key byte for byte and names the presented key", () => {
       const pin = parseHostKeyPin(ED25519);
-      assert.deepStrictEqual(verifyHostKey(pin, blobOf(ED25519)), { ok: true, presentedType: "ssh-ed25519", presentedFingerprint: ED25519_FP });
-      assert.deepStrictEqual(verifyHostKey(pin, blobOf(ECDSA)), { ok: false, presentedType: "ecdsa-sha2-nistp256", presentedFingerprint: ECDSA_FP });
+      assert.deepStrictEqual(verifyHostKey(pin, blobOf(ED25519)), {
+        ok: true,
+        presentedType: "ssh-ed25519",
+        presentedFingerprint: ED25519_FP,
+      });
+      assert.deepStrictEqual(verifyHostKey(pin, blobOf(ECDSA)), {
+        ok: false,
+        presentedType: "ecdsa-sha2-nistp256",
+        presentedFingerprint: ECDSA_FP,
+      });
     });
 
     it("matches any of several pinned keys or fingerprints", () => {
@@ -107,6 +135,26 @@ describe("provider/transport/ssh-hostkey", () => {
     it("offers the RSA signature algorithms for an ssh-rsa key", () => {
       const rsa = { kind: "keys" as const, keys: [{ type: "ssh-rsa", blob: Buffer.alloc(0), fingerprint: "" }] };
       assert.deepStrictEqual(hostKeyAlgorithmsFor(rsa), ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]);
+    });
+
+    it("for a fingerprint, asks for the server's remaining key types once some did not match", () => {
+      assert.deepStrictEqual(algorithmsExcluding(["ssh-ed25519"]), [
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "rsa-sha2-512",
+        "rsa-sha2-256",
+        "ssh-rsa",
+      ]);
+      assert.deepStrictEqual(algorithmsExcluding(["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"]), [
+        "rsa-sha2-512",
+        "rsa-sha2-256",
+        "ssh-rsa",
+      ]);
+      assert.strictEqual(
+        algorithmsExcluding(["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]),
+        undefined,
+      );
     });
 
     it("leaves ssh2's defaults for fingerprints and the opt-out", () => {

@@ -8,7 +8,24 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import { buildRemoteCommand } from "../../provider/transport/ssh-exec";
 
-const NASTY = ["plain", "with space", "it's", '"double"', "$HOME", "`id`", "$(id)", "*", "a\nb", "", "-n", "--x=1;rm -rf /", "\\", "tab\there", "ünïcödé", "!bang"];
+const NASTY = [
+  "plain",
+  "with space",
+  "it's",
+  '"double"',
+  "$HOME",
+  "`id`",
+  "$(id)",
+  "*",
+  "a\nb",
+  "",
+  "-n",
+  "--x=1;rm -rf /",
+  "\\",
+  "tab\there",
+  "ünïcödé",
+  "!bang",
+];
 
 function runInSh(line: string): { marker: string; rest: string } {
   const r = spawnSync("/bin/sh", ["-c", line], { encoding: "utf8" });

@@ -11,7 +11,9 @@ import { shellJoin } from "../../provider/transport/transport";
 
 describe("provider/process-systemd", () => {
   it("builds the exact systemctl command lines, behind sudo -n when asked", () => {
-    const lines = (["stop", "start", "is-active"] as const).flatMap((verb) => [false, true].map((sudo) => shellJoin(systemctlArgv(verb, "cockroach.service", sudo))));
+    const lines = (["stop", "start", "is-active"] as const).flatMap((verb) =>
+      [false, true].map((sudo) => shellJoin(systemctlArgv(verb, "cockroach.service", sudo))),
+    );
     assert.deepStrictEqual(lines, [
       "systemctl stop cockroach.service",
       "sudo -n systemctl stop cockroach.service",
@@ -50,8 +52,15 @@ describe("provider/process-systemd", () => {
   });
 
   it("renders a unit that runs cockroach in the foreground and gives a SIGTERM drain the whole deadline", () => {
-    const unit = renderSystemdUnit({ binaryPath: "/usr/local/bin/cockroach", startFlags: ["--certs-dir=/var/lib/cockroach/certs", "--join=10.0.0.1,10.0.0.2"], drainDeadlineMs: 15 * 60_000 });
-    assert.match(unit, /^ExecStart=\/usr\/local\/bin\/cockroach start --certs-dir=\/var\/lib\/cockroach\/certs --join=10\.0\.0\.1,10\.0\.0\.2$/m);
+    const unit = renderSystemdUnit({
+      binaryPath: "/usr/local/bin/cockroach",
+      startFlags: ["--certs-dir=/var/lib/cockroach/certs", "--join=10.0.0.1,10.0.0.2"],
+      drainDeadlineMs: 15 * 60_000,
+    });
+    assert.match(
+      unit,
+      /^ExecStart=\/usr\/local\/bin\/cockroach start --certs-dir=\/var\/lib\/cockroach\/certs --join=10\.0\.0\.1,10\.0\.0\.2$/m,
+    );
     assert.match(unit, /^TimeoutStopSec=900$/m);
     assert.match(unit, /^KillSignal=SIGTERM$/m);
     assert.match(unit, /^Type=notify$/m);
