@@ -6,7 +6,7 @@
  * Build output goes to stderr so stdout stays the simulator's JSON.
  */
 "use strict";
-const { spawnSync } = require("child_process");
+const { spawn, spawnSync } = require("child_process");
 const fs = require("fs");
 const path = require("path");
 
@@ -40,5 +40,12 @@ if (needsBuild()) {
   fs.utimesSync(entry, new Date(), new Date());
 }
 
-const r = spawnSync(process.execPath, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status === null ? 1 : r.status);
+// Run the simulator as a child and pass signals on, so that stopping this
+// wrapper (e.g. `serve`) stops the simulator too instead of orphaning it.
+const child = spawn(process.execPath, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+  process.on(sig, () => {
+    if (child.exitCode === null) child.kill(sig);
+  });
+}
+child.on("exit", (code, signal) => process.exit(code === null ? (signal ? 128 + (require("os").constants.signals[signal] || 0) : 1) : code));

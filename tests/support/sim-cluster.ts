@@ -12,7 +12,7 @@
  *
  * Use only your own loopback range for `baseIp`.
  */
-import { execFile } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -58,6 +58,10 @@ export interface SimCluster extends ClusterInfo {
   /** Builds a release tarball (+ .sha256sum) with an optional fault, in its own directory. */
   buildRelease(version: string, fault?: string): BuiltRelease;
   serveReleases(dir: string): Promise<FileServer>;
+  /** Unpacks a release tarball with the system tar over the node's install dir (bin/cockroach, bin/lib/), as an operator would. */
+  installRelease(name: string, tarball: string): void;
+  /** SIGTERM, wait for the exit, then start again (the provider's restart). */
+  restartNode(name: string): Promise<CommandResult>;
   /** The cluster JSON with the current pids. */
   status(): ClusterInfo;
 }
@@ -82,7 +86,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
     const n = node(name);
     return livePid(n.pidFile) ?? storeLockPid(n.store) ?? undefined;
   };
-  return {
+  const cluster: SimCluster = {
     ...info,
     async stop(): Promise<void> {
       for (const s of servers) await s.close();
@@ -136,6 +140,84 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
         },
       };
     },
+    installRelease(name: string, tarball: string): void {
+      const n = node(name);
+      const tmp = fs.mkdtempSync(path.join(dir, ".install-"));
+      try {
+        execFileSync("tar", ["-xzf", tarball, "-C", tmp]);
+        const unpacked = path.join(tmp, path.basename(tarball, ".tgz"));
+        fs.copyFileSync(path.join(unpacked, "cockroach"), n.binary + ".new");
+        fs.chmodSync(n.binary + ".new", 0o755);
+        fs.renameSync(n.binary + ".new", n.binary);
+        fs.cpSync(path.join(unpacked, "lib"), path.join(path.dirname(n.binary), "lib"), { recursive: true });
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+    async restartNode(name: string): Promise<CommandResult> {
+      if (cluster.killNode(name, "SIGTERM") !== undefined) await cluster.waitForExit(name);
+      return cluster.startNode(name);
+    },
     status: () => clusterInfo(readPlan(dir)),
   };
+  return cluster;
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers for tests that talk to sim nodes the way operators do.
+// ---------------------------------------------------------------------------
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a `cockroach` binary (a release script) with arguments; never throws on a non-zero exit. */
+export function runCockroach(binary: string, args: readonly string[], timeoutMs = 60_000): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(binary, [...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** GET http://<hostPort><path>; resolves with status and body, or rejects on connection errors. */
+export function httpGet(hostPort: string, pathName: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const http = require("http") as typeof import("http");
+  return new Promise((resolve, reject) => {
+    const req = http.get(`http://${hostPort}${pathName}`, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${hostPort}${pathName}: timed out`)));
+    req.on("error", reject);
+  });
+}
+
+/** Polls `probe` until it returns a value other than undefined; rejects with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Parses tsv output (header line first) into objects keyed by header name. */
+export function parseTsv(text: string): Record<string, string>[] {
+  const [head, ...lines] = text.trimEnd().split("\n");
+  const cols = head.split("\t");
+  return lines.filter((l) => l !== "").map((l) => Object.fromEntries(l.split("\t").map((v, i) => [cols[i], v])));
 }
