@@ -33,20 +33,13 @@ export async function runSql(args: readonly string[]): Promise<number> {
       if (sql.trim() === "") continue;
       for (const r of await conn.exec(sql)) {
         if (r.headers.length > 0) process.stdout.write(renderTable(r, format));
-        else process.stdout.write(commandTag(r.command, r.rowCount) + "\n");
+        else process.stdout.write(r.command + "\n");
       }
     }
   } finally {
     await conn.close();
   }
   return 0;
-}
-
-function commandTag(command: string, rowCount: number | null): string {
-  if (rowCount === null) return command;
-  if (command === "INSERT") return `INSERT 0 ${rowCount}`;
-  if (["UPDATE", "DELETE", "UPSERT"].includes(command)) return `${command} ${rowCount}`;
-  return command;
 }
 
 function readStdin(): Promise<string> {

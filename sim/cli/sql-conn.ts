@@ -63,13 +63,23 @@ export class SqlConn {
     }
   }
 
-  /** Runs a string that may hold several statements (simple protocol); one table per statement. */
+  /**
+   * Runs a string that may hold several statements (simple protocol); one
+   * table per statement, with the full command tag ("CREATE TABLE", "INSERT 0 2")
+   * taken from the CommandComplete messages (pg keeps only the first word).
+   */
   async exec(sql: string): Promise<(Table & { command: string; rowCount: number | null })[]> {
+    const tags: string[] = [];
+    const connection = (this.client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    const onTag = (msg: { text?: string }): number => tags.push(msg.text ?? "");
+    connection.on("commandComplete", onTag);
     try {
       const res = (await this.client.query({ text: sql, rowMode: "array", types: RAW_TEXT })) as unknown as QueryArrayResult | QueryArrayResult[];
-      return (Array.isArray(res) ? res : [res]).map(toTable);
+      return (Array.isArray(res) ? res : [res]).map((r, i) => ({ ...toTable(r), command: tags[i] ?? r.command ?? "" }));
     } catch (e) {
       throw toCliError(e, "");
+    } finally {
+      connection.off("commandComplete", onTag);
     }
   }
 
