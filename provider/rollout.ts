@@ -190,9 +190,15 @@ class Run {
   /** Rolls back what this upgrade moved (when allowed), and says what happened. */
   private async fail(e: Error): Promise<{ outcome: RolloutRecord["outcome"]; error: Error }> {
     const { spec } = this.ctx;
-    const skippedOnTarget = (this.plan?.skip ?? []).map((n) => this.handle(n));
-    const candidates = [...this.touched, ...skippedOnTarget.filter((h) => !this.touched.includes(h))];
-    if (candidates.length === 0) return { outcome: "failed", error: e };
+    // Nothing touched (pre-flight, staging, hooks refused): nothing to undo, not even an earlier run's nodes.
+    if (this.touched.length === 0) return { outcome: "failed", error: e };
+    // Nodes an earlier, interrupted run of this upgrade moved: on the target, with an older build kept as _old.
+    const skippedOnTarget = (this.plan?.skip ?? [])
+      .filter((n) => {
+        const prev = this.observation?.nodes.find((o) => o.name === n)?.previousBuild;
+        return prev !== undefined && prev !== spec.version;
+      })
+      .map((n) => this.handle(n));
     if (this.callerSignal?.aborted) {
       return { outcome: "failed", error: new Error(`${e.message}; interrupted: nodes left as they are (run the update again to resume)`) };
     }
