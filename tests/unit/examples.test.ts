@@ -38,11 +38,15 @@ describe("examples/github-actions", () => {
     assert.deepStrictEqual((workflow.on.push as { branches: string[] }).branches, ["main"]);
   });
 
-  it("previews with --diff and posts the result to the pull request", () => {
-    const step = pulumiStep("preview");
-    assert.strictEqual(step.with?.command, "preview");
-    assert.strictEqual(step.with?.diff, true);
-    assert.strictEqual(step.with?.["comment-on-pr"], true);
+  it("previews with --diff, keeping stderr (the plan lines), and posts the result to the pull request", () => {
+    const steps = workflow.jobs.preview.steps;
+    const preview = steps.find((s) => s.run?.includes("pulumi preview"));
+    assert.ok(preview?.run, "a pulumi preview step");
+    assert.match(preview.run, /pulumi preview --diff/);
+    assert.match(preview.run, /2>&1 \| tee "\$RUNNER_TEMP\/preview\.txt"/);
+    assert.match(preview.run, /set -o pipefail/);
+    const comment = steps.find((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"));
+    assert.strictEqual(comment?.with?.path, "${{ runner.temp }}/preview.txt");
     assert.match(workflow.jobs.preview.if ?? "", /pull_request/);
   });
 
@@ -56,7 +60,7 @@ describe("examples/github-actions", () => {
     for (const job of Object.keys(workflow.jobs)) {
       const steps = workflow.jobs[job].steps;
       const install = steps.findIndex((s) => s.run === "npm ci");
-      const run = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+      const run = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@") || s.run?.includes("pulumi "));
       assert.ok(install >= 0 && install < run, `${job}: npm ci before pulumi`);
     }
   });
