@@ -104,6 +104,7 @@ export class ClusterState {
       storeDead: this.isStoreDead(n),
       caughtUp: now >= n.catchUpUntil,
       stuckReplicas: n.faults.underreplicationStuck,
+      stuckLeases: n.faults.drainTimeout,
     }));
   }
 
@@ -167,11 +168,11 @@ export class ClusterState {
   }
 
   /** One lease-transfer pass for a draining node; the count it held before the pass. */
-  drainLeases(nodeId: number, stuck: boolean): number {
+  drainLeases(nodeId: number): number {
     const node = this.mustGet(nodeId);
     node.draining = true;
     const held = leasesHeldBy(this.ranges, nodeId);
-    if (!stuck) transferLeasesAway(this.ranges, this.views(), nodeId);
+    transferLeasesAway(this.ranges, this.views(), nodeId);
     return held;
   }
 

@@ -10,6 +10,8 @@ export interface NodeFaults {
   readonly slowCatchUp: boolean;
   /** The node's replicas never count as up-to-date voters. */
   readonly underreplicationStuck: boolean;
+  /** Leases the node holds cannot be transferred away (drains time out). */
+  readonly drainTimeout: boolean;
 }
 
 export interface JoinRequest {
@@ -119,7 +121,7 @@ export interface FabricMethods {
   heartbeat(p: { nodeId: number }): HeartbeatResponse;
   setDraining(p: { nodeId: number; draining: boolean }): void;
   /** One lease-transfer iteration for a draining node. */
-  drainLeases(p: { nodeId: number; stuck: boolean }): DrainStepResponse;
+  drainLeases(p: { nodeId: number }): DrainStepResponse;
   /** The process is exiting (graceful or not); liveness is left to expire. */
   leave(p: { nodeId: number }): void;
   virtualTable(p: { name: string; gatewayNodeId: number }): WireRows;

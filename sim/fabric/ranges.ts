@@ -33,6 +33,8 @@ export interface NodeView {
   readonly caughtUp: boolean;
   /** Fault `underreplication-stuck`: the node's replicas never count as up-to-date voters. */
   readonly stuckReplicas: boolean;
+  /** Fault `drain-timeout`: while the node is live, its leases cannot be transferred away. */
+  readonly stuckLeases?: boolean;
 }
 
 export interface StoreCounts {
@@ -158,8 +160,9 @@ export function balanceLeases(ranges: RangeDesc[], nodes: readonly NodeView[]): 
   const leases = new Map<number, number>();
   for (const r of ranges) leases.set(r.leaseholder, (leases.get(r.leaseholder) ?? 0) + 1);
   const bump = (id: number, d: number): void => void leases.set(id, (leases.get(id) ?? 0) + d);
+  const pinned = (id: number): boolean => byId.get(id)?.stuckLeases === true && byId.get(id)?.live === true;
   for (const r of ranges) {
-    if (canHoldLease(byId.get(r.leaseholder))) continue;
+    if (canHoldLease(byId.get(r.leaseholder)) || pinned(r.leaseholder)) continue;
     const target = r.replicas.map((id) => byId.get(id)).find(canHoldLease);
     if (!target) continue;
     bump(r.leaseholder, -1);
@@ -170,7 +173,7 @@ export function balanceLeases(ranges: RangeDesc[], nodes: readonly NodeView[]): 
   if (holders.length === 0) return;
   const fair = Math.ceil(ranges.length / holders.length);
   for (const r of ranges) {
-    if ((leases.get(r.leaseholder) ?? 0) <= fair) continue;
+    if ((leases.get(r.leaseholder) ?? 0) <= fair || pinned(r.leaseholder)) continue;
     const target = r.replicas
       .map((id) => byId.get(id))
       .filter(canHoldLease)
@@ -190,6 +193,7 @@ export function leasesHeldBy(ranges: readonly RangeDesc[], nodeId: number): numb
 /** Transfers every lease `nodeId` holds to another live, non-draining replica. Returns the number moved. */
 export function transferLeasesAway(ranges: RangeDesc[], nodes: readonly NodeView[], nodeId: number): number {
   const byId = new Map(nodes.map((n) => [n.id, n]));
+  if (byId.get(nodeId)?.stuckLeases) return 0;
   let moved = 0;
   for (const r of ranges) {
     if (r.leaseholder !== nodeId) continue;

@@ -67,7 +67,7 @@ export class FabricService implements Handlers {
   }
 
   drainLeases(p: ParamsOf<"drainLeases">): ResultOf<"drainLeases"> {
-    return { remaining: this.cluster.drainLeases(p.nodeId, p.stuck) };
+    return { remaining: this.cluster.drainLeases(p.nodeId) };
   }
 
   leave(p: ParamsOf<"leave">): void {

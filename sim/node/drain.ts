@@ -27,7 +27,7 @@ export interface DrainTarget {
   /** A cluster setting's canonical value (durations as "10s"). */
   setting(name: string): Promise<string>;
   /** One lease-transfer pass; the leases held before it. */
-  transferLeases(stuck: boolean): Promise<number>;
+  transferLeases(): Promise<number>;
 }
 
 /** The pre-v23.2 names: every version still resolves them (as aliases from v23.2). */
@@ -88,12 +88,12 @@ export class Drainer {
   private async leaseIteration(): Promise<number> {
     const t = this.target;
     if (t.stuckLeases) {
-      const held = await t.transferLeases(true);
+      const held = await t.transferLeases();
       t.log.info("kv/kvserver/store.go:1571", `waiting for ${held} replicas to transfer their lease away`);
       await sleep(await this.wait(SETTING.leaseIteration));
       return held;
     }
-    const held = await t.transferLeases(false);
+    const held = await t.transferLeases();
     // Transfers take a moment each; capped by one iteration's timeout.
     if (held > 0) await sleep(Math.min(t.timing.scale(held * 10), await this.wait(SETTING.leaseIteration)));
     return held;

@@ -103,7 +103,7 @@ export class NodeRuntime {
       pid: process.pid,
       args: cfg.args,
       storePath: cfg.storePath,
-      faults: { slowCatchUp: cfg.faults.slowCatchUp, underreplicationStuck: cfg.faults.underreplicationStuck },
+      faults: { slowCatchUp: cfg.faults.slowCatchUp, underreplicationStuck: cfg.faults.underreplicationStuck, drainTimeout: cfg.faults.drainTimeout },
     });
     this.nodeId = joined.nodeId;
     this.log.tag = `n${joined.nodeId}`;
@@ -283,10 +283,7 @@ export class NodeRuntime {
       queriesInFlight: () => this.inFlight,
       closeSqlSessions: () => this.listener?.destroySqlClients(),
       setting: async (name) => (await this.mustFabric().call("showSetting", { name, gatewayTag: this.cfg.binaryTag })).value,
-      transferLeases: async (stuck) => {
-        const id = this.nodeId ?? 0;
-        return (await this.mustFabric().call("drainLeases", { nodeId: id, stuck })).remaining;
-      },
+      transferLeases: async () => (await this.mustFabric().call("drainLeases", { nodeId: this.nodeId ?? 0 })).remaining,
     });
   }
 
