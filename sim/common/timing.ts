@@ -47,7 +47,7 @@ export function makeTiming(opts: TimingOptions = {}): SimTiming {
     livenessTtlMs: scale(ttlS * 1000),
     heartbeatMs: scale((ttlS * 1000) / 2),
     metricsRefreshMs: scale(10_000),
-    catchUpMs: scale(20_000),
+    catchUpMs: scale(30_000),
     startupMs: scale(800),
     finalizeStepMs: scale(1_000),
     autoUpgradeInitialBackoffMs: scale(1_000),

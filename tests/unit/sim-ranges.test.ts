@@ -130,6 +130,18 @@ describe("sim/fabric/ranges", () => {
     assert.strictEqual(leasesHeldBy(ranges, 2), 0);
   });
 
+  it("keeps the leases of a live node whose lease transfers are stuck, even when rebalancing", () => {
+    const nodes = [1, 2, 3].map((id) => node(id));
+    const ranges = placed(nodes);
+    const held = leasesHeldBy(ranges, 3);
+    const stuck = [node(1), node(2), node(3, { draining: true, stuckLeases: true })];
+    assert.strictEqual(transferLeasesAway(ranges, stuck, 3), 0);
+    balanceLeases(ranges, stuck);
+    assert.strictEqual(leasesHeldBy(ranges, 3), held);
+    balanceLeases(ranges, [node(1), node(2), node(3, { live: false, stuckLeases: true })]);
+    assert.strictEqual(leasesHeldBy(ranges, 3), 0, "a dead node's leases move regardless");
+  });
+
   it("cannot move leases when every other replica is draining", () => {
     const nodes = [1, 2, 3].map((id) => node(id));
     const ranges = placed(nodes);
