@@ -100,11 +100,11 @@ describe("provider/transport/ssh against a real sshd", function () {
   it("kills the remote command and everything it started when the timeout expires", async () => {
     const pidFile = path.join(scratch, "child.pid");
     const started = Date.now();
-    const err = await failure(run(["sh", "-c", `sleep 300 & echo $! > ${pidFile}; wait`], { timeoutMs: 700 }));
+    const err = await failure(run(["sh", "-c", `sleep 300 & echo $! > ${pidFile}; wait`], { timeoutMs: 1_500 }));
     assert.ok(isTransportError(err), String(err));
     assert.match(
       err.message,
-      new RegExp(`^ssh ${admin.name}@127\\.0\\.40\\.1:22: sh -c sleep: timed out after 700 ms \\(remote command killed\\)$`),
+      new RegExp(`^ssh ${admin.name}@127\\.0\\.40\\.1:22: sh -c sleep: timed out after 1500 ms \\(remote command killed\\)$`),
     );
     assert.ok(Date.now() - started < 6_000, "the timeout returned promptly");
     const child = Number(fs.readFileSync(pidFile, "utf8"));
@@ -114,7 +114,7 @@ describe("provider/transport/ssh against a real sshd", function () {
   it("kills the remote command when the abort signal fires", async () => {
     const pidFile = path.join(scratch, "aborted.pid");
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 500);
+    void waitUntil(() => fs.existsSync(pidFile), 10_000, "the remote shell to start").then(() => ac.abort());
     const err = await failure(run(["sh", "-c", `echo $$ > ${pidFile}; sleep 300`], { signal: ac.signal }));
     assert.match(err.message, /aborted \(remote command killed\)/);
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
@@ -170,12 +170,13 @@ describe("provider/transport/ssh against a real sshd", function () {
   });
 
   it("fails the command in flight with 'connection lost' when sshd dies, and dials again once it is back", async () => {
-    const inflight = failure(run(["sleep", "300"]));
-    await sleep(300);
+    const started = path.join(scratch, "sleeper.started");
+    const inflight = failure(run(["sh", "-c", `touch ${started}; exec sleep 300`]));
+    await waitUntil(() => fs.existsSync(started), 10_000, "the remote command to start");
     await server.kill();
     const err = await inflight;
     assert.ok(isTransportError(err));
-    assert.match(err.message, new RegExp(`^ssh ${admin.name}@127\\.0\\.40\\.1:22: connection lost during sleep`));
+    assert.match(err.message, new RegExp(`^ssh ${admin.name}@127\\.0\\.40\\.1:22: connection lost during sh -c touch`));
     await server.restart();
     const r = await run(["echo", "back"]);
     assert.strictEqual(r.stdout, "back\n");
