@@ -29,6 +29,7 @@ const STRATEGY_KEYS = [
   "rollbackOnFailure",
   "finalize",
   "paused",
+  "loadBalancer",
 ] as const;
 const DEADLINE_KEYS = ["drain", "stop", "start", "ready", "cluster", "finalize"] as const;
 
@@ -76,7 +77,20 @@ export function readStrategy(r: Reader, v: unknown, nodes: NodesRead): Strategy 
     rollbackOnFailure: readBool(r, at("rollbackOnFailure"), raw.rollbackOnFailure) ?? STRATEGY_DEFAULTS.rollbackOnFailure,
     finalize: readFinalize(r, at("finalize"), raw.finalize) ?? { mode: "manual" },
     paused: readBool(r, at("paused"), raw.paused) ?? STRATEGY_DEFAULTS.paused,
+    ...readLoadBalancer(r, raw.loadBalancer),
   };
+}
+
+/** `{ checkInterval, fall }`, both required; absent stays absent (no warning at pre-flight). */
+function readLoadBalancer(r: Reader, v: unknown): Pick<Strategy, "loadBalancer"> {
+  const p = "strategy.loadBalancer";
+  const raw = readObject(r, p, v, ["checkInterval", "fall"]);
+  if (raw === undefined) return {};
+  if (raw.checkInterval === undefined) r.fail(join(p, "checkInterval"), 'is required: the health-check interval, e.g. "2s" for HAProxy inter 2000');
+  if (raw.fall === undefined) r.fail(join(p, "fall"), "is required: failed checks before the node is taken out, e.g. 3 for HAProxy fall 3");
+  const checkIntervalMs = readDuration(r, join(p, "checkInterval"), raw.checkInterval, true);
+  const fall = readInt(r, join(p, "fall"), raw.fall, 1, 100);
+  return checkIntervalMs === undefined || fall === undefined ? {} : { loadBalancer: { checkIntervalMs, fall } };
 }
 
 function readDeadlines(r: Reader, v: unknown): Deadlines {

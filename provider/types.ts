@@ -129,6 +129,12 @@ export interface StrategyInput {
   readonly finalize?: string;
   /** Stop at the next safe boundary (before touching the next node). Defaults to false. */
   readonly paused?: boolean;
+  /**
+   * The load balancer in front of the SQL port, e.g. HAProxy `inter 2000 fall 3`
+   * is `{ checkInterval: "2s", fall: 3 }`. Pre-flight then warns (never fails)
+   * when server.shutdown.initial_wait is shorter than its check window. Optional.
+   */
+  readonly loadBalancer?: { readonly checkInterval: DurationInput; readonly fall: number };
 }
 
 export interface HooksInput {
@@ -219,6 +225,8 @@ export interface Strategy {
   /** undefined when the user did not say: manual for majors. */
   readonly finalize: FinalizeMode;
   readonly paused: boolean;
+  /** Absent when the user declared no load balancer. */
+  readonly loadBalancer?: { readonly checkIntervalMs: number; readonly fall: number };
 }
 
 export interface Spec {
@@ -375,6 +383,8 @@ export interface RolloutRecord {
   readonly error?: string;
   readonly nodes: readonly NodeRolloutRecord[];
   readonly finalization?: { readonly finalized: boolean; readonly migrationMs?: number; readonly note?: string };
+  /** Findings that did not stop the run (e.g. drain settings too short for the load balancer). */
+  readonly notes?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------
