@@ -86,7 +86,7 @@ export class ClusterReader {
   async showSetting(name: string): Promise<string> {
     const rows = await this.query(`SHOW CLUSTER SETTING ${checkedSetting(name)}`);
     const first = rows[0];
-    return first === undefined ? "" : String(Object.values(first)[0] ?? "");
+    return first === undefined ? "" : settingText(Object.values(first)[0]);
   }
 
   async setSetting(name: string, value: string): Promise<void> {
@@ -203,6 +203,13 @@ function isStatementError(e: unknown): boolean {
   if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return false;
   // 57P01 admin shutdown, 57P02/57P03, 08xxx connection exceptions: the node, not the statement.
   return !code.startsWith("57P") && !code.startsWith("08");
+}
+
+/** pg parses INTERVAL settings (server.shutdown.*) into objects; their Postgres text ("8 seconds") is what callers can read. */
+function settingText(v: unknown): string {
+  const toPostgres = (v as { toPostgres?: unknown } | null)?.toPostgres;
+  if (typeof toPostgres === "function") return String(toPostgres.call(v));
+  return String(v ?? "");
 }
 
 function checkedSetting(name: string): string {
