@@ -27,6 +27,7 @@ export class RolloutRecorder {
   private head: { readonly id: string; readonly from: string; readonly to: string; readonly kind: UpgradeKind };
   /** What finalization did, when it ran or was deferred. */
   finalization?: RolloutRecord["finalization"];
+  private readonly notes: string[] = [];
 
   constructor(head: { readonly id: string; readonly from: string; readonly to: string; readonly kind: UpgradeKind }, nodeNames: readonly string[], private readonly emit: Emit) {
     this.head = head;
@@ -77,6 +78,12 @@ export class RolloutRecorder {
     this.push(node, { phase, startedAt: new Date().toISOString(), durationMs: 0, ok: true, detail });
   }
 
+  /** A finding that does not stop the run: kept in the record's notes and emitted as a note. */
+  note(message: string): void {
+    this.notes.push(message);
+    this.emit({ type: "note", message });
+  }
+
   finish(outcome: RolloutRecord["outcome"], error?: string): RolloutRecord {
     const finalization = this.finalization;
     return {
@@ -87,6 +94,7 @@ export class RolloutRecorder {
       nodes: [...this.nodes.values()].map((n) => JSON.parse(JSON.stringify(n)) as NodeRolloutRecord),
       ...(error !== undefined ? { error } : {}),
       ...(finalization !== undefined ? { finalization } : {}),
+      ...(this.notes.length > 0 ? { notes: [...this.notes] } : {}),
     };
   }
 

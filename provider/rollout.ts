@@ -25,6 +25,7 @@ import { journalBelongsTo, recoverInterrupted } from "./resume";
 import { rollBack } from "./rollback";
 import { stageEverywhere, type StagedByNode } from "./staging";
 import { runHooks } from "./hooks";
+import { drainWarnings } from "./lb-drain";
 import { deadlineSignal } from "./timing";
 import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
@@ -139,6 +140,7 @@ class Run {
       const problems = preflightProblems(obs, { target: spec.version, resuming: plan.skip.length > 0 });
       if (problems.length > 0) throw new GateFailed("preflight", `refused, no node was touched: ${problems.join("; ")}`);
     });
+    for (const w of await drainWarnings(spec.strategy, (name) => this.ctx.reader.showSetting(name))) this.recorder.note(w);
     this.staged = await this.recorder.phase("stage-release", undefined, () =>
       stageEverywhere(spec, handles, signal).catch((e: Error) => {
         throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
