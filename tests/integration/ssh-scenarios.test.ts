@@ -9,7 +9,9 @@
  *   v23.1.11 -> v23.1.12  a patch upgrade over SSH,
  *   v23.1.12 -> v23.1.13  n2's sshd killed while n2 restarts; once it is back, the next run resumes,
  *   v23.1.13 -> v23.1.14  air-gapped: the provider downloads once and copies over SFTP,
- *   v23.1.14 -> v23.1.15  the process managed by user commands (start/stop/status shell snippets).
+ *   v23.1.14 -> v23.1.15  the process managed by user commands (start/stop/status shell snippets),
+ *   v23.1.15 -> v23.1.16  the process managed by systemd: the provider's exact systemctl command
+ *                         lines, answered by a systemctl stand-in (systemd cannot run here).
  *
  * Every scenario checks the safety invariants from outside, that the nodes
  * end uniform, and that no secret (private key, passphrase) appears in any
@@ -21,11 +23,12 @@ import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../
 import { converge, fastStrategy, nodeFacts, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { assertNoSecrets } from "../support/ssh-connection";
+import { installSystemctlShim, type ShimUnit, type SystemctlShim } from "../support/ssh-systemctl-shim";
 import { createHostAdmin, generateKeyPair, type HostAdmin, type KeyPair } from "../support/ssh-identities";
 import { startSshd, type SshdServer } from "../support/sshd";
 
 const BASE_IP = "127.0.41.10";
-const VERSIONS = ["v23.1.11", "v23.1.12", "v23.1.13", "v23.1.14", "v23.1.15"] as const;
+const VERSIONS = ["v23.1.11", "v23.1.12", "v23.1.13", "v23.1.14", "v23.1.15", "v23.1.16"] as const;
 const PASSPHRASE = "ssh scenario passphrase";
 
 describe("SSH scenarios: the provider rolls a cluster reached only over SSH", function () {
@@ -35,6 +38,7 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
   let stranger: KeyPair;
   let admin: HostAdmin;
   let servers: SshdServer[] = [];
+  let shim: SystemctlShim;
   let releaseUrl: string;
   let closeReleases: () => Promise<void>;
   let outs: ClusterVersionOutputs;
@@ -45,7 +49,11 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
     stranger = generateKeyPair();
     admin = createHostAdmin();
     sim = await startSimCluster({ nodes: 3, version: VERSIONS[0], baseIp: BASE_IP, timeScale: 0.1 });
-    servers = await Promise.all(sim.nodes.map((n) => startSshd({ host: n.sqlAddr.split(":")[0], authorizedKeys: [key.publicKey] })));
+    shim = installSystemctlShim(sim.providerNodes.map(shimUnitOf));
+    const sessionEnv = { PATH: `${shim.dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
+    servers = await Promise.all(
+      sim.nodes.map((n) => startSshd({ host: n.sqlAddr.split(":")[0], authorizedKeys: [key.publicKey], sessionEnv })),
+    );
     let dir = "";
     for (const v of VERSIONS.slice(1)) dir = sim.buildRelease(v).dir;
     const served = await sim.serveReleases(dir);
@@ -60,6 +68,7 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
     await closeReleases?.();
     await sim?.stop();
     for (const s of servers) await s.stop();
+    shim?.remove();
     admin?.remove();
     key?.remove();
     stranger?.remove();
@@ -242,7 +251,33 @@ describe("SSH scenarios: the provider rolls a cluster reached only over SSH", fu
     servers.forEach((s, i) => assert.ok(sessions(s) > sessionsBefore[i], `commands for n${i + 1} ran through its sshd`));
     outs = r.outs;
   });
+
+  it("rolls nodes managed by systemd over SSH with exactly systemctl stop, start and is-active, one unit at a time", async () => {
+    const nodes = sshNodes().map((n) => ({ ...n, process: { manager: "systemd" as const, unit: unitOf(n.name), useSudo: false } }));
+    const callsBefore = shim.calls().length;
+    const monitor = await watch(sim);
+    const r = record(await converge("crdb", outs, inputs(VERSIONS[5], {}, nodes)));
+    await monitor.stop();
+    assert.ok(r.outs, `update failed: ${r.failure?.message}\n${r.lines.join("\n")}`);
+    assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
+    await expectUniform(VERSIONS[5]);
+    const calls = shim.calls().slice(callsBefore);
+    for (const c of calls) assert.match(c, /^(is-active|stop|start) cockroach-n[123]\.service$/);
+    assert.deepStrictEqual(
+      calls.filter((c) => !c.startsWith("is-active")),
+      ["n1", "n2", "n3"].flatMap((n) => [`stop ${unitOf(n)}`, `start ${unitOf(n)}`]),
+      "each unit stopped then started, one after another",
+    );
+    outs = r.outs;
+  });
 });
+
+const unitOf = (node: string): string => `cockroach-${node}.service`;
+
+function shimUnitOf(n: NodeInput): ShimUnit {
+  if (n.process.manager !== "cockroach") throw new Error("sim nodes use the cockroach manager");
+  return { unit: unitOf(n.name), binaryPath: n.binaryPath, pidFile: n.process.pidFile, startFlags: n.process.startFlags };
+}
 
 /**
  * The same node, managed by user shell commands instead of the built-in

@@ -30,6 +30,8 @@ export interface SshdOptions {
   readonly authorizedKeys: readonly string[];
   /** Allow password authentication (for users created with a password). Defaults to false. */
   readonly passwordAuth?: boolean;
+  /** Environment for every session (sshd's SetEnv), e.g. a PATH with host-specific tools first. */
+  readonly sessionEnv?: Readonly<Record<string, string>>;
 }
 
 export interface SshdServer {
@@ -74,7 +76,10 @@ export async function startSshd(opts: SshdOptions): Promise<SshdServer> {
   const hostKeys = ["ed25519", "ecdsa"].map((type) => makeHostKey(dir, type));
   fs.writeFileSync(path.join(dir, "authorized_keys"), opts.authorizedKeys.join("\n") + "\n", { mode: 0o644 });
   const config = path.join(dir, "sshd_config");
-  fs.writeFileSync(config, renderConfig({ dir, host: opts.host, port, passwordAuth: opts.passwordAuth ?? false }));
+  fs.writeFileSync(
+    config,
+    renderConfig({ dir, host: opts.host, port, passwordAuth: opts.passwordAuth ?? false, sessionEnv: opts.sessionEnv ?? {} }),
+  );
 
   let child: ChildProcess | undefined;
   const logFile = path.join(dir, "sshd.log");
@@ -111,7 +116,13 @@ export async function startSshd(opts: SshdOptions): Promise<SshdServer> {
   };
 }
 
-function renderConfig(c: { dir: string; host: string; port: number; passwordAuth: boolean }): string {
+function renderConfig(c: {
+  dir: string;
+  host: string;
+  port: number;
+  passwordAuth: boolean;
+  sessionEnv: Readonly<Record<string, string>>;
+}): string {
   return [
     `ListenAddress ${c.host}:${c.port}`,
     `HostKey ${c.dir}/ssh_host_ed25519_key`,
@@ -129,6 +140,7 @@ function renderConfig(c: { dir: string; host: string; port: number; passwordAuth
     "MaxSessions 32",
     "MaxStartups 64",
     "LogLevel VERBOSE",
+    ...Object.entries(c.sessionEnv).map(([k, v]) => `SetEnv ${k}="${v}"`),
     "",
   ].join("\n");
 }
