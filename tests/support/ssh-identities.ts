@@ -98,6 +98,7 @@ export interface HostAdmin {
 /** A uid-0 alias (`useradd -o -u 0`) with its own home and /bin/sh; key login only (sshd refuses passwords for uid 0 here). */
 export function createHostAdmin(): HostAdmin {
   if (process.getuid?.() !== 0) throw new Error("createHostAdmin needs root (useradd); run the SSH tests as root");
+  removeStaleAccounts();
   const name = "crdbr" + randomBytes(4).toString("hex");
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-home-`));
   // "*": no password, yet not locked ("!" would make sshd refuse even key logins with UsePAM no).
@@ -144,6 +145,18 @@ export async function startSshAgent(keyFile: string): Promise<SshAgent> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Accounts of an earlier test process that was killed before its cleanup:
+ * ours by name pattern, and dead for sure because their temp home is gone.
+ */
+function removeStaleAccounts(): void {
+  for (const line of fs.readFileSync("/etc/passwd", "utf8").split("\n")) {
+    const [name, , , , , home] = line.split(":");
+    if (!/^crdb[rt][0-9a-f]{8}$/.test(name ?? "") || !home || fs.existsSync(home)) continue;
+    spawnSync("/usr/sbin/userdel", ["-f", name], { encoding: "utf8" });
+  }
 }
 
 function runOk(cmd: string, args: readonly string[]): string {
