@@ -87,13 +87,13 @@ describe("provider/spec refusals", () => {
         "a malformed hostKey",
         () => withNode(0, { connection: { host: "h", hostKey: "AAAAC3Nza" } }),
         "nodes[0].connection.hostKey",
-        /public host key/,
+        /authorized_keys line .* or "insecure-accept-any"/,
       ],
       [
         "a hostKey whose data is another key type",
         () => withNode(0, { connection: { host: "h", hostKey: OPENSSH_PUB.replace("ssh-ed25519", "ssh-rsa") } }),
         "nodes[0].connection.hostKey",
-        /does not encode a "ssh-rsa" key/,
+        /is not a ssh-rsa key \(it encodes "ssh-ed25519"\)/,
       ],
       [
         "a typo in a strategy key",
