@@ -40,6 +40,9 @@ export interface CallOptions {
 
 type Props = Record<string, unknown>;
 
+/** Outputs report a running node's own build, so only stopped nodes' binaries are asked. */
+const OUTPUTS_ONLY = { binary: "if-stopped", previous: "never", journal: false } as const;
+
 export async function check(olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
   const { inputs, failures } = checkInputs(withoutEngineKeys(olds ?? {}), withoutEngineKeys(news ?? {}));
   return { inputs: { ...(inputs as unknown as Props) }, failures };
@@ -74,7 +77,7 @@ export async function read(id: string, props: Props, opts: CallOptions = {}): Pr
   }
   const session = await openSession(spec);
   try {
-    const observation = await observeCluster(session.reader, session.handles, opts.signal);
+    const observation = await observeCluster(session.reader, session.handles, opts.signal, OUTPUTS_ONLY);
     const outs = buildOutputs({ inputs, observation, previous, block: previous.finalizationBlock });
     return { id, props: outs as unknown as Props, inputs: inputs as unknown as Props };
   } finally {
@@ -98,7 +101,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
   try {
     const printer = new ProgressPrinter(id, opts.log);
     const result = await runUpdate({ spec, handles: session.handles, reader: session.reader, emit: printer.handle, signal: opts.signal, priorBlock: olds?.finalizationBlock });
-    const observation = await observeCluster(session.reader, session.handles);
+    const observation = await observeCluster(session.reader, session.handles, undefined, OUTPUTS_ONLY);
     const outs = buildOutputs({ inputs: news, observation, record: result.record, previous: olds, block: result.block }) as unknown as Props;
     if (result.error) throw partialFailure(id, result.error.message, outs, rawNews);
     return outs;

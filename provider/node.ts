@@ -39,7 +39,7 @@ const PROBE_TIMEOUT_MS = 15_000;
  * parent has not reaped yet (a zombie, state Z in /proc) answers `kill -0`
  * too, but is gone for our purposes: ports closed, store unlocked.
  */
-const ALIVE_FN = `alive() { kill -0 "$1" 2>/dev/null || return 1; [ -r /proc/$1/stat ] || return 0; case "$(sed 's/.*) //' /proc/$1/stat | cut -c1)" in Z) return 1 ;; esac; return 0; }`;
+export const ALIVE_FN = `alive() { kill -0 "$1" 2>/dev/null || return 1; [ -r /proc/$1/stat ] || return 0; case "$(sed 's/.*) //' /proc/$1/stat | cut -c1)" in Z) return 1 ;; esac; return 0; }`;
 const STOP_POLL_MS = 100;
 const LOG_TAIL_LINES = 20;
 

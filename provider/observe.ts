@@ -12,6 +12,7 @@
 import type { ClusterReader, GossipRow, NodeVars } from "./cluster";
 import { matchNodes } from "./cluster";
 import type { NodeJournal, NodeOps } from "./node";
+import { probeNode, type ProbeOptions, type ProbeResult } from "./node-probe";
 import type { NodeSpec, ObservedCluster, ObservedNode } from "./types";
 
 export interface NodeHandle {
@@ -39,7 +40,10 @@ export interface Observation {
   readonly sqlError?: string;
 }
 
-export async function observeCluster(reader: ClusterReader, handles: readonly NodeHandle[], signal?: AbortSignal): Promise<Observation> {
+/** What to ask each node; see node-probe.ts. Defaults: everything. */
+export type ObserveOptions = ProbeOptions;
+
+export async function observeCluster(reader: ClusterReader, handles: readonly NodeHandle[], signal?: AbortSignal, opts: ObserveOptions = {}): Promise<Observation> {
   let rows: GossipRow[] = [];
   let sqlError: string | undefined;
   try {
@@ -51,7 +55,7 @@ export async function observeCluster(reader: ClusterReader, handles: readonly No
     handles.map((h) => h.spec),
     rows,
   );
-  const nodes = await Promise.all(handles.map((h) => observeNode(reader, h, byName.get(h.spec.name), signal)));
+  const nodes = await Promise.all(handles.map((h) => observeNode(reader, h, byName.get(h.spec.name), opts, signal)));
   const settings = sqlError === undefined ? await readSettings(reader) : {};
   const live = nodes.filter((n) => n.live);
   const cluster: ObservedCluster = {
@@ -64,31 +68,22 @@ export async function observeCluster(reader: ClusterReader, handles: readonly No
   return { cluster, nodes, rows, unlisted, sqlError };
 }
 
-async function observeNode(reader: ClusterReader, h: NodeHandle, row: GossipRow | undefined, signal?: AbortSignal): Promise<NodeObservation> {
-  const errors: string[] = [];
-  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await fn();
-    } catch (e) {
-      errors.push(`${what}: ${(e as Error).message}`);
-      return undefined;
-    }
-  };
-  const [processState, binaryBuild, previousBuild, journal, health, vars] = await Promise.all([
-    attempt("process", () => h.ops.processState(signal)),
-    attempt("binary", () => h.ops.buildOf(h.spec.binaryPath, signal)),
-    attempt("previous binary", () => h.ops.buildOf(h.ops.oldBinaryPath, signal)),
-    attempt("journal", () => h.ops.readJournal(signal)),
+async function observeNode(reader: ClusterReader, h: NodeHandle, row: GossipRow | undefined, opts: ObserveOptions, signal?: AbortSignal): Promise<NodeObservation> {
+  const [probe, health, vars] = await Promise.all([
+    probeNode(h.ops, opts, signal).catch((e: Error): ProbeResult => ({ process: "unknown", errors: [`probe: ${e.message}`] })),
     reader.health(h.spec, true, signal),
-    attempt("/_status/vars", () => reader.vars(h.spec, signal)),
+    reader.vars(h.spec, signal).catch((e: Error) => e),
   ]);
+  const errors = [...probe.errors, ...(vars instanceof Error ? [`/_status/vars: ${vars.message}`] : [])];
+  const { process: processState, binaryBuild, previousBuild, journal } = probe;
+  const varsOk = vars instanceof Error ? undefined : vars;
   const running = processState === "running";
   const live = running && row !== undefined && row.isAvailable && row.isLive;
   return {
     name: h.spec.name,
     nodeId: row?.nodeId,
     // The process's own report first; gossip can lag a restart by a refresh.
-    build: running ? (vars?.build ?? row?.build) : undefined,
+    build: running ? (varsOk?.build ?? row?.build) : undefined,
     binaryBuild,
     previousBuild,
     process: processState === "running" && row?.draining ? "draining" : (processState ?? "unknown"),
@@ -97,8 +92,8 @@ async function observeNode(reader: ClusterReader, h: NodeHandle, row: GossipRow 
     membership: row?.membership,
     ready: health.status === 200,
     journal,
-    varsBuild: vars?.build,
-    vars,
+    varsBuild: varsOk?.build,
+    vars: varsOk,
     row,
     errors,
   };

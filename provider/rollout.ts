@@ -93,10 +93,10 @@ class Run {
 
   private async steps(): Promise<RolloutRecord["outcome"]> {
     const { spec, reader, handles, signal } = this.ctx;
-    let obs = await observeCluster(reader, handles, signal);
+    let obs = await observeCluster(reader, handles, signal, { previous: { whenBinaryIs: spec.version } });
     if (obs.nodes.some((n) => n.journal && journalBelongsTo(n.journal, spec.version))) {
       await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
-      obs = await observeCluster(reader, handles, signal);
+      obs = await observeCluster(reader, handles, signal, { previous: { whenBinaryIs: spec.version } });
     }
     this.observation = obs;
     const plan = planRollout(spec, obs.cluster);
