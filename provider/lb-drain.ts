@@ -78,8 +78,8 @@ export function judgeDrainSettings(settings: DrainSettings, lb: LoadBalancerChec
     const clientPhasesMs = settings.initialWaitMs + (settings.connectionsTimeoutMs ?? 0) + 2 * (settings.transactionsTimeoutMs ?? 0);
     if (clientPhasesMs >= drainDeadlineMs) {
       warnings.push(
-        `the drain's client phases (initial_wait + connections.timeout + 2 × transactions.timeout = ${formatDuration(clientPhasesMs)}) ` +
-          `do not fit in strategy.deadlines.drain (${formatDuration(drainDeadlineMs)}); raise strategy.deadlines.drain above ${formatDuration(clientPhasesMs)}`,
+        `the drain's client phases can take up to initial_wait + connections.timeout + 2 × transactions.timeout = ${formatDuration(clientPhasesMs)}, which ` +
+          `does not fit in strategy.deadlines.drain (${formatDuration(drainDeadlineMs)}); raise strategy.deadlines.drain above ${formatDuration(clientPhasesMs)}`,
       );
     }
   }

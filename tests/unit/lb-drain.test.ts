@@ -62,7 +62,7 @@ describe("provider/lb-drain", () => {
       assert.strictEqual(judgeDrainSettings(settings, HAPROXY_DEFAULTS, 600_000).ok, true);
       const j = judgeDrainSettings(settings, HAPROXY_DEFAULTS, 30_000);
       assert.strictEqual(j.ok, false);
-      assert.match(j.warnings[0], /= 38s\) do not fit in strategy\.deadlines\.drain \(30s\); raise strategy\.deadlines\.drain above 38s/);
+      assert.match(j.warnings[0], /can take up to initial_wait \+ connections\.timeout \+ 2 × transactions\.timeout = 38s, which does not fit in strategy\.deadlines\.drain \(30s\); raise strategy\.deadlines\.drain above 38s/);
     });
   });
 
