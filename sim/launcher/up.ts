@@ -4,6 +4,8 @@
  * with the same command the provider uses, `<binary> start --background
  * --pid-file <pidFile> <startFlags...>`, and returns the contract JSON once
  * every node is ready. Processes are detached and outlive the caller.
+ * A dir holding a stopped cluster is reused for a fresh one (its stores are
+ * removed); a dir whose cluster still runs is refused.
  */
 import { execFile, spawn } from "child_process";
 import { createHash } from "crypto";
@@ -14,7 +16,7 @@ import * as path from "path";
 import { CLUSTER_FILE, isProcessAlive, writeClusterConfig } from "../common/cluster-files";
 import { DEFAULT_LIVENESS_TTL_S } from "../common/timing";
 import { formatSeries, seriesOfTag } from "../common/versions";
-import { ClusterInfo, ClusterPlan, clusterInfo, planCluster, writePlan } from "./layout";
+import { ClusterInfo, ClusterPlan, clusterInfo, livePid, planCluster, readPlan, storeLockPid, writePlan } from "./layout";
 import { buildRelease } from "./release";
 
 export interface UpOptions {
@@ -41,8 +43,8 @@ export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
   if (!(opts.nodes >= 1)) throw new Error(`--nodes must be at least 1, got ${opts.nodes}`);
   const dir = path.resolve(opts.dir);
   fs.mkdirSync(dir, { recursive: true });
-  const fabricPid = Number(readOr(path.join(dir, "fabric.pid"), "0"));
-  if (isProcessAlive(fabricPid)) throw new Error(`a simulated cluster is already running in ${dir} (fabric pid ${fabricPid}); stop it with "npm run sim -- down --dir ${dir}"`);
+  refuseRunningCluster(dir);
+  clearStoppedCluster(dir);
   const timeScale = opts.timeScale ?? 1;
   const plan = planCluster({ dir, version: opts.version, nodes: opts.nodes, baseIp: opts.baseIp ?? "127.0.0.10", localities: opts.localities ?? [], timeScale });
   const release = buildRelease(opts.version, path.join(dir, "releases"));
@@ -132,6 +134,26 @@ function run(cmd: string, args: readonly string[]): Promise<string> {
       else resolve(stdout);
     });
   });
+}
+
+/** A dir whose fabric or nodes still run belongs to a live cluster. */
+function refuseRunningCluster(dir: string): void {
+  const pids = [Number(readOr(path.join(dir, "fabric.pid"), "0"))];
+  if (fs.existsSync(path.join(dir, "sim-nodes.json"))) {
+    for (const n of readPlan(dir).nodes) pids.push(livePid(n.pidFile) ?? 0, storeLockPid(n.store) ?? 0);
+  }
+  const running = pids.filter(isProcessAlive);
+  if (running.length > 0) {
+    throw new Error(`a simulated cluster is still running in ${dir} (pids ${running.join(", ")}); stop it with "npm run sim -- down --dir ${dir}"`);
+  }
+}
+
+/** A stopped cluster's files are replaced: `up` always starts a fresh cluster. */
+function clearStoppedCluster(dir: string): void {
+  for (const entry of fs.readdirSync(dir)) {
+    const simOwned = /^(n\d+|releases(-.*)?|sim-cluster\.json|sim-nodes\.json|fabric\.(sock|pid|log)|tables\.json.*|\.unpack-.*|\.install-.*)$/.test(entry);
+    if (simOwned) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 function readOr(file: string, fallback: string): string {

@@ -28,6 +28,7 @@ async function route(backend: HttpBackend, req: http.IncomingMessage, res: http.
   const url = new URL(req.url ?? "/", "http://node");
   const p = url.pathname.replace(/\/+$/, "") || "/";
   if (p === "/health" || p === "/_admin/v1/health") return health(backend, url, res);
+  if (p === "/api/v2/health") return healthV2(backend, url, res);
   if (p === "/_status/vars") {
     const text = await backend.prometheus();
     res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
@@ -47,6 +48,19 @@ function health(backend: HttpBackend, url: URL, res: http.ServerResponse): void 
   if (!ready) return sendJson(res, 200, {});
   const problem = backend.readinessProblem();
   if (problem) return sendJson(res, 503, grpcError(problem, GRPC_UNAVAILABLE));
+  sendJson(res, 200, {});
+}
+
+/** The v2 API answers 500 (not 503) when a `ready=true` check fails. */
+function healthV2(backend: HttpBackend, url: URL, res: http.ServerResponse): void {
+  const ready = url.searchParams.get("ready");
+  const problem = ready !== null && parseGoBool(ready) === true ? backend.readinessProblem() : undefined;
+  if (problem) {
+    const text = problem + "\n";
+    res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
   sendJson(res, 200, {});
 }
 

@@ -24,10 +24,12 @@ function sim(args: readonly string[]): Promise<{ code: number; stdout: string; s
   });
 }
 
+/** Running, and not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
   } catch {
     return false;
   }
@@ -110,6 +112,10 @@ describe("sim launcher (npm run sim)", function () {
     const tarball = path.join(info.dir, "releases", "cockroach-v23.1.11.linux-amd64.tgz");
     assert.ok(fs.existsSync(tarball) && fs.existsSync(tarball + ".sha256sum"));
 
+    const again = await sim(["up", "--dir", dir, "--nodes", "3", "--version", "v23.1.11", "--base-ip", "127.0.11.10"]);
+    assert.strictEqual(again.code, 1);
+    assert.match(again.stderr, /a simulated cluster is still running in .* \(pids \d+/);
+
     const status = JSON.parse((await sim(["status", "--dir", dir])).stdout) as UpJson;
     assert.deepStrictEqual(status.nodes.map((n) => n.pid), info.nodes.map((n) => n.pid));
 
@@ -122,6 +128,12 @@ describe("sim launcher (npm run sim)", function () {
     }
     const after = JSON.parse((await sim(["status", "--dir", dir])).stdout) as UpJson;
     assert.deepStrictEqual(after.nodes.map((n) => n.pid), [null, null, null]);
+
+    const fresh = await sim(["up", "--dir", dir, "--nodes", "1", "--version", "v23.2.5", "--base-ip", "127.0.11.10", "--time-scale", "0.1"]);
+    assert.strictEqual(fresh.code, 0, fresh.stderr);
+    const reused = JSON.parse(fresh.stdout) as UpJson;
+    assert.deepStrictEqual(reused.nodes.map((n) => [n.id, n.name]), [[1, "n1"]], "a stopped cluster's dir is reused for a fresh cluster");
+    assert.ok(!fs.existsSync(path.join(dir, "n2")));
   });
 
   it("`release` writes a tarball laid out like CockroachDB's with a .sha256sum that sha256sum accepts", async () => {

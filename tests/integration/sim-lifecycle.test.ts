@@ -65,6 +65,8 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     assert.strictEqual(r.stdout, "ok\n");
     assert.match(r.stderr, /^node is draining\.\.\. remaining: [1-9]\d*\nnode is draining\.\.\. remaining: 0 \(complete\)\n$/);
     assert.strictEqual(await readiness("127.0.13.12:8080"), "503 node is shutting down");
+    assert.strictEqual((await httpGet("127.0.13.12:8080", "/api/v2/health/?ready=true")).status, 500);
+    assert.strictEqual((await httpGet("127.0.13.11:8080", "/api/v2/health/?ready=true")).status, 200);
     const client = new Client({ host: "127.0.13.12", port: 26257, user: "root", database: "defaultdb" });
     await assert.rejects(client.connect(), (e: Error & { code?: string }) => e.code === "57P01" && /server is not accepting clients/.test(e.message));
     const status = parseTsv((await runCockroach(c.nodes[0].binary, ["node", "status", "--decommission", ...HOST1])).stdout);
