@@ -161,9 +161,8 @@ export async function bakeWithGate(ctx: GateContext, bakeMs: number, node?: Node
 /** The restarted node: ready, live, and on the expected build (gossip and its own metrics agree). */
 export async function awaitNodeReady(ctx: GateContext, node: NodeSpec, build: string, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
-  let why = "not checked yet";
   for (;;) {
-    why = await nodeNotReadyReason(ctx.reader, node, build, ctx.signal);
+    const why = await nodeNotReadyReason(ctx.reader, node, build, ctx.signal);
     if (why === "") return;
     if (Date.now() > until) throw new GateFailed("await-node", `not ready on ${build} within ${Math.round(deadlineMs / 1000)}s: ${why}`, subject(node));
     await sleep(250, ctx.signal);

@@ -10,6 +10,8 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 type Lifecycle = typeof import("./lifecycle");
+/** What the engine passes: plain objects (secrets already unwrapped). */
+type Props = Record<string, unknown>;
 
 class CrdbUpgradeProvider implements dynamic.ResourceProvider {
   constructor(
@@ -19,42 +21,37 @@ class CrdbUpgradeProvider implements dynamic.ResourceProvider {
   ) {}
 
   impl(): Lifecycle {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require(require("path").join(this.providerDir, "lifecycle")) as Lifecycle;
-    } catch {
-      // The package moved (node_modules reinstalled elsewhere): resolve it by name from the project.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return require("pulumi-crdb-upgrade/provider") as Lifecycle;
-    }
+    const file = require("path").join(this.providerDir, "lifecycle.js") as string;
+    // The package moved since the state was written (node_modules reinstalled elsewhere): resolve it by name.
+    if (!require("fs").existsSync(file)) return require("pulumi-crdb-upgrade/provider") as Lifecycle;
+    return require(file) as Lifecycle;
   }
 
-  check(olds: any, news: any): Promise<dynamic.CheckResult> {
+  check(olds: Props, news: Props): Promise<dynamic.CheckResult> {
     return this.impl().check(olds, news);
   }
 
-  diff(id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
+  diff(id: string, olds: Props, news: Props): Promise<dynamic.DiffResult> {
     return this.impl().diff(id, olds, news);
   }
 
-  create(inputs: any): Promise<dynamic.CreateResult> {
+  create(inputs: Props): Promise<dynamic.CreateResult> {
     return this.impl().create(inputs);
   }
 
-  read(id: string, props: any): Promise<dynamic.ReadResult> {
+  read(id: string, props: Props): Promise<dynamic.ReadResult> {
     return this.impl().read(id, props);
   }
 
-  update(id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
+  update(id: string, olds: Props, news: Props): Promise<dynamic.UpdateResult> {
     return this.impl().update(id, olds, news);
   }
 
-  delete(id: string, props: any): Promise<void> {
+  delete(id: string, props: Props): Promise<void> {
     return this.impl().delete(id, props);
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACKAGE_VERSION: string = require("../../package.json").version;
 
 /** The one provider instance every ClusterVersion resource uses (serialized once, cached by the SDK). */

@@ -15,7 +15,6 @@ interface SshModule {
 
 export async function openTransport(conn: Connection): Promise<Transport> {
   if (conn.kind === "local") return new LocalTransport();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ssh = require("./ssh") as SshModule;
   return ssh.openSshTransport(conn);
 }

@@ -173,7 +173,6 @@ function extractBinary(tarball: string, version: string): string {
   const dir = path.join(path.dirname(tarball), `x-${version}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require("child_process").execFileSync("tar", ["-xzf", tarball, "-C", dir]);
   return path.join(dir, `cockroach-${version}.linux-amd64`, "cockroach");
 }

@@ -9,7 +9,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../../provider/index";
 import { UNKNOWN } from "../../provider/types";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => { handler(): typeof provider };
 
 const inputs = {
@@ -92,7 +91,6 @@ describe("sdk: ClusterVersion registration", function () {
       "stack",
       false,
     );
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require("../../sdk/index") as typeof import("../../sdk/index");
     const res = new sdk.ClusterVersion("prod", { ...inputs, sql: { insecure: true, password: pulumi.secret("never-logged") } as never });
     const finalized = await new Promise((r) => res.finalized.apply(r));
