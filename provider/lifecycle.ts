@@ -134,18 +134,17 @@ interface Session {
   close(): Promise<void>;
 }
 
+/** Transports to every node (dialled at once: SSH dials are slow), a SQL/HTTP reader; close() ends them all. */
 async function openSession(spec: Spec): Promise<Session> {
-  const transports: Transport[] = [];
+  const opened = await Promise.allSettled(spec.nodes.map((n) => openTransport(n.connection)));
+  const transports = opened.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const close = async (): Promise<void> => {
-    await Promise.all(transports.map((t) => t.close().catch(() => undefined)));
+    await Promise.all(transports.map((t: Transport) => t.close().catch(() => undefined)));
   };
   try {
-    const handles: NodeHandle[] = [];
-    for (const node of spec.nodes) {
-      const t = await openTransport(node.connection);
-      transports.push(t);
-      handles.push({ spec: node, ops: new NodeOps(node, t, spec.sql) });
-    }
+    const failed = opened.flatMap((r, i) => (r.status === "rejected" ? [`node ${spec.nodes[i].name}: ${messageOf(r.reason)}`] : []));
+    if (failed.length > 0) throw new Error(`cannot reach ${failed.join("; ")}`);
+    const handles: NodeHandle[] = spec.nodes.map((node, i) => ({ spec: node, ops: new NodeOps(node, transports[i], spec.sql) }));
     const reader = new ClusterReader(spec.sql, spec.nodes);
     return {
       reader,
