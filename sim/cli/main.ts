@@ -38,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case "start":
         return await (await import("./start-cmd")).runStart(tag, faults, rest);
       case "node":
-        return await (await import("./node-cmd")).runNode(rest);
+        return await (await import("./node-cmd")).runNode(tag, rest);
       case "sql":
         return await (await import("./sql-cmd")).runSql(rest);
       case "debug":

@@ -8,6 +8,7 @@ import { CLIENT_FLAGS, ParsedArgs, UsageError, flagBool, flagString, parseFlags 
 import { parseFormat, renderTable } from "./format";
 import { SqlConn, resolveTarget } from "./sql-conn";
 import { formatGoDuration, parseGoDuration } from "../common/durations";
+import { compareSeries, parseSeries, seriesOfTag } from "../common/versions";
 import { DrainResponse, RPC, RpcError, postJson } from "../node/rpc";
 
 const LIVE_FILTER = " WHERE membership = 'active' OR split_part(expiration,',',1)::decimal > now()::decimal";
@@ -48,7 +49,7 @@ const HEADERS = {
 
 const NUMERIC = new Set(["id", "gossiped_replicas", ...HEADERS.ranges, ...HEADERS.stats]);
 
-export async function runNode(args: readonly string[]): Promise<number> {
+export async function runNode(tag: string, args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case "ls":
@@ -56,7 +57,7 @@ export async function runNode(args: readonly string[]): Promise<number> {
     case "status":
       return nodeStatus(rest);
     case "drain":
-      return nodeDrain(rest);
+      return nodeDrain(tag, rest);
     case undefined:
       throw new UsageError(`"cockroach node" requires a subcommand: ls, status, drain, decommission, recommission`);
     default:
@@ -120,8 +121,15 @@ const DRAIN_SETTINGS = [
   "server.shutdown.lease_transfer_wait",
 ];
 
-async function nodeDrain(args: readonly string[]): Promise<number> {
-  const specs = [...CLIENT_FLAGS, { name: "self", kind: "bool" as const }, { name: "drain-wait", kind: "string" as const }, { name: "shutdown", kind: "bool" as const }];
+async function nodeDrain(tag: string, args: readonly string[]): Promise<number> {
+  // `--shutdown` exists from v24.2 on.
+  const hasShutdown = compareSeries(seriesOfTag(tag), parseSeries("24.2")) >= 0;
+  const specs = [
+    ...CLIENT_FLAGS,
+    { name: "self", kind: "bool" as const },
+    { name: "drain-wait", kind: "string" as const },
+    ...(hasShutdown ? [{ name: "shutdown", kind: "bool" as const }] : []),
+  ];
   const p = parseFlags(args, specs);
   let self = flagBool(p, "self");
   if (p.positionals.length > 1) throw new UsageError(`accepts at most 1 arg(s), received ${p.positionals.length}`);

@@ -7,7 +7,7 @@
  * Loopback range: 127.0.13.x.
  */
 import * as assert from "assert";
-import { ChildProcessWithoutNullStreams, spawn } from "child_process";
+import { ChildProcessWithoutNullStreams, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
@@ -98,6 +98,19 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     assert.strictEqual(await readiness("127.0.13.13:8080"), "ready");
   });
 
+  it("drains and stops a node with `node drain --shutdown` from a v24.2+ CLI; older CLIs reject the flag", async () => {
+    const old = await runCockroach(c.nodes[0].binary, ["node", "drain", "2", "--shutdown", ...HOST1]);
+    assert.strictEqual(old.code, 1);
+    assert.match(old.stderr, /^Error: unknown flag: --shutdown\n/);
+    const cli = extractCli(c, "v24.2.1");
+    const r = await runCockroach(cli, ["node", "drain", "2", "--shutdown", ...HOST1]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.strictEqual(r.stdout, "ok\n");
+    await c.waitForExit("n2", 10_000);
+    assert.match(c.nodeLog("n2"), /drain request received with doDrain = true, shutdown = false[\s\S]*server drained and shutdown completed\n$/);
+    assert.strictEqual((await c.startNode("n2")).code, 0);
+  });
+
   it("reports the readiness messages in order while a node starts", async () => {
     c.killNode("n3", "SIGKILL");
     await c.waitForExit("n3");
@@ -161,6 +174,19 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     }
   });
 
+  it("stops hard with `too early to drain` when SIGTERM arrives before the node has started", async () => {
+    const fg = startForeground(c.nodes[0].binary, foregroundFlags(c, 5));
+    try {
+      await waitFor("n5 joined but not yet serving", async () => ((await readiness("127.0.13.15:8080")) === "503 node is not accepting SQL clients" ? true : undefined), 10_000, 2);
+      fg.child.kill("SIGTERM");
+      const exit = await fg.exit;
+      assert.strictEqual(exit.code, 1);
+      assert.strictEqual(fg.stdout(), "too early to drain; used hard shutdown instead\n");
+    } finally {
+      if (fg.child.exitCode === null) fg.child.kill("SIGKILL");
+    }
+  });
+
   it("fails a drain that cannot finish with `ERROR: drain timeout`, exit 1 (fault drain-timeout)", async () => {
     const faulty = c.buildRelease("v23.1.11", "drain-timeout");
     c.installRelease("n3", faulty.tarball);
@@ -183,6 +209,15 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     assert.strictEqual((await c.startNode("n3")).code, 0);
   });
 });
+
+/** A `cockroach` CLI of another version, unpacked from its release tarball. */
+function extractCli(c: SimCluster, version: string): string {
+  const r = c.buildRelease(version);
+  const dir = path.join(c.dir, `cli-${version}`);
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync("tar", ["-xzf", r.tarball, "-C", dir]);
+  return path.join(dir, `cockroach-${version}.linux-amd64`, "cockroach");
+}
 
 /** Flags for an extra node `n<i>` inside the cluster dir (it joins the cluster on first start). */
 function foregroundFlags(c: SimCluster, i: number): string[] {
