@@ -83,7 +83,9 @@ async function main(): Promise<void> {
   ];
   const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length)), 8];
   const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(w[i])).join(" | ");
-  process.stdout.write(`sim benchmarks (median of ${runs} runs, time scale 1)\n${line(["metric", "value", "target"])}\n${w.map((n) => "-".repeat(n)).join("-+-")}\n`);
+  process.stdout.write(
+    `sim benchmarks (median of ${runs} runs, time scale 1)\n${line(["metric", "value", "target"])}\n${w.map((n) => "-".repeat(n)).join("-+-")}\n`,
+  );
   for (const r of rows) process.stdout.write(line(r) + "\n");
 }
 

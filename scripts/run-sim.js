@@ -48,4 +48,6 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
     if (child.exitCode === null) child.kill(sig);
   });
 }
-child.on("exit", (code, signal) => process.exit(code === null ? (signal ? 128 + (require("os").constants.signals[signal] || 0) : 1) : code));
+child.on("exit", (code, signal) =>
+  process.exit(code === null ? (signal ? 128 + (require("os").constants.signals[signal] || 0) : 1) : code),
+);

@@ -43,7 +43,9 @@ async function main(argv: readonly string[]): Promise<number> {
         nodes: Number(required(p, "nodes")),
         version: required(p, "version"),
         baseIp: flagString(p, "base-ip"),
-        localities: flagString(p, "localities")?.split(";").map((s) => s.trim()),
+        localities: flagString(p, "localities")
+          ?.split(";")
+          .map((s) => s.trim()),
         timeScale: optionalNumber(p, "time-scale"),
         livenessTtlS: optionalNumber(p, "liveness-ttl"),
         log: (line) => process.stderr.write(line + "\n"),

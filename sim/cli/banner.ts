@@ -8,7 +8,11 @@ export function startBanner(cfg: NodeConfig, r: StartResult): string {
   const b = buildInfo(cfg.binaryTag);
   const sql = formatHostPort(cfg.sql);
   const now = new Date();
-  const stamp = now.toISOString().replace("T", " ").replace("Z", "").replace(/(\.\d{3})$/, "$1000");
+  const stamp = now
+    .toISOString()
+    .replace("T", " ")
+    .replace("Z", "")
+    .replace(/(\.\d{3})$/, "$1000");
   const lines: [string, string][] = [
     ["build:", `${b.distribution} ${b.tag} @ ${formatBuildTime(b.buildTimestamp)} (${b.goVersion})`],
     ["webui:", `http://${formatHostPort(cfg.http)}`],

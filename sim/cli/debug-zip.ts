@@ -21,12 +21,24 @@ const CLUSTER_TABLES = [
   "crdb_internal.kv_store_status",
 ];
 
-const NODE_TABLES = ["crdb_internal.gossip_liveness", "crdb_internal.gossip_nodes", "crdb_internal.kv_node_status", "crdb_internal.kv_store_status"];
+const NODE_TABLES = [
+  "crdb_internal.gossip_liveness",
+  "crdb_internal.gossip_nodes",
+  "crdb_internal.kv_node_status",
+  "crdb_internal.kv_store_status",
+];
 
 export async function runDebug(args: readonly string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== "zip") throw new UsageError(sub ? `unknown command "${sub}" for "cockroach debug"` : `"cockroach debug" requires a subcommand: zip`);
-  const specs = [...CLIENT_FLAGS, ...["redact", "include-goroutine-stacks", "include-range-info", "cpu-profile-duration"].map((name) => ({ name, kind: "bool" as const }))];
+  if (sub !== "zip")
+    throw new UsageError(sub ? `unknown command "${sub}" for "cockroach debug"` : `"cockroach debug" requires a subcommand: zip`);
+  const specs = [
+    ...CLIENT_FLAGS,
+    ...["redact", "include-goroutine-stacks", "include-range-info", "cpu-profile-duration"].map((name) => ({
+      name,
+      kind: "bool" as const,
+    })),
+  ];
   const p = parseFlags(rest, specs);
   if (p.positionals.length !== 1) throw new UsageError(`accepts 1 arg(s), received ${p.positionals.length}`);
   void flagBool(p, "redact");
@@ -43,7 +55,14 @@ export async function runDebug(args: readonly string[]): Promise<number> {
     for (const table of CLUSTER_TABLES) await dumpTable(zip, conn, table, "debug", (t) => say("cluster", t));
     const nodes = await conn.query("SELECT node_id, address, sql_address, is_live FROM crdb_internal.gossip_nodes ORDER BY node_id");
     say("cluster", "requesting nodes... received response... writing JSON output: debug/nodes.json...");
-    zip.add("debug/nodes.json", JSON.stringify(nodes.rows.map(([id, address, sqlAddress, live]) => ({ id, address, sqlAddress, live })), null, 2));
+    zip.add(
+      "debug/nodes.json",
+      JSON.stringify(
+        nodes.rows.map(([id, address, sqlAddress, live]) => ({ id, address, sqlAddress, live })),
+        null,
+        2,
+      ),
+    );
     process.stderr.write(" done\n");
     for (const [id, address, sqlAddress, live] of nodes.rows) {
       const scope = `node ${id}`;
@@ -73,7 +92,14 @@ async function dumpTable(zip: ZipWriter, conn: SqlConn, table: string, dir: stri
   }
 }
 
-async function dumpNode(zip: ZipWriter, id: string, address: string, sqlAddress: string, base: Target, say: (t: string) => void): Promise<void> {
+async function dumpNode(
+  zip: ZipWriter,
+  id: string,
+  address: string,
+  sqlAddress: string,
+  base: Target,
+  say: (t: string) => void,
+): Promise<void> {
   const dir = `debug/nodes/${id}`;
   const [host, port] = splitHostPort(sqlAddress);
   say(`using SQL connection URL: postgresql://${base.user}@${host}:${port}/system?sslmode=disable\n`);
@@ -91,12 +117,27 @@ async function dumpNode(zip: ZipWriter, id: string, address: string, sqlAddress:
   }
   const [rpcHost, rpcPort] = splitHostPort(address);
   await rpcFile(zip, rpcHost, rpcPort, RPC.node, `${dir}/status.json`, "requesting node details", (b) => JSON.stringify(b, null, 2), say);
-  await rpcFile(zip, rpcHost, rpcPort, RPC.logFile, `${dir}/logs/cockroach.log`, "requesting log file", (b) => String((b as { text?: string }).text ?? ""), say);
+  await rpcFile(
+    zip,
+    rpcHost,
+    rpcPort,
+    RPC.logFile,
+    `${dir}/logs/cockroach.log`,
+    "requesting log file",
+    (b) => String((b as { text?: string }).text ?? ""),
+    say,
+  );
 }
 
 async function rpcFile(
-  zip: ZipWriter, host: string, port: number, method: string, file: string, what: string,
-  render: (body: unknown) => string, say: (t: string) => void,
+  zip: ZipWriter,
+  host: string,
+  port: number,
+  method: string,
+  file: string,
+  what: string,
+  render: (body: unknown) => string,
+  say: (t: string) => void,
 ): Promise<void> {
   say(`${what}... `);
   try {

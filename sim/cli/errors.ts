@@ -23,7 +23,8 @@ export function reportError(e: unknown, commandName: string): number {
     process.stderr.write(`Error: ${err.message}\n`);
   } else {
     process.stderr.write(`ERROR: ${err.message}\n`);
-    const state = e instanceof CliError ? e.sqlState : typeof err.code === "string" && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
+    const state =
+      e instanceof CliError ? e.sqlState : typeof err.code === "string" && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
     if (state) process.stderr.write(`SQLSTATE: ${state}\n`);
   }
   process.stderr.write(`Failed running "${commandName}"\n`);

@@ -50,7 +50,10 @@ export function parseFlags(args: readonly string[], specs: readonly FlagSpec[]):
     if (spec.kind === "bool") {
       if (value === undefined) flags.set(spec.name, true);
       else if (value === "true" || value === "false") flags.set(spec.name, value === "true");
-      else throw new UsageError(`invalid argument "${value}" for "--${spec.name}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+      else
+        throw new UsageError(
+          `invalid argument "${value}" for "--${spec.name}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`,
+        );
       continue;
     }
     if (value === undefined) {

@@ -23,7 +23,9 @@ export function defaultFormat(): Format {
 export function parseFormat(text: string | undefined): Format {
   if (text === undefined) return defaultFormat();
   if ((FORMATS as readonly string[]).includes(text)) return text as Format;
-  throw new Error(`invalid argument "${text}" for "--format" flag: invalid table display format: ${text} (possible values: ${FORMATS.join(", ")})`);
+  throw new Error(
+    `invalid argument "${text}" for "--format" flag: invalid table display format: ${text} (possible values: ${FORMATS.join(", ")})`,
+  );
 }
 
 export function renderTable(t: Table, format: Format): string {
@@ -120,7 +122,10 @@ function html(t: Table): string {
   const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   let out = "<table>\n<thead><tr><th>row</th>" + t.headers.map((h) => `<th>${esc(h)}</th>`).join("") + "</tr></thead>\n<tbody>\n";
   t.rows.forEach((r, i) => (out += `<tr><td>${i + 1}</td>` + r.map((c) => `<td>${esc(show(c))}</td>`).join("") + "</tr>\n"));
-  return out + `</tbody>\n<tfoot><tr><td colspan=${t.headers.length + 1}>${t.rows.length} row${t.rows.length === 1 ? "" : "s"}</td></tr></tfoot></table>\n`;
+  return (
+    out +
+    `</tbody>\n<tfoot><tr><td colspan=${t.headers.length + 1}>${t.rows.length} row${t.rows.length === 1 ? "" : "s"}</td></tr></tfoot></table>\n`
+  );
 }
 
 function raw(t: Table): string {

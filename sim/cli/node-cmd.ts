@@ -78,9 +78,7 @@ async function nodeLs(args: readonly string[]): Promise<number> {
   const p = parseFlags(args, CLIENT_FLAGS);
   const format = parseFormat(flagString(p, "format"));
   if (p.positionals.length > 0) throw new UsageError(`unknown command "${p.positionals[0]}" for "cockroach node ls"`);
-  const t = await withConn(p, "cockroach node ls", (c) =>
-    c.query(`SELECT node_id FROM crdb_internal.gossip_liveness${LIVE_FILTER}`),
-  );
+  const t = await withConn(p, "cockroach node ls", (c) => c.query(`SELECT node_id FROM crdb_internal.gossip_liveness${LIVE_FILTER}`));
   process.stdout.write(renderTable({ headers: ["id"], rows: t.rows, align: "r" }, format));
   return 0;
 }
@@ -141,7 +139,8 @@ async function nodeDrain(tag: string, args: readonly string[]): Promise<number> 
   const target = p.positionals[0] ?? "local";
   const drainWaitText = flagString(p, "drain-wait") ?? "10m";
   let drainWaitMs = parseGoDuration(drainWaitText);
-  if (drainWaitMs === undefined) throw new UsageError(`invalid argument "${drainWaitText}" for "--drain-wait" flag: time: invalid duration "${drainWaitText}"`);
+  if (drainWaitMs === undefined)
+    throw new UsageError(`invalid argument "${drainWaitText}" for "--drain-wait" flag: time: invalid duration "${drainWaitText}"`);
   const { host, port } = resolveTarget(p);
   drainWaitMs = await checkDrainWait(host, port, drainWaitMs);
   const deadline = drainWaitMs > 0 ? Date.now() + drainWaitMs : Infinity;
@@ -153,7 +152,8 @@ async function nodeDrain(tag: string, args: readonly string[]): Promise<number> 
     if (Date.now() >= deadline) throw drainTimeout();
     await new Promise((r) => setTimeout(r, 200));
   }
-  if (flagBool(p, "shutdown")) await drainOnce(host, port, { doDrain: false, shutdown: true, nodeId: target }, Date.now() + 10_000).catch(() => 0);
+  if (flagBool(p, "shutdown"))
+    await drainOnce(host, port, { doDrain: false, shutdown: true, nodeId: target }, Date.now() + 10_000).catch(() => 0);
   process.stdout.write("ok\n");
   return 0;
 }
@@ -163,7 +163,12 @@ function drainTimeout(): CliError {
 }
 
 /** One Drain RPC, bounded by the --drain-wait deadline. */
-async function drainOnce(host: string, port: number, req: { doDrain: boolean; shutdown: boolean; nodeId: string }, deadline: number): Promise<number> {
+async function drainOnce(
+  host: string,
+  port: number,
+  req: { doDrain: boolean; shutdown: boolean; nodeId: string },
+  deadline: number,
+): Promise<number> {
   const left = deadline - Date.now();
   if (left <= 0) {
     process.stderr.write("\n");
@@ -179,7 +184,9 @@ async function drainOnce(host: string, port: number, req: { doDrain: boolean; sh
   }
   if (res.status !== 200) {
     process.stderr.write("\n");
-    throw new CliError(`error sending drain request: rpc error: code = ${grpcCodeName((res.body as RpcError).code)} desc = ${(res.body as RpcError).error}`);
+    throw new CliError(
+      `error sending drain request: rpc error: code = ${grpcCodeName((res.body as RpcError).code)} desc = ${(res.body as RpcError).error}`,
+    );
   }
   return (res.body as DrainResponse).drainRemainingIndicator;
 }
@@ -211,6 +218,23 @@ async function checkDrainWait(host: string, port: number, drainWaitMs: number): 
 }
 
 function grpcCodeName(code: number | undefined): string {
-  return ["OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied",
-    "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable"][code ?? 2] ?? "Unknown";
+  return (
+    [
+      "OK",
+      "Canceled",
+      "Unknown",
+      "InvalidArgument",
+      "DeadlineExceeded",
+      "NotFound",
+      "AlreadyExists",
+      "PermissionDenied",
+      "ResourceExhausted",
+      "FailedPrecondition",
+      "Aborted",
+      "OutOfRange",
+      "Unimplemented",
+      "Internal",
+      "Unavailable",
+    ][code ?? 2] ?? "Unknown"
+  );
 }

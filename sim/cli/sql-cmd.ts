@@ -3,6 +3,7 @@
  * pgwire and prints each result as `cockroach sql` does (tsv when stdout is
  * not a terminal). Without -e, statements are read from stdin.
  */
+import * as fs from "fs";
 import { CLIENT_FLAGS, flagStrings, flagString, parseFlags } from "./flags";
 import { parseFormat, renderTable } from "./format";
 import { SqlConn, resolveTarget } from "./sql-conn";
@@ -23,8 +24,7 @@ export async function runSql(args: readonly string[]): Promise<number> {
   let statements = flagStrings(p, "execute");
   if (statements.length === 0) {
     const file = flagString(p, "file");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const text = file ? (require("fs") as typeof import("fs")).readFileSync(file, "utf8") : await readStdin();
+    const text = file ? fs.readFileSync(file, "utf8") : await readStdin();
     statements = [text];
   }
   const conn = await SqlConn.open(resolveTarget(p, flagString(p, "database") ?? "defaultdb"), "$ cockroach sql");

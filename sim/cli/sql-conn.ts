@@ -23,7 +23,12 @@ export function resolveTarget(p: ParsedArgs, database = "defaultdb"): Target {
   const url = flagString(p, "url");
   if (url) {
     const u = new URL(url);
-    return { host: u.hostname, port: Number(u.port || 26257), user: decodeURIComponent(u.username || "root"), database: u.pathname.slice(1) || database };
+    return {
+      host: u.hostname,
+      port: Number(u.port || 26257),
+      user: decodeURIComponent(u.username || "root"),
+      database: u.pathname.slice(1) || database,
+    };
   }
   const hostFlag = flagString(p, "host") ?? process.env.COCKROACH_HOST ?? "localhost";
   const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(hostFlag);
@@ -74,7 +79,8 @@ export class SqlConn {
     const onTag = (msg: { text?: string }): number => tags.push(msg.text ?? "");
     connection.on("commandComplete", onTag);
     try {
-      const res = (await this.client.query({ text: sql, rowMode: "array", types: RAW_TEXT })) as unknown as QueryArrayResult | QueryArrayResult[];
+      const res = (await this.client.query({ text: sql, rowMode: "array", types: RAW_TEXT })) as unknown as
+        QueryArrayResult | QueryArrayResult[];
       return (Array.isArray(res) ? res : [res]).map((r, i) => ({ ...toTable(r), command: tags[i] ?? r.command ?? "" }));
     } catch (e) {
       throw toCliError(e, "");

@@ -17,10 +17,36 @@ import { NodeRuntime } from "../node/runtime";
 import { installSignalHandlers } from "../node/signals";
 
 const START_FLAGS: readonly FlagSpec[] = [
-  ...["listen-addr", "advertise-addr", "sql-addr", "advertise-sql-addr", "http-addr", "advertise-http-addr", "certs-dir", "cluster-name",
-    "locality", "pid-file", "log-dir", "cache", "max-sql-memory", "attrs", "listening-url-file", "spatial-libs", "log", "logtostderr",
-    "max-offset", "external-io-dir", "temp-dir", "locality-advertise-addr", "max-disk-temp-storage", "host", "port", "http-port",
-    "advertise-host", "advertise-port"].map((name) => ({ name, kind: "string" as const })),
+  ...[
+    "listen-addr",
+    "advertise-addr",
+    "sql-addr",
+    "advertise-sql-addr",
+    "http-addr",
+    "advertise-http-addr",
+    "certs-dir",
+    "cluster-name",
+    "locality",
+    "pid-file",
+    "log-dir",
+    "cache",
+    "max-sql-memory",
+    "attrs",
+    "listening-url-file",
+    "spatial-libs",
+    "log",
+    "logtostderr",
+    "max-offset",
+    "external-io-dir",
+    "temp-dir",
+    "locality-advertise-addr",
+    "max-disk-temp-storage",
+    "host",
+    "port",
+    "http-port",
+    "advertise-host",
+    "advertise-port",
+  ].map((name) => ({ name, kind: "string" as const })),
   { name: "join", kind: "strings", short: "j" },
   { name: "store", kind: "strings", short: "s" },
   { name: "insecure", kind: "bool" },
@@ -101,7 +127,11 @@ function startInBackground(cfg: NodeConfig, args: readonly string[]): Promise<nu
     child.on("exit", (code, signal) => {
       if (settled) return;
       settled = true;
-      reject(new CliError(`cockroach server exited before it was ready (${signal ?? `exit code ${code}`}); see ${path.join(cfg.logDir, "cockroach.log")}`));
+      reject(
+        new CliError(
+          `cockroach server exited before it was ready (${signal ?? `exit code ${code}`}); see ${path.join(cfg.logDir, "cockroach.log")}`,
+        ),
+      );
     });
   });
 }
@@ -113,9 +143,14 @@ function nodeConfig(tag: string, faults: ReleaseFaults, p: ParsedArgs, args: rea
         "problem using security settings: no certificates found; does certs dir exist?",
     );
   }
-  const join = flagStrings(p, "join").flatMap((j) => j.split(",")).map((j) => j.trim()).filter(Boolean);
+  const join = flagStrings(p, "join")
+    .flatMap((j) => j.split(","))
+    .map((j) => j.trim())
+    .filter(Boolean);
   if (join.length === 0) {
-    throw new CliError("no --join flags provided to 'cockroach start'\nHINT: Consider using 'cockroach init' or 'cockroach start-single-node' instead");
+    throw new CliError(
+      "no --join flags provided to 'cockroach start'\nHINT: Consider using 'cockroach init' or 'cockroach start-single-node' instead",
+    );
   }
   const listen = hostPort(flagString(p, "listen-addr") ?? flagString(p, "host") ?? "", 26257, "listen-addr");
   const advertise = hostPort(flagString(p, "advertise-addr") ?? "", listen.port, "advertise-addr", listen.host);

@@ -24,7 +24,15 @@ export class ZipWriter {
     const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
     const compressed = zlib.deflateRawSync(data);
     const { time, date } = dosTime(new Date());
-    const entry: Entry = { name: Buffer.from(name, "utf8"), crc: zlib.crc32(data) >>> 0, size: data.length, compressed, offset: this.offset, time, date };
+    const entry: Entry = {
+      name: Buffer.from(name, "utf8"),
+      crc: zlib.crc32(data) >>> 0,
+      size: data.length,
+      compressed,
+      offset: this.offset,
+      time,
+      date,
+    };
     const header = Buffer.alloc(30);
     header.writeUInt32LE(0x04034b50, 0);
     header.writeUInt16LE(20, 4); // version needed

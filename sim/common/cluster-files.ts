@@ -84,7 +84,10 @@ export function isProcessAlive(pid: number): boolean {
  */
 function isZombie(pid: number): boolean {
   try {
-    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").startsWith("Z");
+    return fs
+      .readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /s, "")
+      .startsWith("Z");
   } catch {
     return false;
   }
@@ -105,7 +108,9 @@ export function lockStore(storePath: string): void {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const holder = Number(fs.readFileSync(lock, "utf8").trim());
       if (!holder || (holder !== process.pid && isProcessAlive(holder))) {
-        throw new Error(`could not acquire lock on store ${storePath}: ${lock}: resource temporarily unavailable (held by pid ${holder || "?"})`);
+        throw new Error(
+          `could not acquire lock on store ${storePath}: ${lock}: resource temporarily unavailable (held by pid ${holder || "?"})`,
+        );
       }
       fs.rmSync(lock, { force: true });
     }

@@ -3,7 +3,7 @@
  * settings and flags: "10s", "1m30s", "5m0s", "250ms", "0s".
  */
 
-const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, "µs": 0.001, ns: 0.000001 };
+const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
 
 /** Parses "1h2m3.5s" / "250ms" / "0" into milliseconds; undefined when malformed. */
 export function parseGoDuration(text: string): number | undefined {

@@ -118,8 +118,16 @@ export class ClusterState {
       node = existing;
       const wasLive = this.isLive(node);
       Object.assign(node, {
-        binaryTag: req.binaryTag, addr: req.addr, sqlAddr: req.sqlAddr, httpAddr: req.httpAddr, locality: req.locality,
-        clusterName: req.clusterName, pid: req.pid, args: req.args, storePath: req.storePath, faults: req.faults,
+        binaryTag: req.binaryTag,
+        addr: req.addr,
+        sqlAddr: req.sqlAddr,
+        httpAddr: req.httpAddr,
+        locality: req.locality,
+        clusterName: req.clusterName,
+        pid: req.pid,
+        args: req.args,
+        storePath: req.storePath,
+        faults: req.faults,
       });
       node.startedAt = now;
       node.processUp = true;
@@ -130,10 +138,26 @@ export class ClusterState {
     } else {
       const id = this.nextNodeId++;
       node = {
-        id, storeId: req.storeId, binaryTag: req.binaryTag, addr: req.addr, sqlAddr: req.sqlAddr, httpAddr: req.httpAddr,
-        locality: req.locality, clusterName: req.clusterName, pid: req.pid, args: req.args, storePath: req.storePath,
-        startedAt: now, epoch: 1, expiration: 0, draining: false, membership: "active", processUp: true, catchUpUntil: 0,
-        faults: req.faults, snapshot: emptySnapshot(id, now),
+        id,
+        storeId: req.storeId,
+        binaryTag: req.binaryTag,
+        addr: req.addr,
+        sqlAddr: req.sqlAddr,
+        httpAddr: req.httpAddr,
+        locality: req.locality,
+        clusterName: req.clusterName,
+        pid: req.pid,
+        args: req.args,
+        storePath: req.storePath,
+        startedAt: now,
+        epoch: 1,
+        expiration: 0,
+        draining: false,
+        membership: "active",
+        processUp: true,
+        catchUpUntil: 0,
+        faults: req.faults,
+        snapshot: emptySnapshot(id, now),
       };
       this.nodes.set(id, node);
       if (firstNode) this.ranges.push(...bootstrapRanges(this.rangeCount, id));
@@ -144,7 +168,11 @@ export class ClusterState {
     return {
       nodeId: node.id,
       clusterId: this.clusterId,
-      status: existing ? "restarted pre-existing node" : firstNode ? "initialized new cluster" : "initialized new node, joined pre-existing cluster",
+      status: existing
+        ? "restarted pre-existing node"
+        : firstNode
+          ? "initialized new cluster"
+          : "initialized new node, joined pre-existing cluster",
       clusterVersion: formatSeries(clusterVersion),
       timing: { timeScale: this.timing.timeScale, livenessTtlS: this.timing.livenessTtlMs / 1000 / this.timing.timeScale },
     };
@@ -224,9 +252,22 @@ export class ClusterState {
     return [...this.nodes.values()]
       .sort((a, b) => a.id - b.id)
       .map((n) => ({
-        nodeId: n.id, addr: n.addr, sqlAddr: n.sqlAddr, httpAddr: n.httpAddr, locality: n.locality, binaryTag: n.binaryTag,
-        startedAt: n.startedAt, updatedAt: n.snapshot.updatedAt, expiration: n.expiration, epoch: n.epoch, draining: n.draining,
-        membership: n.membership, live: this.isLive(n), livenessStatus: this.livenessStatus(n), snapshot: n.snapshot, args: n.args,
+        nodeId: n.id,
+        addr: n.addr,
+        sqlAddr: n.sqlAddr,
+        httpAddr: n.httpAddr,
+        locality: n.locality,
+        binaryTag: n.binaryTag,
+        startedAt: n.startedAt,
+        updatedAt: n.snapshot.updatedAt,
+        expiration: n.expiration,
+        epoch: n.epoch,
+        draining: n.draining,
+        membership: n.membership,
+        live: this.isLive(n),
+        livenessStatus: this.livenessStatus(n),
+        snapshot: n.snapshot,
+        args: n.args,
       }));
   }
 
@@ -244,7 +285,10 @@ export class ClusterState {
 
 function emptySnapshot(nodeId: number, now: number): NodeStatusSnapshot {
   return {
-    nodeId, updatedAt: now, live: false, liveNodes: 0,
+    nodeId,
+    updatedAt: now,
+    live: false,
+    liveNodes: 0,
     counts: { replicas: 0, leaseholders: 0, unavailable: 0, underreplicated: 0 },
     bytes: { live: 0, key: 0, val: 0, intent: 0, sys: 0 },
   };

@@ -152,4 +152,12 @@ export interface FabricResponse {
 }
 
 /** Node liveness status enum values, as `/_status/nodes` prints them. */
-export const LIVENESS_STATUS = { UNKNOWN: 0, DEAD: 1, UNAVAILABLE: 2, LIVE: 3, DECOMMISSIONING: 4, DECOMMISSIONED: 5, DRAINING: 6 } as const;
+export const LIVENESS_STATUS = {
+  UNKNOWN: 0,
+  DEAD: 1,
+  UNAVAILABLE: 2,
+  LIVE: 3,
+  DECOMMISSIONING: 4,
+  DECOMMISSIONED: 5,
+  DRAINING: 6,
+} as const;

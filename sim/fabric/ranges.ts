@@ -84,8 +84,7 @@ function pickTarget(range: RangeDesc, nodes: readonly NodeView[], load: Map<numb
   const holders = range.replicas.map((id) => byId.get(id)).filter((n): n is NodeView => n !== undefined);
   const candidates = nodes.filter((n) => n.live && !n.draining && !n.decommissioned && !range.replicas.includes(n.id));
   candidates.sort(
-    (a, b) =>
-      diversityPenalty(a, holders) - diversityPenalty(b, holders) || (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || a.id - b.id,
+    (a, b) => diversityPenalty(a, holders) - diversityPenalty(b, holders) || (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || a.id - b.id,
   );
   return candidates[0];
 }
@@ -137,7 +136,10 @@ export function rebalanceReplicas(ranges: RangeDesc[], nodes: readonly NodeView[
     if ((load.get(high.id) ?? 0) - (load.get(low.id) ?? 0) <= 1) break;
     const range = ranges.find((r) => {
       if (!r.replicas.includes(high.id) || r.replicas.includes(low.id)) return false;
-      const others = r.replicas.filter((x) => x !== high.id).map((x) => byId.get(x)).filter((n): n is NodeView => !!n);
+      const others = r.replicas
+        .filter((x) => x !== high.id)
+        .map((x) => byId.get(x))
+        .filter((n): n is NodeView => !!n);
       return diversityPenalty(low, others) <= diversityPenalty(high, others);
     });
     if (!range) break;
@@ -197,7 +199,10 @@ export function transferLeasesAway(ranges: RangeDesc[], nodes: readonly NodeView
   let moved = 0;
   for (const r of ranges) {
     if (r.leaseholder !== nodeId) continue;
-    const target = r.replicas.filter((id) => id !== nodeId).map((id) => byId.get(id)).find(canHoldLease);
+    const target = r.replicas
+      .filter((id) => id !== nodeId)
+      .map((id) => byId.get(id))
+      .find(canHoldLease);
     if (!target) continue;
     r.leaseholder = target.id;
     moved += 1;

@@ -80,7 +80,12 @@ export class FabricService implements Handlers {
 
   showSetting(p: ParamsOf<"showSetting">): SettingValue {
     if (p.name.toLowerCase() === "version") {
-      return { name: "version", type: "version", value: this.version.show(), description: "set the active cluster version in the format '<major>.<minor>'" };
+      return {
+        name: "version",
+        type: "version",
+        value: this.version.show(),
+        description: "set the active cluster version in the format '<major>.<minor>'",
+      };
     }
     const def = this.lookup(p.name, p.gatewayTag);
     return { name: def.name, type: def.type, value: this.cluster.setting(def.name), description: def.description };
@@ -153,7 +158,10 @@ export class FabricService implements Handlers {
     }
     const current = this.version.active;
     if (compareSeries(parsed, current) !== 0 || !/^\d+\.\d+$/.test(value)) {
-      throw new SqlErrorLike("XXUUU", `cannot set cluster.preserve_downgrade_option to ${value} (cluster version is ${formatSeries(current)})`);
+      throw new SqlErrorLike(
+        "XXUUU",
+        `cannot set cluster.preserve_downgrade_option to ${value} (cluster version is ${formatSeries(current)})`,
+      );
     }
   }
 }

@@ -47,7 +47,10 @@ export class ClusterVersion {
     }
     if (compareSeries(target, this.active) === 0) return this.finalizing?.done;
     if (compareSeries(target, this.active) < 0) {
-      throw new SqlErrorLike("XXUUU", `versions cannot be downgraded (attempting to downgrade from ${formatSeries(this.active)} to ${formatSeries(target)})`);
+      throw new SqlErrorLike(
+        "XXUUU",
+        `versions cannot be downgraded (attempting to downgrade from ${formatSeries(this.active)} to ${formatSeries(target)})`,
+      );
     }
     if (compareSeries(minSupportedSeries(target), this.active) > 0) {
       throw new SqlErrorLike("XXUUU", `cannot upgrade directly from ${formatSeries(this.active)} to ${formatSeries(target)}`);
@@ -70,7 +73,8 @@ export class ClusterVersion {
   /** Walks the transition steps, one per finalizeStepMs, then activates `to`. Joins a finalization in flight. */
   finalize(to: Series): Promise<void> {
     if (this.finalizing && compareSeries(this.finalizing.to, to) === 0) return this.finalizing.done;
-    if (this.finalizing) return Promise.reject(new SqlErrorLike("XXUUU", `a finalization to ${formatSeries(this.finalizing.to)} is already running`));
+    if (this.finalizing)
+      return Promise.reject(new SqlErrorLike("XXUUU", `a finalization to ${formatSeries(this.finalizing.to)} is already running`));
     const steps = transitionSteps(this.active, to, FINALIZE_STEPS);
     const stepMs = this.cluster.timing.finalizeStepMs;
     let resolve!: () => void;
@@ -113,7 +117,10 @@ export class ClusterVersion {
       const v = formatSeries(seriesOfTag(n.binaryTag));
       if (newVersion === undefined) newVersion = v;
       else if (v !== newVersion) {
-        return { kind: "mixed", message: `failed attempt to upgrade cluster version: not all nodes are running the latest version yet (saw ${newVersion} and ${v})` };
+        return {
+          kind: "mixed",
+          message: `failed attempt to upgrade cluster version: not all nodes are running the latest version yet (saw ${newVersion} and ${v})`,
+        };
       }
     }
     if (newVersion === undefined) return blocked("no live nodes found");

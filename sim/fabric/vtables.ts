@@ -18,7 +18,13 @@ export function virtualTableRows(cluster: ClusterState, name: string): Row[] {
       return nodes.map((n) => gossipNode(cluster, n));
     case "crdb_internal.gossip_liveness":
       return nodes.map((n) => [
-        n.id, n.epoch, hlcString(n.expiration), n.draining, n.membership !== "active", n.membership, n.snapshot.updatedAt,
+        n.id,
+        n.epoch,
+        hlcString(n.expiration),
+        n.draining,
+        n.membership !== "active",
+        n.membership,
+        n.snapshot.updatedAt,
       ]);
     case "crdb_internal.kv_node_liveness":
       return nodes.map((n) => [n.id, n.epoch, hlcString(n.expiration), n.draining, n.membership]);
@@ -35,8 +41,21 @@ export function virtualTableRows(cluster: ClusterState, name: string): Row[] {
 
 function gossipNode(cluster: ClusterState, n: NodeRecord): Row {
   return [
-    n.id, "tcp", n.addr, n.addr, "tcp", n.sqlAddr, n.sqlAddr, [], n.locality, n.clusterName,
-    formatSeries(seriesOfTag(n.binaryTag)), n.binaryTag, n.startedAt, cluster.isLive(n), n.snapshot.counts.replicas,
+    n.id,
+    "tcp",
+    n.addr,
+    n.addr,
+    "tcp",
+    n.sqlAddr,
+    n.sqlAddr,
+    [],
+    n.locality,
+    n.clusterName,
+    formatSeries(seriesOfTag(n.binaryTag)),
+    n.binaryTag,
+    n.startedAt,
+    cluster.isLive(n),
+    n.snapshot.counts.replicas,
     n.snapshot.counts.leaseholders,
   ];
 }
@@ -52,9 +71,27 @@ function nodeStatus(n: NodeRecord): Row {
     "build.timestamp": b.buildTimestamp,
   };
   return [
-    n.id, "tcp", n.addr, [], n.locality, formatSeries(seriesOfTag(n.binaryTag)), b.goVersion, b.tag,
-    new Date(b.buildTimestamp * 1000).toISOString().replace("T", " ").slice(0, 19), b.revision, b.cCompiler, b.platform,
-    b.distribution, b.type, "", n.startedAt, s.updatedAt, metrics, [...n.args], [], {},
+    n.id,
+    "tcp",
+    n.addr,
+    [],
+    n.locality,
+    formatSeries(seriesOfTag(n.binaryTag)),
+    b.goVersion,
+    b.tag,
+    new Date(b.buildTimestamp * 1000).toISOString().replace("T", " ").slice(0, 19),
+    b.revision,
+    b.cCompiler,
+    b.platform,
+    b.distribution,
+    b.type,
+    "",
+    n.startedAt,
+    s.updatedAt,
+    metrics,
+    [...n.args],
+    [],
+    {},
   ];
 }
 
@@ -84,7 +121,19 @@ function storeStatus(n: NodeRecord): Row {
   const s = n.snapshot;
   const used = s.bytes.live + s.bytes.sys;
   return [
-    n.id, n.id, [], STORE_CAPACITY, STORE_CAPACITY - used, used, s.bytes.live, s.counts.replicas, s.counts.leaseholders,
-    0.0, {}, {}, storeMetrics(n), { encryption: null },
+    n.id,
+    n.id,
+    [],
+    STORE_CAPACITY,
+    STORE_CAPACITY - used,
+    used,
+    s.bytes.live,
+    s.counts.replicas,
+    s.counts.leaseholders,
+    0.0,
+    {},
+    {},
+    storeMetrics(n),
+    { encryption: null },
   ];
 }

@@ -79,10 +79,20 @@ export function addToIp(base: string, n: number): string {
   return [24, 16, 8, 0].map((s) => (value >>> s) & 255).join(".");
 }
 
-export function planCluster(opts: { dir: string; version: string; nodes: number; baseIp: string; localities: readonly string[]; timeScale: number }): ClusterPlan {
+export function planCluster(opts: {
+  dir: string;
+  version: string;
+  nodes: number;
+  baseIp: string;
+  localities: readonly string[];
+  timeScale: number;
+}): ClusterPlan {
   const dir = path.resolve(opts.dir);
   const ips = Array.from({ length: opts.nodes }, (_, i) => addToIp(opts.baseIp, i + 1));
-  const join = ips.slice(0, 3).map((ip) => `${ip}:26257`).join(",");
+  const join = ips
+    .slice(0, 3)
+    .map((ip) => `${ip}:26257`)
+    .join(",");
   const nodes = ips.map((ip, i): NodePlan => {
     const name = `n${i + 1}`;
     const home = path.join(dir, name);
@@ -98,8 +108,15 @@ export function planCluster(opts: { dir: string; version: string; nodes: number;
       `--log-dir=${home}`,
     ];
     return {
-      name, sqlAddr: `${ip}:26257`, httpAddr: `${ip}:8080`, locality, binary: path.join(home, "bin", "cockroach"), store,
-      log: path.join(home, "cockroach.log"), pidFile: path.join(home, "cockroach.pid"), startFlags,
+      name,
+      sqlAddr: `${ip}:26257`,
+      httpAddr: `${ip}:8080`,
+      locality,
+      binary: path.join(home, "bin", "cockroach"),
+      store,
+      log: path.join(home, "cockroach.log"),
+      pidFile: path.join(home, "cockroach.pid"),
+      startFlags,
     };
   });
   return { dir, version: opts.version, timeScale: opts.timeScale, nodes };
@@ -111,7 +128,8 @@ export function writePlan(plan: ClusterPlan): void {
 
 export function readPlan(dir: string): ClusterPlan {
   const file = path.join(path.resolve(dir), PLAN_FILE);
-  if (!fs.existsSync(file)) throw new Error(`${path.resolve(dir)} holds no simulated cluster (no ${PLAN_FILE}); start one with "npm run sim -- up"`);
+  if (!fs.existsSync(file))
+    throw new Error(`${path.resolve(dir)} holds no simulated cluster (no ${PLAN_FILE}); start one with "npm run sim -- up"`);
   return JSON.parse(fs.readFileSync(file, "utf8")) as ClusterPlan;
 }
 

@@ -46,7 +46,14 @@ export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
   refuseRunningCluster(dir);
   clearStoppedCluster(dir);
   const timeScale = opts.timeScale ?? 1;
-  const plan = planCluster({ dir, version: opts.version, nodes: opts.nodes, baseIp: opts.baseIp ?? "127.0.0.10", localities: opts.localities ?? [], timeScale });
+  const plan = planCluster({
+    dir,
+    version: opts.version,
+    nodes: opts.nodes,
+    baseIp: opts.baseIp ?? "127.0.0.10",
+    localities: opts.localities ?? [],
+    timeScale,
+  });
   const release = buildRelease(opts.version, path.join(dir, "releases"));
   log(`built ${path.basename(release.tarball)} (sha256 ${release.sha256})`);
   await installRelease(release.tarball, plan);
@@ -144,14 +151,19 @@ function refuseRunningCluster(dir: string): void {
   }
   const running = pids.filter(isProcessAlive);
   if (running.length > 0) {
-    throw new Error(`a simulated cluster is still running in ${dir} (pids ${running.join(", ")}); stop it with "npm run sim -- down --dir ${dir}"`);
+    throw new Error(
+      `a simulated cluster is still running in ${dir} (pids ${running.join(", ")}); stop it with "npm run sim -- down --dir ${dir}"`,
+    );
   }
 }
 
 /** A stopped cluster's files are replaced: `up` always starts a fresh cluster. */
 function clearStoppedCluster(dir: string): void {
   for (const entry of fs.readdirSync(dir)) {
-    const simOwned = /^(n\d+|releases(-.*)?|sim-cluster\.json|sim-nodes\.json|fabric\.(sock|pid|log)|tables\.json.*|\.unpack-.*|\.install-.*)$/.test(entry);
+    const simOwned =
+      /^(n\d+|releases(-.*)?|sim-cluster\.json|sim-nodes\.json|fabric\.(sock|pid|log)|tables\.json.*|\.unpack-.*|\.install-.*)$/.test(
+        entry,
+      );
     if (simOwned) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
   }
 }

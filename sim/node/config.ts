@@ -25,22 +25,46 @@ export interface ReleaseFaults {
 }
 
 export const NO_FAULTS: ReleaseFaults = {
-  startFails: false, neverReady: false, drainTimeout: false, slowCatchUp: false, underreplicationStuck: false,
+  startFails: false,
+  neverReady: false,
+  drainTimeout: false,
+  slowCatchUp: false,
+  underreplicationStuck: false,
 };
 
-export const FAULT_NAMES = ["start-fails", "never-ready", "crash-after=<seconds>", "drain-timeout", "slow-catch-up", "underreplication-stuck"];
+export const FAULT_NAMES = [
+  "start-fails",
+  "never-ready",
+  "crash-after=<seconds>",
+  "drain-timeout",
+  "slow-catch-up",
+  "underreplication-stuck",
+];
 
 /** Parses a comma-separated fault list ("drain-timeout,crash-after=30"); throws on unknown names. */
 export function parseFaults(text: string | undefined): ReleaseFaults {
   const f = { ...NO_FAULTS } as { -readonly [K in keyof ReleaseFaults]: ReleaseFaults[K] };
-  for (const item of (text ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, value] = item.split("=", 2);
     switch (name) {
-      case "start-fails": f.startFails = true; break;
-      case "never-ready": f.neverReady = true; break;
-      case "drain-timeout": f.drainTimeout = true; break;
-      case "slow-catch-up": f.slowCatchUp = true; break;
-      case "underreplication-stuck": f.underreplicationStuck = true; break;
+      case "start-fails":
+        f.startFails = true;
+        break;
+      case "never-ready":
+        f.neverReady = true;
+        break;
+      case "drain-timeout":
+        f.drainTimeout = true;
+        break;
+      case "slow-catch-up":
+        f.slowCatchUp = true;
+        break;
+      case "underreplication-stuck":
+        f.underreplicationStuck = true;
+        break;
       case "crash-after": {
         const s = Number(value);
         if (!(s >= 0)) throw new Error(`fault crash-after needs a number of seconds, e.g. crash-after=30, got ${JSON.stringify(item)}`);

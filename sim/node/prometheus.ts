@@ -50,7 +50,13 @@ function seriesFor(i: PromInput): Series[] {
   const by = i.snapshot.bytes;
   const used = by.live + by.sys;
   const store = (name: string, help: string, value: number): Series => ({ name, help, type: "gauge", value, scope: "store" });
-  const node = (name: string, help: string, value: number, type: "gauge" | "counter" = "gauge"): Series => ({ name, help, type, value, scope: "node" });
+  const node = (name: string, help: string, value: number, type: "gauge" | "counter" = "gauge"): Series => ({
+    name,
+    help,
+    type,
+    value,
+    scope: "node",
+  });
   return [
     store("ranges", "Number of ranges", c.leaseholders),
     store("ranges_unavailable", "Number of ranges with fewer live replicas than needed for quorum", c.unavailable),
@@ -66,7 +72,11 @@ function seriesFor(i: PromInput): Series[] {
     store("capacity", "Total storage capacity", STORE_CAPACITY),
     store("capacity_available", "Available storage capacity", STORE_CAPACITY - used),
     store("capacity_used", "Used storage capacity", used),
-    node("liveness_livenodes", "Number of live nodes in the cluster (will be 0 if this node is not itself live)", i.selfLive ? i.liveNodes : 0),
+    node(
+      "liveness_livenodes",
+      "Number of live nodes in the cluster (will be 0 if this node is not itself live)",
+      i.selfLive ? i.liveNodes : 0,
+    ),
     node("liveness_heartbeatsuccesses", "Number of successful node liveness heartbeats from this node", i.heartbeats, "counter"),
     node("sql_conns", "Number of open SQL connections", i.sqlConns),
     node("sql_select_count", "Number of SQL SELECT statements successfully executed", i.selectCount, "counter"),

@@ -131,11 +131,24 @@ export function splitHostPort(addr: string): [string, number] {
 }
 
 /** POSTs JSON to a node's RPC port; used by the CLI and for forwarding. */
-export function postJson(host: string, port: number, pathName: string, body: unknown, timeoutMs = 0): Promise<{ status: number; body: unknown }> {
+export function postJson(
+  host: string,
+  port: number,
+  pathName: string,
+  body: unknown,
+  timeoutMs = 0,
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
     const req = http.request(
-      { host, port, path: pathName, method: "POST", agent: false, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } },
+      {
+        host,
+        port,
+        path: pathName,
+        method: "POST",
+        agent: false,
+        headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) },
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");

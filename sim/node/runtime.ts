@@ -103,7 +103,11 @@ export class NodeRuntime {
       pid: process.pid,
       args: cfg.args,
       storePath: cfg.storePath,
-      faults: { slowCatchUp: cfg.faults.slowCatchUp, underreplicationStuck: cfg.faults.underreplicationStuck, drainTimeout: cfg.faults.drainTimeout },
+      faults: {
+        slowCatchUp: cfg.faults.slowCatchUp,
+        underreplicationStuck: cfg.faults.underreplicationStuck,
+        drainTimeout: cfg.faults.drainTimeout,
+      },
     });
     this.nodeId = joined.nodeId;
     this.log.tag = `n${joined.nodeId}`;
@@ -117,7 +121,13 @@ export class NodeRuntime {
     if (cfg.pidFile) fs.writeFileSync(cfg.pidFile, `${process.pid}\n`);
     this.started = true;
     this.log.info("1@cli/start.go:1374", `node startup completed: ${joined.status}, nodeID ${joined.nodeId}`);
-    void runAutoUpgrade(this.fabric, { nodeId: joined.nodeId, binaryTag: cfg.binaryTag, log: this.log, timing: this.timing, stopped: () => this.stopping });
+    void runAutoUpgrade(this.fabric, {
+      nodeId: joined.nodeId,
+      binaryTag: cfg.binaryTag,
+      log: this.log,
+      timing: this.timing,
+      stopped: () => this.stopping,
+    });
     this.armCrashFault();
     return { nodeId: joined.nodeId, clusterId: joined.clusterId, status: joined.status, tookMs: Date.now() - t0 };
   }
@@ -179,7 +189,8 @@ export class NodeRuntime {
     const cfg = this.cfg;
     try {
       this.listener = await listenSqlRpc(cfg.listen.host, cfg.listen.port, {
-        onSql: (socket) => new PgConnection(socket, this.pgOptions(), { pid: randomInt(1, 2 ** 31 - 1), secret: randomInt(1, 2 ** 31 - 1) }),
+        onSql: (socket) =>
+          new PgConnection(socket, this.pgOptions(), { pid: randomInt(1, 2 ** 31 - 1), secret: randomInt(1, 2 ** 31 - 1) }),
         rpc: (req, res) => handleRpc(this, req, res),
       });
     } catch (e) {
@@ -291,10 +302,13 @@ export class NodeRuntime {
   private armCrashFault(): void {
     const s = this.cfg.faults.crashAfterS;
     if (s === undefined) return;
-    setTimeout(() => {
-      this.log.write("F", "1@server/server.go:2000", `simulated release fault crash-after=${s}: the node crashed`);
-      process.exit(7);
-    }, this.timing.scale(s * 1000)).unref();
+    setTimeout(
+      () => {
+        this.log.write("F", "1@server/server.go:2000", `simulated release fault crash-after=${s}: the node crashed`);
+        process.exit(7);
+      },
+      this.timing.scale(s * 1000),
+    ).unref();
   }
 
   /** Cluster version series of this node's binary, e.g. "23.1". */

@@ -71,7 +71,12 @@ export function nodeStatusJson(n: NodeSummary): Record<string, unknown> {
         desc: {
           storeId: n.nodeId,
           attrs: { attrs: [] },
-          node: { nodeId: n.nodeId, address: addr(n.addr), serverVersion: { majorVal: s.major, minorVal: s.minor, patch: 0, internal: 0 }, buildTag: n.binaryTag },
+          node: {
+            nodeId: n.nodeId,
+            address: addr(n.addr),
+            serverVersion: { majorVal: s.major, minorVal: s.minor, patch: 0, internal: 0 },
+            buildTag: n.binaryTag,
+          },
           capacity: { rangeCount: c.replicas, leaseCount: c.leaseholders },
         },
         metrics: {

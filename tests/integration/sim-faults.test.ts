@@ -50,7 +50,7 @@ describe("sim release faults", function () {
   it("start-fails: `start` exits 1 with an error and the node's ports stay closed", async () => {
     const r = await swapN3(c.buildRelease("v23.1.12", "start-fails").tarball);
     assert.strictEqual(r.code, 1);
-    assert.strictEqual(r.stderr, "ERROR: failed to start server: simulated release fault start-fails\nFailed running \"start\"\n");
+    assert.strictEqual(r.stderr, 'ERROR: failed to start server: simulated release fault start-fails\nFailed running "start"\n');
     await assert.rejects(httpGet("127.0.16.13:8080", "/health"));
     await restoreN3();
   });
@@ -104,10 +104,14 @@ describe("sim release faults", function () {
     assert.strictEqual(r.code, 0, r.stderr);
     await sleep(3500); // past a normal catch-up window
     c.killNode("n2", "SIGKILL");
-    const h = await waitFor("unavailable ranges", async () => {
-      const x = await health(c, ["n1", "n3"]);
-      return x.unavailable > 0 ? x : undefined;
-    }, 4000);
+    const h = await waitFor(
+      "unavailable ranges",
+      async () => {
+        const x = await health(c, ["n1", "n3"]);
+        return x.unavailable > 0 ? x : undefined;
+      },
+      4000,
+    );
     assert.ok(h.unavailable > 0);
     assert.strictEqual((await c.startNode("n2")).code, 0);
     await restoreN3();

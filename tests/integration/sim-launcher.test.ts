@@ -51,7 +51,18 @@ interface UpJson {
   dir: string;
   version: string;
   timeScale: number;
-  nodes: { id: number; name: string; sqlAddr: string; httpAddr: string; pid: number; binary: string; store: string; log: string; pidFile: string; locality: string }[];
+  nodes: {
+    id: number;
+    name: string;
+    sqlAddr: string;
+    httpAddr: string;
+    pid: number;
+    binary: string;
+    store: string;
+    log: string;
+    pidFile: string;
+    locality: string;
+  }[];
   providerNodes: {
     name: string;
     connection: string;
@@ -75,8 +86,19 @@ describe("sim launcher (npm run sim)", function () {
 
   it("`up` prints one JSON object with the contract, leaves every node running, and `down` stops them all by pid", async () => {
     const up = await sim([
-      "up", "--dir", dir, "--nodes", "3", "--version", "v23.1.11", "--base-ip", "127.0.11.10", "--time-scale", "0.1",
-      "--localities", "region=a,zone=1;region=a,zone=2;region=b,zone=1",
+      "up",
+      "--dir",
+      dir,
+      "--nodes",
+      "3",
+      "--version",
+      "v23.1.11",
+      "--base-ip",
+      "127.0.11.10",
+      "--time-scale",
+      "0.1",
+      "--localities",
+      "region=a,zone=1;region=a,zone=2;region=b,zone=1",
     ]);
     assert.strictEqual(up.code, 0, up.stderr);
     const info = JSON.parse(up.stdout) as UpJson;
@@ -84,11 +106,14 @@ describe("sim launcher (npm run sim)", function () {
     assert.strictEqual(info.dir, fs.realpathSync(dir) === dir ? dir : info.dir);
     assert.strictEqual(info.version, "v23.1.11");
     assert.strictEqual(info.timeScale, 0.1);
-    assert.deepStrictEqual(info.nodes.map((n) => [n.id, n.name, n.sqlAddr, n.httpAddr, n.locality]), [
-      [1, "n1", "127.0.11.11:26257", "127.0.11.11:8080", "region=a,zone=1"],
-      [2, "n2", "127.0.11.12:26257", "127.0.11.12:8080", "region=a,zone=2"],
-      [3, "n3", "127.0.11.13:26257", "127.0.11.13:8080", "region=b,zone=1"],
-    ]);
+    assert.deepStrictEqual(
+      info.nodes.map((n) => [n.id, n.name, n.sqlAddr, n.httpAddr, n.locality]),
+      [
+        [1, "n1", "127.0.11.11:26257", "127.0.11.11:8080", "region=a,zone=1"],
+        [2, "n2", "127.0.11.12:26257", "127.0.11.12:8080", "region=a,zone=2"],
+        [3, "n3", "127.0.11.13:26257", "127.0.11.13:8080", "region=b,zone=1"],
+      ],
+    );
     for (const n of info.nodes) {
       assert.ok(alive(n.pid), `${n.name} pid ${n.pid} runs`);
       assert.strictEqual(Number(fs.readFileSync(n.pidFile, "utf8")), n.pid);
@@ -104,9 +129,13 @@ describe("sim launcher (npm run sim)", function () {
       pidFile: info.nodes[0].pidFile,
       logFile: info.nodes[0].log,
       startFlags: [
-        "--insecure", "--listen-addr=127.0.11.11:26257", "--http-addr=127.0.11.11:8080",
-        "--join=127.0.11.11:26257,127.0.11.12:26257,127.0.11.13:26257", `--store=${info.nodes[0].store}`,
-        "--locality=region=a,zone=1", `--log-dir=${path.dirname(info.nodes[0].log)}`,
+        "--insecure",
+        "--listen-addr=127.0.11.11:26257",
+        "--http-addr=127.0.11.11:8080",
+        "--join=127.0.11.11:26257,127.0.11.12:26257,127.0.11.13:26257",
+        `--store=${info.nodes[0].store}`,
+        "--locality=region=a,zone=1",
+        `--log-dir=${path.dirname(info.nodes[0].log)}`,
       ],
     });
     const tarball = path.join(info.dir, "releases", "cockroach-v23.1.11.linux-amd64.tgz");
@@ -117,7 +146,10 @@ describe("sim launcher (npm run sim)", function () {
     assert.match(again.stderr, /a simulated cluster is still running in .* \(pids \d+/);
 
     const status = JSON.parse((await sim(["status", "--dir", dir])).stdout) as UpJson;
-    assert.deepStrictEqual(status.nodes.map((n) => n.pid), info.nodes.map((n) => n.pid));
+    assert.deepStrictEqual(
+      status.nodes.map((n) => n.pid),
+      info.nodes.map((n) => n.pid),
+    );
 
     const down = await sim(["down", "--dir", dir, "--grace", "1"]);
     assert.strictEqual(down.code, 0, down.stderr);
@@ -127,19 +159,40 @@ describe("sim launcher (npm run sim)", function () {
       assert.ok(await refuses(n.httpAddr), `${n.httpAddr} refuses connections`);
     }
     const after = JSON.parse((await sim(["status", "--dir", dir])).stdout) as UpJson;
-    assert.deepStrictEqual(after.nodes.map((n) => n.pid), [null, null, null]);
+    assert.deepStrictEqual(
+      after.nodes.map((n) => n.pid),
+      [null, null, null],
+    );
 
-    const fresh = await sim(["up", "--dir", dir, "--nodes", "1", "--version", "v23.2.5", "--base-ip", "127.0.11.10", "--time-scale", "0.1"]);
+    const fresh = await sim([
+      "up",
+      "--dir",
+      dir,
+      "--nodes",
+      "1",
+      "--version",
+      "v23.2.5",
+      "--base-ip",
+      "127.0.11.10",
+      "--time-scale",
+      "0.1",
+    ]);
     assert.strictEqual(fresh.code, 0, fresh.stderr);
     const reused = JSON.parse(fresh.stdout) as UpJson;
-    assert.deepStrictEqual(reused.nodes.map((n) => [n.id, n.name]), [[1, "n1"]], "a stopped cluster's dir is reused for a fresh cluster");
+    assert.deepStrictEqual(
+      reused.nodes.map((n) => [n.id, n.name]),
+      [[1, "n1"]],
+      "a stopped cluster's dir is reused for a fresh cluster",
+    );
     assert.ok(!fs.existsSync(path.join(dir, "n2")));
   });
 
   it("`release` writes a tarball laid out like CockroachDB's with a .sha256sum that sha256sum accepts", async () => {
     const r = await sim(["release", "v23.2.5", "--out", dir, "--fault", "drain-timeout"]);
     assert.strictEqual(r.code, 0, r.stderr);
-    const listing = execFileSync("tar", ["-tzf", path.join(dir, "cockroach-v23.2.5.linux-amd64.tgz")], { encoding: "utf8" }).trim().split("\n");
+    const listing = execFileSync("tar", ["-tzf", path.join(dir, "cockroach-v23.2.5.linux-amd64.tgz")], { encoding: "utf8" })
+      .trim()
+      .split("\n");
     assert.deepStrictEqual(listing, [
       "cockroach-v23.2.5.linux-amd64/",
       "cockroach-v23.2.5.linux-amd64/cockroach",
@@ -164,7 +217,10 @@ describe("sim launcher (npm run sim)", function () {
 
   it("`serve` prints its URL as JSON and serves the directory's files", async () => {
     fs.writeFileSync(path.join(dir, "hello.txt"), "hi\n");
-    const child = spawn(process.execPath, [RUN_SIM, "serve", dir, "--host", "127.0.11.9"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [RUN_SIM, "serve", dir, "--host", "127.0.11.9"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = "";

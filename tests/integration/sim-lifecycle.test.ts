@@ -46,7 +46,9 @@ function startForeground(binary: string, args: readonly string[]): Foreground {
   let out = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr.on("data", () => undefined);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   return { child, stdout: () => out, exit };
 }
 
@@ -68,9 +70,15 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     assert.strictEqual((await httpGet("127.0.13.12:8080", "/api/v2/health/?ready=true")).status, 500);
     assert.strictEqual((await httpGet("127.0.13.11:8080", "/api/v2/health/?ready=true")).status, 200);
     const client = new Client({ host: "127.0.13.12", port: 26257, user: "root", database: "defaultdb" });
-    await assert.rejects(client.connect(), (e: Error & { code?: string }) => e.code === "57P01" && /server is not accepting clients/.test(e.message));
+    await assert.rejects(
+      client.connect(),
+      (e: Error & { code?: string }) => e.code === "57P01" && /server is not accepting clients/.test(e.message),
+    );
     const status = parseTsv((await runCockroach(c.nodes[0].binary, ["node", "status", "--decommission", ...HOST1])).stdout);
-    assert.deepStrictEqual(status.map((x) => x.is_draining), ["false", "true", "false"]);
+    assert.deepStrictEqual(
+      status.map((x) => x.is_draining),
+      ["false", "true", "false"],
+    );
     assert.match(c.nodeLog("n2"), /drain request completed without server shutdown/);
   });
 
@@ -92,7 +100,10 @@ describe("sim node lifecycle (start, drain, signals)", function () {
   it("warns that draining without a node ID or --self is deprecated, and drains the --host node", async () => {
     const r = await runCockroach(c.nodes[0].binary, ["node", "drain", "--host", "127.0.13.13:26257", "--insecure"]);
     assert.strictEqual(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^warning: draining a node without node ID or passing --self explicitly is deprecated\.\nnode is draining\.\.\. /);
+    assert.match(
+      r.stderr,
+      /^warning: draining a node without node ID or passing --self explicitly is deprecated\.\nnode is draining\.\.\. /,
+    );
     assert.strictEqual(await readiness("127.0.13.13:8080"), "503 node is shutting down");
     await c.restartNode("n3");
     assert.strictEqual(await readiness("127.0.13.13:8080"), "ready");
@@ -107,7 +118,10 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     assert.strictEqual(r.code, 0, r.stderr);
     assert.strictEqual(r.stdout, "ok\n");
     await c.waitForExit("n2", 10_000);
-    assert.match(c.nodeLog("n2"), /drain request received with doDrain = true, shutdown = false[\s\S]*server drained and shutdown completed\n$/);
+    assert.match(
+      c.nodeLog("n2"),
+      /drain request received with doDrain = true, shutdown = false[\s\S]*server drained and shutdown completed\n$/,
+    );
     assert.strictEqual((await c.startNode("n2")).code, 0);
   });
 
@@ -132,7 +146,10 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     assert.ok(states.includes("503 node is not accepting SQL clients"), `saw ${JSON.stringify(seen)}`);
     const order = ["503 liveness record not found", "503 node is not accepting SQL clients", "ready"];
     const ranks = states.map((s) => order.indexOf(s));
-    assert.ok(ranks.every((r) => r >= 0) && ranks.every((r, i) => i === 0 || r >= ranks[i - 1]), `unexpected order ${JSON.stringify(seen)}`);
+    assert.ok(
+      ranks.every((r) => r >= 0) && ranks.every((r, i) => i === 0 || r >= ranks[i - 1]),
+      `unexpected order ${JSON.stringify(seen)}`,
+    );
   });
 
   it("prints the shutdown lines on SIGTERM in the foreground, ignores a second SIGTERM, and exits 0", async () => {
@@ -166,7 +183,10 @@ describe("sim node lifecycle (start, drain, signals)", function () {
       fg.child.kill("SIGINT");
       const exit = await fg.exit;
       assert.strictEqual(exit.code, 1);
-      assert.match(fg.stdout(), /\ninitiating graceful shutdown of server\nreceived signal 'interrupt' during shutdown, initiating hard shutdown/);
+      assert.match(
+        fg.stdout(),
+        /\ninitiating graceful shutdown of server\nreceived signal 'interrupt' during shutdown, initiating hard shutdown/,
+      );
       assert.doesNotMatch(fg.stdout(), /server drained and shutdown completed/);
     } finally {
       if (fg.child.exitCode === null) fg.child.kill("SIGKILL");
@@ -177,7 +197,12 @@ describe("sim node lifecycle (start, drain, signals)", function () {
   it("stops hard with `too early to drain` when SIGTERM arrives before the node has started", async () => {
     const fg = startForeground(c.nodes[0].binary, foregroundFlags(c, 5));
     try {
-      await waitFor("n5 joined but not yet serving", async () => ((await readiness("127.0.13.15:8080")) === "503 node is not accepting SQL clients" ? true : undefined), 10_000, 2);
+      await waitFor(
+        "n5 joined but not yet serving",
+        async () => ((await readiness("127.0.13.15:8080")) === "503 node is not accepting SQL clients" ? true : undefined),
+        10_000,
+        2,
+      );
       fg.child.kill("SIGTERM");
       const exit = await fg.exit;
       assert.strictEqual(exit.code, 1);
@@ -197,9 +222,15 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     const t0 = Date.now();
     const r = await runCockroach(c.nodes[0].binary, ["node", "drain", "3", "--drain-wait", "1s", ...HOST1]);
     assert.strictEqual(r.code, 1);
-    assert.match(r.stderr, /^warning: --drain-wait is 1s, but the server\.shutdown\.\{drain,query,jobs,connection,lease_transfer\}_wait cluster settings require a value of at least 2s; using the larger value\n/);
+    assert.match(
+      r.stderr,
+      /^warning: --drain-wait is 1s, but the server\.shutdown\.\{drain,query,jobs,connection,lease_transfer\}_wait cluster settings require a value of at least 2s; using the larger value\n/,
+    );
     assert.match(r.stderr, /node is draining\.\.\. remaining: [1-9]\d*\n/);
-    assert.match(r.stderr, /ERROR: drain timeout, consider adjusting --drain-wait, especially under custom server\.shutdown cluster settings\nFailed running "node drain"\n$/);
+    assert.match(
+      r.stderr,
+      /ERROR: drain timeout, consider adjusting --drain-wait, especially under custom server\.shutdown cluster settings\nFailed running "node drain"\n$/,
+    );
     assert.ok(Date.now() - t0 >= 2000, "waited the raised drain-wait");
     assert.strictEqual(r.stdout, "");
     // The stuck node never finishes its SIGTERM drain; only SIGKILL stops it.
@@ -224,5 +255,12 @@ function foregroundFlags(c: SimCluster, i: number): string[] {
   const ip = `127.0.13.${10 + i}`;
   const home = path.join(c.dir, `n${i}`);
   fs.mkdirSync(home, { recursive: true });
-  return ["--insecure", `--listen-addr=${ip}:26257`, `--http-addr=${ip}:8080`, "--join=127.0.13.11:26257", `--store=${home}/store`, `--log-dir=${home}`];
+  return [
+    "--insecure",
+    `--listen-addr=${ip}:26257`,
+    `--http-addr=${ip}:8080`,
+    "--join=127.0.13.11:26257",
+    `--store=${home}/store`,
+    `--log-dir=${home}`,
+  ];
 }

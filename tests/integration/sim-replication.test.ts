@@ -24,12 +24,22 @@ async function rangeHealth(httpAddrs: readonly string[]): Promise<{ under: numbe
   return { under, unavailable };
 }
 
-function until(c: SimCluster, live: readonly string[], what: string, ok: (h: { under: number; unavailable: number }) => boolean, timeoutMs = 15_000): Promise<{ under: number; unavailable: number }> {
+function until(
+  c: SimCluster,
+  live: readonly string[],
+  what: string,
+  ok: (h: { under: number; unavailable: number }) => boolean,
+  timeoutMs = 15_000,
+): Promise<{ under: number; unavailable: number }> {
   const addrs = c.nodes.filter((n) => live.includes(n.name)).map((n) => n.httpAddr);
-  return waitFor(what, async () => {
-    const h = await rangeHealth(addrs);
-    return ok(h) ? h : undefined;
-  }, timeoutMs);
+  return waitFor(
+    what,
+    async () => {
+      const h = await rangeHealth(addrs);
+      return ok(h) ? h : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 describe("sim range health", function () {
@@ -47,9 +57,21 @@ describe("sim range health", function () {
       assert.deepStrictEqual(await rangeHealth(c.nodes.map((n) => n.httpAddr)), { under: 0, unavailable: 0 });
       c.killNode("n3", "SIGKILL");
       await c.waitForExit("n3");
-      assert.deepStrictEqual(await until(c, ["n1", "n2"], "64 under-replicated ranges", (h) => h.under === 64), { under: 64, unavailable: 0 });
-      const rows = parseTsv((await runCockroach(c.nodes[0].binary, ["node", "status", "--ranges", "--host", c.nodes[0].sqlAddr, "--insecure"])).stdout);
-      assert.deepStrictEqual(rows.map((r) => [r.id, r.is_live, r.ranges_underreplicated]), [["1", "true", rows[0].ranges_underreplicated], ["2", "true", rows[1].ranges_underreplicated], ["3", "false", "0"]]);
+      assert.deepStrictEqual(await until(c, ["n1", "n2"], "64 under-replicated ranges", (h) => h.under === 64), {
+        under: 64,
+        unavailable: 0,
+      });
+      const rows = parseTsv(
+        (await runCockroach(c.nodes[0].binary, ["node", "status", "--ranges", "--host", c.nodes[0].sqlAddr, "--insecure"])).stdout,
+      );
+      assert.deepStrictEqual(
+        rows.map((r) => [r.id, r.is_live, r.ranges_underreplicated]),
+        [
+          ["1", "true", rows[0].ranges_underreplicated],
+          ["2", "true", rows[1].ranges_underreplicated],
+          ["3", "false", "0"],
+        ],
+      );
       assert.strictEqual(Number(rows[0].ranges_underreplicated) + Number(rows[1].ranges_underreplicated), 64);
       assert.strictEqual(rows[2].ranges, "64", "the stopped node's row keeps its last values");
     });
@@ -107,8 +129,13 @@ describe("sim range health", function () {
       const t0 = Date.now();
       await until(c, live, "up-replicated", (h) => h.under === 0, 15_000);
       assert.ok(Date.now() - t0 > 1500, "not before the store is dead");
-      const rows = parseTsv((await runCockroach(c.nodes[0].binary, ["node", "status", "--ranges", "--host", "127.0.14.21:26257", "--insecure"])).stdout);
-      assert.deepStrictEqual(rows.slice(0, 3).map((r) => r.ranges), ["64", "64", "64"]);
+      const rows = parseTsv(
+        (await runCockroach(c.nodes[0].binary, ["node", "status", "--ranges", "--host", "127.0.14.21:26257", "--insecure"])).stdout,
+      );
+      assert.deepStrictEqual(
+        rows.slice(0, 3).map((r) => r.ranges),
+        ["64", "64", "64"],
+      );
     });
   });
 });

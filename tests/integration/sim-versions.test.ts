@@ -28,11 +28,16 @@ async function clusterVersion(hostPort: string): Promise<string> {
 /** Every distinct value of SHOW CLUSTER SETTING version until it reads `final`. */
 async function versionsUntil(hostPort: string, final: string, timeoutMs = 20_000): Promise<string[]> {
   const seen: string[] = [];
-  await waitFor(`cluster version ${final}`, async () => {
-    const v = await clusterVersion(hostPort);
-    if (seen[seen.length - 1] !== v) seen.push(v);
-    return v === final ? true : undefined;
-  }, timeoutMs, 20);
+  await waitFor(
+    `cluster version ${final}`,
+    async () => {
+      const v = await clusterVersion(hostPort);
+      if (seen[seen.length - 1] !== v) seen.push(v);
+      return v === final ? true : undefined;
+    },
+    timeoutMs,
+    20,
+  );
   return seen;
 }
 
@@ -64,7 +69,7 @@ describe("sim versions (binary swaps and finalization)", function () {
       assert.strictEqual(r.code, 1);
       assert.strictEqual(
         r.stderr,
-        "ERROR: store last used with cockroach version v23.1 is too old for running version v24.1 (which requires data from v23.2 or later)\nFailed running \"start\"\n",
+        'ERROR: store last used with cockroach version v23.1 is too old for running version v24.1 (which requires data from v23.2 or later)\nFailed running "start"\n',
       );
       assert.strictEqual((await roll(c, "n1", v231)).code, 0);
     });
@@ -72,23 +77,35 @@ describe("sim versions (binary swaps and finalization)", function () {
     it("holds finalization while preserve_downgrade_option pins the cluster version, logging why", async () => {
       await sql("127.0.15.11:26257", "SET CLUSTER SETTING cluster.preserve_downgrade_option = '23.1'");
       assert.strictEqual((await roll(c, "n1", v232)).code, 0);
-      await assert.rejects(sql("127.0.15.11:26257", "SET CLUSTER SETTING version = '23.2'"), /cannot upgrade to 23\.2: node n2 running 23\.1/);
+      await assert.rejects(
+        sql("127.0.15.11:26257", "SET CLUSTER SETTING version = '23.2'"),
+        /cannot upgrade to 23\.2: node n2 running 23\.1/,
+      );
       for (const n of ["n2", "n3"]) assert.strictEqual((await roll(c, n, v232)).code, 0);
       await sleep(4000); // past the auto-upgrade loop's longest backoff (30 s scaled)
       assert.strictEqual(await clusterVersion("127.0.15.12:26257"), "23.1");
-      assert.match(c.nodeLog("n1"), /failed attempt to upgrade cluster version: not all nodes are running the latest version yet \(saw 23\.2 and 23\.1\)/);
+      assert.match(
+        c.nodeLog("n1"),
+        /failed attempt to upgrade cluster version: not all nodes are running the latest version yet \(saw 23\.2 and 23\.1\)/,
+      );
       assert.match(c.nodeLog("n3"), /auto upgrade is disabled for current version \(preserve_downgrade_option\): 23\.1/);
     });
 
     it("finalizes once the option is reset, passing through 23.1-N versions, and then refuses the old binary", async () => {
       await sql("127.0.15.13:26257", "RESET CLUSTER SETTING cluster.preserve_downgrade_option");
       const seen = await versionsUntil("127.0.15.13:26257", "23.2");
-      assert.ok(seen.some((v) => /^23\.1-\d+$/.test(v)), `saw ${JSON.stringify(seen)}`);
+      assert.ok(
+        seen.some((v) => /^23\.1-\d+$/.test(v)),
+        `saw ${JSON.stringify(seen)}`,
+      );
       assert.ok(["n1", "n2", "n3"].some((n) => /successfully upgraded cluster version/.test(c.nodeLog(n))));
       await sleep(600); // one heartbeat: the stores record the new version
       const r = await roll(c, "n2", v231);
       assert.strictEqual(r.code, 1);
-      assert.strictEqual(r.stderr, "ERROR: store last used with cockroach version v23.2 is too high for running version v23.1\nFailed running \"start\"\n");
+      assert.strictEqual(
+        r.stderr,
+        'ERROR: store last used with cockroach version v23.2 is too high for running version v23.1\nFailed running "start"\n',
+      );
       assert.strictEqual((await roll(c, "n2", v232)).code, 0);
     });
   });
@@ -117,13 +134,19 @@ describe("sim versions (binary swaps and finalization)", function () {
       await sql("127.0.15.21:26257", "SET CLUSTER SETTING cluster.auto_upgrade.enabled = true");
       await sleep(4000);
       assert.strictEqual(await clusterVersion("127.0.15.22:26257"), "23.2");
-      assert.match(c.nodeLog("n1") + c.nodeLog("n2"), /failed attempt to upgrade cluster version, error: node 3 not running \(UNAVAILABLE\), cannot determine version/);
+      assert.match(
+        c.nodeLog("n1") + c.nodeLog("n2"),
+        /failed attempt to upgrade cluster version, error: node 3 not running \(UNAVAILABLE\), cannot determine version/,
+      );
     });
 
     it("finalizes when the node is back, through -upgrading-to-24.1-step-NNN and -upgrading-final-step", async () => {
       assert.strictEqual((await c.startNode("n3")).code, 0);
       const seen = await versionsUntil("127.0.15.21:26257", "24.1");
-      assert.ok(seen.some((v) => /^23\.2-upgrading-to-24\.1-step-\d{3}$/.test(v)), `saw ${JSON.stringify(seen)}`);
+      assert.ok(
+        seen.some((v) => /^23\.2-upgrading-to-24\.1-step-\d{3}$/.test(v)),
+        `saw ${JSON.stringify(seen)}`,
+      );
       assert.ok(seen.includes("24.1-upgrading-final-step"), `saw ${JSON.stringify(seen)}`);
       assert.deepStrictEqual(await sql("127.0.15.23:26257", "SELECT crdb_internal.node_executable_version() AS v"), [{ v: "24.1" }]);
     });

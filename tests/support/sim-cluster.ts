@@ -14,6 +14,7 @@
  */
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { isProcessAlive } from "../../sim/common/cluster-files";
@@ -113,7 +114,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
       const args = ["start", "--background", "--pid-file", n.pidFile, ...(plan?.startFlags ?? [])];
       return new Promise((resolve) => {
         execFile(binary ?? n.binary, args, { timeout: 120_000 }, (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
+          const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
           resolve({ code, stdout, stderr });
         });
       });
@@ -185,8 +186,6 @@ export function runCockroach(binary: string, args: readonly string[], timeoutMs 
 
 /** GET http://<hostPort><path>; resolves with status and body, or rejects on connection errors. */
 export function httpGet(hostPort: string, pathName: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const http = require("http") as typeof import("http");
   return new Promise((resolve, reject) => {
     const req = http.get(`http://${hostPort}${pathName}`, { agent: false, timeout: timeoutMs }, (res) => {
       let body = "";
@@ -210,7 +209,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

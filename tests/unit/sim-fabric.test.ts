@@ -15,8 +15,18 @@ const NO_FAULTS = { slowCatchUp: false, underreplicationStuck: false, drainTimeo
 
 function joinReq(i: number, tag: string, nodeId?: number): JoinRequest {
   return {
-    storeId: `store-${i}`, nodeId, binaryTag: tag, addr: `127.0.0.${i}:26257`, sqlAddr: `127.0.0.${i}:26257`, httpAddr: `127.0.0.${i}:8080`,
-    locality: "", clusterName: "", pid: 1000 + i, args: [], storePath: `/s${i}`, faults: NO_FAULTS,
+    storeId: `store-${i}`,
+    nodeId,
+    binaryTag: tag,
+    addr: `127.0.0.${i}:26257`,
+    sqlAddr: `127.0.0.${i}:26257`,
+    httpAddr: `127.0.0.${i}:8080`,
+    locality: "",
+    clusterName: "",
+    pid: 1000 + i,
+    args: [],
+    storePath: `/s${i}`,
+    faults: NO_FAULTS,
   };
 }
 
@@ -39,7 +49,10 @@ function restart(f: FabricService, i: number, tag: string): void {
 describe("sim/fabric/service", () => {
   it("assigns node IDs in order of first start and keeps them on restart", () => {
     const f = fabric("23.1");
-    assert.deepStrictEqual([1, 2, 3].map((i) => f.join(joinReq(i, "v23.1.11")).nodeId), [1, 2, 3]);
+    assert.deepStrictEqual(
+      [1, 2, 3].map((i) => f.join(joinReq(i, "v23.1.11")).nodeId),
+      [1, 2, 3],
+    );
     const again = f.join(joinReq(2, "v23.1.12", 2));
     assert.deepStrictEqual([again.nodeId, again.status], [2, "restarted pre-existing node"]);
   });
@@ -55,12 +68,18 @@ describe("sim/fabric/service", () => {
     await new Promise((r) => setTimeout(r, 120)); // past the TTL: 9s * 0.01
     f.heartbeat({ nodeId: 1 });
     f.heartbeat({ nodeId: 2 });
-    assert.deepStrictEqual(f.nodes().map((n) => n.live), [true, true, false]);
+    assert.deepStrictEqual(
+      f.nodes().map((n) => n.live),
+      [true, true, false],
+    );
   });
 
   it("says the cluster is already at the newest version when every node runs the cluster's series", () => {
     const f = cluster("23.1", "v23.1.11");
-    assert.deepStrictEqual(f.upgradeStatus({ nodeId: 1 }), { kind: "completed", message: "no need to upgrade, cluster already at the newest version" });
+    assert.deepStrictEqual(f.upgradeStatus({ nodeId: 1 }), {
+      kind: "completed",
+      message: "no need to upgrade, cluster already at the newest version",
+    });
   });
 
   it("waits while binaries are mixed, naming both versions", () => {
@@ -88,7 +107,10 @@ describe("sim/fabric/service", () => {
     const f = cluster("23.2", "v23.2.5");
     await f.setSetting({ name: "cluster.auto_upgrade.enabled", value: "false", gatewayTag: "v23.2.5" });
     for (const i of [1, 2, 3]) restart(f, i, "v24.1.2");
-    assert.deepStrictEqual(f.upgradeStatus({ nodeId: 1 }), { kind: "disabled", message: "auto upgrade is disabled by (cluster.auto_upgrade.enabled)" });
+    assert.deepStrictEqual(f.upgradeStatus({ nodeId: 1 }), {
+      kind: "disabled",
+      message: "auto upgrade is disabled by (cluster.auto_upgrade.enabled)",
+    });
   });
 
   it("is blocked by a node that is not live", async () => {
@@ -112,16 +134,28 @@ describe("sim/fabric/service", () => {
     await f.setSetting({ name: "version", value: "24.1", gatewayTag: "v24.1.2" });
     clearInterval(watcher);
     assert.strictEqual(f.showSetting({ name: "version", gatewayTag: "v24.1.2" }).value, "24.1");
-    assert.ok([...seen].some((v) => /^23\.2-upgrading-to-24\.1-step-\d{3}$/.test(v)), `saw ${[...seen]}`);
+    assert.ok(
+      [...seen].some((v) => /^23\.2-upgrading-to-24\.1-step-\d{3}$/.test(v)),
+      `saw ${[...seen]}`,
+    );
     assert.ok(seen.has("24.1-upgrading-final-step"), `saw ${[...seen]}`);
   });
 
   it("rejects manual finalization to a version a node's binary cannot run, a skipped series, or a downgrade", async () => {
     const f = cluster("23.1", "v23.1.11");
     restart(f, 1, "v23.2.5");
-    await assert.rejects(f.setSetting({ name: "version", value: "23.2", gatewayTag: "v23.2.5" }), /^SqlErrorLike: cannot upgrade to 23\.2: node n2 running 23\.1$/);
-    await assert.rejects(f.setSetting({ name: "version", value: "24.1", gatewayTag: "v23.2.5" }), /cannot upgrade directly from 23\.1 to 24\.1/);
-    await assert.rejects(f.setSetting({ name: "version", value: "22.2", gatewayTag: "v23.2.5" }), /versions cannot be downgraded \(attempting to downgrade from 23\.1 to 22\.2\)/);
+    await assert.rejects(
+      f.setSetting({ name: "version", value: "23.2", gatewayTag: "v23.2.5" }),
+      /^SqlErrorLike: cannot upgrade to 23\.2: node n2 running 23\.1$/,
+    );
+    await assert.rejects(
+      f.setSetting({ name: "version", value: "24.1", gatewayTag: "v23.2.5" }),
+      /cannot upgrade directly from 23\.1 to 24\.1/,
+    );
+    await assert.rejects(
+      f.setSetting({ name: "version", value: "22.2", gatewayTag: "v23.2.5" }),
+      /versions cannot be downgraded \(attempting to downgrade from 23\.1 to 22\.2\)/,
+    );
   });
 
   it("validates preserve_downgrade_option against the cluster version and shows '' when unset", async () => {
@@ -134,6 +168,9 @@ describe("sim/fabric/service", () => {
   });
 
   it("rejects unknown settings with SQLSTATE 42704 for the node to translate", () => {
-    assert.throws(() => fabric("23.1").showSetting({ name: "no.such.setting", gatewayTag: "v23.1.11" }), (e: Error & { code?: string }) => e.code === "42704");
+    assert.throws(
+      () => fabric("23.1").showSetting({ name: "no.such.setting", gatewayTag: "v23.1.11" }),
+      (e: Error & { code?: string }) => e.code === "42704",
+    );
   });
 });

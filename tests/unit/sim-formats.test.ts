@@ -37,7 +37,16 @@ describe("sim/cli/format", () => {
   });
 
   it("quotes csv fields the way Go's encoding/csv does", () => {
-    const out = renderTable({ headers: ["a", "b"], rows: [["x,y", 'say "hi"'], [" lead", ""]] }, "csv");
+    const out = renderTable(
+      {
+        headers: ["a", "b"],
+        rows: [
+          ["x,y", 'say "hi"'],
+          [" lead", ""],
+        ],
+      },
+      "csv",
+    );
     assert.strictEqual(out, 'a,b\n"x,y","say ""hi"""\n" lead",\n');
   });
 
@@ -53,7 +62,10 @@ describe("sim/cli/format", () => {
     assert.match(renderTable(table, "records"), /^-\[ RECORD 1 \]\nid {6}\| 1\naddress {1}\| localhost:26257\n/);
     const json = JSON.parse(renderTable(table, "json")) as Record<string, string>[];
     assert.deepStrictEqual(json[0], { id: "1", address: "localhost:26257", is_live: "true" });
-    const nd = renderTable(table, "ndjson").trim().split("\n").map((l) => JSON.parse(l) as unknown);
+    const nd = renderTable(table, "ndjson")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as unknown);
     assert.strictEqual(nd.length, 2);
   });
 
@@ -61,8 +73,14 @@ describe("sim/cli/format", () => {
     const text = versionText("v23.1.11");
     assert.match(text, /^Build Tag: {8}v23\.1\.11\n/);
     assert.match(text, /\nGo Version: {7}go1\.19\.10\n/);
-    const starts = text.trim().split("\n").map((l) => /^\S[^:]*: +/.exec(l)?.[0].length);
-    assert.ok(starts.every((s) => s === 18), `values start at column 18: ${starts}`);
+    const starts = text
+      .trim()
+      .split("\n")
+      .map((l) => /^\S[^:]*: +/.exec(l)?.[0].length);
+    assert.ok(
+      starts.every((s) => s === 18),
+      `values start at column 18: ${starts}`,
+    );
   });
 });
 
@@ -70,11 +88,19 @@ describe("sim/node/prometheus", () => {
   const input = {
     nodeId: 2,
     snapshot: {
-      nodeId: 2, updatedAt: Date.now(), live: true, liveNodes: 3,
+      nodeId: 2,
+      updatedAt: Date.now(),
+      live: true,
+      liveNodes: 3,
       counts: { replicas: 64, leaseholders: 21, unavailable: 0, underreplicated: 5 },
       bytes: { live: 1000, key: 100, val: 900, intent: 0, sys: 50 },
     },
-    selfLive: true, liveNodes: 3, startedAt: Date.now() - 5000, sqlConns: 1, heartbeats: 4, selectCount: 7,
+    selfLive: true,
+    liveNodes: 3,
+    startedAt: Date.now() - 5000,
+    sqlConns: 1,
+    heartbeats: 4,
+    selectCount: 7,
   };
 
   it("labels store series with store and, from v23.1, node_id", () => {
@@ -110,7 +136,13 @@ describe("sim archives", () => {
   it("writes gzip'd tarballs that GNU tar extracts with their modes", () => {
     requireTool("tar", "tar");
     const file = path.join(dir, "x.tgz");
-    fs.writeFileSync(file, tarGz([{ name: "top/", mode: 0o755 }, { name: "top/run", mode: 0o755, content: Buffer.from("#!/bin/sh\necho hi\n") }]));
+    fs.writeFileSync(
+      file,
+      tarGz([
+        { name: "top/", mode: 0o755 },
+        { name: "top/run", mode: 0o755, content: Buffer.from("#!/bin/sh\necho hi\n") },
+      ]),
+    );
     execFileSync("tar", ["-xzf", file, "-C", dir]);
     assert.strictEqual(fs.readFileSync(path.join(dir, "top", "run"), "utf8"), "#!/bin/sh\necho hi\n");
     assert.strictEqual(fs.statSync(path.join(dir, "top", "run")).mode & 0o777, 0o755);

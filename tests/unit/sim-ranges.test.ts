@@ -20,7 +20,17 @@ import {
 } from "../../sim/fabric/ranges";
 
 function node(id: number, over: Partial<NodeView> = {}): NodeView {
-  return { id, locality: "", live: true, draining: false, decommissioned: false, storeDead: false, caughtUp: true, stuckReplicas: false, ...over };
+  return {
+    id,
+    locality: "",
+    live: true,
+    draining: false,
+    decommissioned: false,
+    storeDead: false,
+    caughtUp: true,
+    stuckReplicas: false,
+    ...over,
+  };
 }
 
 /** A placed cluster: bootstrap on n1, then every node joins. */
@@ -46,8 +56,14 @@ function totals(ranges: RangeDesc[], nodes: NodeView[]): { under: number; unavai
 
 describe("sim/fabric/ranges", () => {
   it("needs three voters once the cluster has three nodes, and never an even number below the zone's count", () => {
-    assert.deepStrictEqual([1, 2, 3, 5, 9].map((n) => neededVoters(3, n)), [3, 3, 3, 3, 3]);
-    assert.deepStrictEqual([3, 4, 5, 7].map((n) => neededVoters(5, n)), [3, 3, 5, 5]);
+    assert.deepStrictEqual(
+      [1, 2, 3, 5, 9].map((n) => neededVoters(3, n)),
+      [3, 3, 3, 3, 3],
+    );
+    assert.deepStrictEqual(
+      [3, 4, 5, 7].map((n) => neededVoters(5, n)),
+      [3, 3, 5, 5],
+    );
   });
 
   it("places three replicas of every range on distinct nodes and spreads them evenly", () => {
@@ -59,7 +75,12 @@ describe("sim/fabric/ranges", () => {
   });
 
   it("puts a range's replicas in different localities before doubling up in one", () => {
-    const nodes = [node(1, { locality: "region=a,zone=1" }), node(2, { locality: "region=a,zone=1" }), node(3, { locality: "region=b,zone=1" }), node(4, { locality: "region=c,zone=1" })];
+    const nodes = [
+      node(1, { locality: "region=a,zone=1" }),
+      node(2, { locality: "region=a,zone=1" }),
+      node(3, { locality: "region=b,zone=1" }),
+      node(4, { locality: "region=c,zone=1" }),
+    ];
     const ranges = placed(nodes, 20);
     for (const r of ranges) {
       const localities = new Set(r.replicas.map((id) => nodes[id - 1].locality));

@@ -11,13 +11,24 @@ import { canonicalValue, intervalText, lookupSetting } from "../../sim/fabric/se
 describe("sim/common/versions", () => {
   it("lets each binary run on the previous Regular release, skipping Innovation releases", () => {
     const table: [string, string][] = [
-      ["23.1", "22.2"], ["23.2", "23.1"], ["24.1", "23.2"], ["24.2", "24.1"], ["24.3", "24.1"], ["25.1", "24.3"], ["25.2", "24.3"], ["25.4", "25.2"], ["26.1", "25.4"],
+      ["23.1", "22.2"],
+      ["23.2", "23.1"],
+      ["24.1", "23.2"],
+      ["24.2", "24.1"],
+      ["24.3", "24.1"],
+      ["25.1", "24.3"],
+      ["25.2", "24.3"],
+      ["25.4", "25.2"],
+      ["26.1", "25.4"],
     ];
     for (const [binary, min] of table) assert.strictEqual(formatSeries(minSupportedSeries(parseSeries(binary))), min, binary);
   });
 
   it("refuses a store last used at a newer version with CockroachDB's too-high message", () => {
-    assert.strictEqual(storeRefusal("v23.1.11", parseSeries("23.2")), "store last used with cockroach version v23.2 is too high for running version v23.1");
+    assert.strictEqual(
+      storeRefusal("v23.1.11", parseSeries("23.2")),
+      "store last used with cockroach version v23.2 is too high for running version v23.1",
+    );
   });
 
   it("refuses a store that skips a series with CockroachDB's too-old message", () => {
@@ -48,7 +59,10 @@ describe("sim/common/versions", () => {
 
 describe("sim/fabric/settings", () => {
   it("knows the v23.2 shutdown names only on v23.2+ gateways, and the old names everywhere", () => {
-    assert.throws(() => lookupSetting("server.shutdown.initial_wait", parseSeries("23.1")), /unknown cluster setting 'server.shutdown.initial_wait'/);
+    assert.throws(
+      () => lookupSetting("server.shutdown.initial_wait", parseSeries("23.1")),
+      /unknown cluster setting 'server.shutdown.initial_wait'/,
+    );
     assert.strictEqual(lookupSetting("server.shutdown.drain_wait", parseSeries("23.1")).name, "server.shutdown.initial_wait");
     assert.strictEqual(lookupSetting("server.shutdown.initial_wait", parseSeries("23.2")).name, "server.shutdown.initial_wait");
     assert.strictEqual(lookupSetting("server.shutdown.query_wait", parseSeries("24.1")).name, "server.shutdown.transactions.timeout");
