@@ -2,7 +2,8 @@
  * `GET /_status/vars`: the node's metrics in Prometheus text format, every
  * series with `# HELP` and `# TYPE` (reference §3). Store series carry
  * `store="N"` and, from v23.1, `node_id="N"` (#98640); node series carry
- * `node_id` from v23.1; `build_timestamp` carries tag and go_version.
+ * `node_id` from v23.1; `build_timestamp` carries tag and go_version (and
+ * major/minor from v26.1).
  */
 import { buildInfo, compareSeries, parseSeries, seriesOfTag } from "../common/versions";
 import { NodeStatusSnapshot } from "../fabric/protocol";
@@ -41,7 +42,10 @@ export function renderPrometheus(input: PromInput): string {
     lines.push(`${s.name}${s.scope === "store" ? storeLabels : nodeLabels} ${formatValue(s.value)}`);
   }
   lines.push("# HELP build_timestamp Build information", "# TYPE build_timestamp gauge");
-  lines.push(`build_timestamp{tag="${b.tag}",go_version="${b.goVersion}"} ${formatValue(b.buildTimestamp)}`);
+  const series = seriesOfTag(input.binaryTag);
+  // v26.1 added the major/minor labels (#163834).
+  const versionLabels = compareSeries(series, parseSeries("26.1")) >= 0 ? `,major="${series.major}",minor="${series.minor}"` : "";
+  lines.push(`build_timestamp{tag="${b.tag}",go_version="${b.goVersion}"${versionLabels}} ${formatValue(b.buildTimestamp)}`);
   return lines.join("\n") + "\n";
 }
 

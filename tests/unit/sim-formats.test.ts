@@ -118,6 +118,13 @@ describe("sim/node/prometheus", () => {
     assert.match(text, /\nbuild_timestamp\{tag="v23\.1\.11",go_version="go1\.19\.10"\} \d\.\d+e\+09\n/);
   });
 
+  it("adds major and minor labels to build_timestamp from v26.1", () => {
+    assert.match(
+      renderPrometheus({ ...input, binaryTag: "v26.1.0" }),
+      /\nbuild_timestamp\{tag="v26\.1\.0",go_version="go[\d.]+",major="26",minor="1"\} /,
+    );
+  });
+
   it("reports 0 live nodes when the node itself is not live", () => {
     assert.match(renderPrometheus({ ...input, binaryTag: "v23.1.11", selfLive: false }), /\nliveness_livenodes\{node_id="2"\} 0\n/);
   });
