@@ -17,6 +17,7 @@ import { CLUSTER_FILE, isProcessAlive, writeClusterConfig } from "../common/clus
 import { DEFAULT_LIVENESS_TTL_S } from "../common/timing";
 import { formatSeries, seriesOfTag } from "../common/versions";
 import { ClusterInfo, ClusterPlan, clusterInfo, livePid, planCluster, readPlan, storeLockPid, writePlan } from "./layout";
+import { downCluster } from "./down";
 import { buildRelease } from "./release";
 
 export interface UpOptions {
@@ -65,11 +66,17 @@ export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
     livenessTtlS: opts.livenessTtlS ?? DEFAULT_LIVENESS_TTL_S,
   });
   writePlan(plan);
-  await startFabric(dir, socketPath(dir));
-  log(`fabric running (${socketPath(dir)})`);
-  for (const node of plan.nodes) {
-    await startNode(node.binary, ["start", "--background", "--pid-file", node.pidFile, ...node.startFlags]);
-    log(`${node.name} ready on ${node.sqlAddr}`);
+  try {
+    await startFabric(dir, socketPath(dir));
+    log(`fabric running (${socketPath(dir)})`);
+    for (const node of plan.nodes) {
+      await startNode(node.binary, ["start", "--background", "--pid-file", node.pidFile, ...node.startFlags]);
+      log(`${node.name} ready on ${node.sqlAddr}`);
+    }
+  } catch (e) {
+    // Leave nothing half-started behind.
+    await downCluster(dir, { graceMs: 500 });
+    throw e;
   }
   return clusterInfo(plan);
 }

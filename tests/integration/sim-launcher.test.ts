@@ -187,6 +187,37 @@ describe("sim launcher (npm run sim)", function () {
     assert.ok(!fs.existsSync(path.join(dir, "n2")));
   });
 
+  it("`up` fails with the node's start error and leaves no process behind when an address is taken", async () => {
+    const blocker = net.createServer().listen(26257, "127.0.11.32");
+    await new Promise((r) => blocker.once("listening", r));
+    try {
+      const up = await sim([
+        "up",
+        "--dir",
+        dir,
+        "--nodes",
+        "2",
+        "--version",
+        "v23.1.11",
+        "--base-ip",
+        "127.0.11.30",
+        "--time-scale",
+        "0.1",
+      ]);
+      assert.strictEqual(up.code, 1);
+      assert.match(up.stderr, /ERROR: failed to start server: listen tcp 127\.0\.11\.32:26257: bind: address already in use/);
+      assert.strictEqual(up.stdout, "");
+      const status = JSON.parse((await sim(["status", "--dir", dir])).stdout) as UpJson;
+      assert.deepStrictEqual(
+        status.nodes.map((n) => n.pid),
+        [null, null],
+      );
+      assert.ok(!alive(Number(fs.readFileSync(path.join(dir, "fabric.pid"), "utf8"))), "the fabric is stopped too");
+    } finally {
+      blocker.close();
+    }
+  });
+
   it("`release` writes a tarball laid out like CockroachDB's with a .sha256sum that sha256sum accepts", async () => {
     const r = await sim(["release", "v23.2.5", "--out", dir, "--fault", "drain-timeout"]);
     assert.strictEqual(r.code, 0, r.stderr);
