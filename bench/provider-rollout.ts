@@ -17,7 +17,8 @@ import { startSimCluster } from "../tests/support/sim-cluster";
 const NODES = 5;
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
-const BAKE = "2s";
+/** 30 sim seconds: longer than the sim's 20 s post-restart catch-up, as a real bake must be. */
+const BAKE = "3s";
 export const TARGETS = { ratio: 1.1, peakRssMb: 200 } as const;
 
 /** Phases whose time is inherent to a rolling restart; everything else is the provider's overhead. */
