@@ -15,7 +15,7 @@
  */
 import type { ClusterReader } from "./cluster";
 import type { Emit } from "./events";
-import { awaitClusterGate, awaitNodeReady } from "./gates";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gates";
 import type { NodeHandle, Observation } from "./observe";
 import type { NodeJournal } from "./node";
 import type { RolloutRecorder } from "./record";
@@ -63,6 +63,7 @@ export async function recoverInterrupted(obs: Observation, ctx: ResumeContext): 
   if (restarted.length > 0) {
     const gate = { reader: ctx.reader, nodes: ctx.spec.nodes, strategy: ctx.spec.strategy, signal: ctx.signal };
     await ctx.recorder.phase("await-cluster", undefined, () => awaitClusterGate(gate, ctx.spec.strategy.deadlines.clusterMs));
+    await ctx.recorder.phase("bake", undefined, () => bakeWithGate(gate, ctx.spec.strategy.waitAfterRejoinMs));
   }
   return restarted;
 }

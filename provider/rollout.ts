@@ -120,6 +120,7 @@ class Run {
       const want = plan.blockFinalization;
       this.block = await this.recorder.phase("block-finalization", undefined, () => blockFinalization(reader, want, this.ctx.priorBlock));
     }
+    if (plan.skip.length > 0) await this.settleBeforeResuming();
     const staged = this.staged as StagedByNode;
     let index = 0;
     for (const batch of plan.batches) {
@@ -146,6 +147,17 @@ class Run {
         throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
       }),
     );
+  }
+
+  /**
+   * Resuming: the interrupted run may have restarted its last node moments
+   * ago, and that node may still be catching up; restarting the next one now
+   * could lose quorum (#101321). Hold the gate for one bake first.
+   */
+  private async settleBeforeResuming(): Promise<void> {
+    const { spec } = this.ctx;
+    this.ctx.emit({ type: "note", message: `resuming (${this.plan?.skip.join(", ")} already on ${spec.version}): holding the cluster gate for ${Math.round(spec.strategy.waitAfterRejoinMs / 1000)}s before touching the next node` });
+    await this.recorder.phase("bake", undefined, () => bakeWithGate(this.gate(undefined, "bake"), spec.strategy.waitAfterRejoinMs));
   }
 
   private async rollBatch(batch: PlanBatch, staged: StagedByNode, pos: { first: number; total: number }): Promise<void> {

@@ -7,10 +7,14 @@
  * stopped is found, started and verified, and the rest roll.
  */
 import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
 import * as lifecycle from "../../provider/lifecycle";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
-import { converge, inputsFor, nodeFacts, watch, type CallResult } from "../support/provider-harness";
+import { converge, inputsFor, nodeFacts, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
@@ -32,6 +36,33 @@ async function updateAbortedAt(id: string, olds: ClusterVersionOutputs, news: Cl
   } catch (e) {
     return { failure: e as CallResult["failure"], lines, ms: 0 };
   }
+}
+
+/** Runs the update in a child process and SIGKILLs it when a line matches `when`. */
+async function updateKilledAt(id: string, olds: ClusterVersionOutputs, news: ClusterVersionInputs, when: RegExp): Promise<string[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "killed-update-"));
+  const file = path.join(dir, "args.json");
+  fs.writeFileSync(file, JSON.stringify({ id, olds, news }));
+  const child = spawn(process.execPath, [path.join(__dirname, "..", "support", "provider-update-child.js"), file], { stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let buf = "";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (b: Buffer) => {
+        buf += b.toString();
+        const parts = buf.split("\n");
+        buf = parts.pop() ?? "";
+        for (const l of parts) {
+          lines.push(l);
+          if (when.test(l)) child.kill("SIGKILL");
+        }
+      });
+      child.on("exit", (_code, sig) => (sig === "SIGKILL" ? resolve() : reject(new Error(`the update was not killed:\n${lines.join("\n")}`))));
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return lines;
 }
 
 describe("provider: interrupted updates resume", function () {
@@ -81,6 +112,23 @@ describe("provider: interrupted updates resume", function () {
     assert.deepStrictEqual(after.map((f) => f.binary), [TO, TO, TO]);
     assert.deepStrictEqual(after.slice(0, 2).map((f) => f.pid), before.slice(0, 2).map((f) => f.pid), "n1 and n2 kept running");
     assert.deepStrictEqual(resumed.outs?.lastRollout?.nodes.map((n) => n.outcome), ["skipped", "skipped", "upgraded"]);
+  });
+
+  it("killed with SIGKILL right after stopping n2: the next update finds n2 down, starts it and finishes", async () => {
+    const lines = await updateKilledAt("crdb-r", adopted, inputsFor(sim, TO, served.url), /n2 stop done/);
+    assert.ok(lines.some((l) => /n1 upgraded/.test(l)));
+    const before = nodeFacts(sim);
+    assert.strictEqual(before[1].alive, false, "n2 was left down by the killed update");
+    // The engine recorded nothing from the killed run: the next update starts from the old outputs.
+    const monitor = await watch(sim);
+    const resumed = await converge("crdb-r", adopted, inputsFor(sim, TO, served.url));
+    await monitor.stop();
+    assert.ok(resumed.outs, `${resumed.failure?.message}\n${resumed.lines.join("\n")}`);
+    assert.ok(resumed.lines.some((l) => /n2 found an interrupted upgrade to v23\.1\.12 .*the node is stopped with binary v23\.1\.11/.test(l)), resumed.lines.join("\n"));
+    assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
+    assert.strictEqual(nodeFacts(sim)[0].pid, before[0].pid, "n1 (already upgraded) kept running");
+    assert.deepStrictEqual(nodeFacts(sim).map((f) => f.binary), [TO, TO, TO]);
+    assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [TO, TO, TO]);
   });
 
   it("stopped with n2 down mid-upgrade: another version is refused, the same version starts n2 and finishes", async () => {
