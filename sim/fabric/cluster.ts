@@ -20,6 +20,7 @@ import {
   repairRanges,
   transferLeasesAway,
 } from "./ranges";
+import { CatchUpView, catchUpRemaining, raftLogBehind } from "./raft-log";
 import { SETTINGS, durationMs } from "./settings";
 
 export const REPLICATION_FACTOR = 3;
@@ -50,6 +51,8 @@ export interface NodeRecord {
   processUp: boolean;
   /** Replicas lag until this time after a restart. */
   catchUpUntil: number;
+  /** Length of the last catch-up window (10x with the slow-catch-up fault). */
+  catchUpWindowMs: number;
   faults: NodeFaults;
   snapshot: NodeStatusSnapshot;
 }
@@ -93,7 +96,7 @@ export class ClusterState {
     return [...this.nodes.values()].filter((n) => this.isLive(n)).length;
   }
 
-  views(): NodeView[] {
+  views(): CatchUpView[] {
     const now = this.now();
     return [...this.nodes.values()].map((n) => ({
       id: n.id,
@@ -103,6 +106,7 @@ export class ClusterState {
       decommissioned: n.membership !== "active",
       storeDead: this.isStoreDead(n),
       caughtUp: now >= n.catchUpUntil,
+      catchUpRemaining: catchUpRemaining(now, n.catchUpUntil, n.catchUpWindowMs),
       stuckReplicas: n.faults.underreplicationStuck,
       stuckLeases: n.faults.drainTimeout,
     }));
@@ -135,6 +139,7 @@ export class ClusterState {
       if (!wasLive) node.epoch += 1;
       const catchUp = this.timing.catchUpMs * (req.faults.slowCatchUp ? 10 : 1);
       node.catchUpUntil = now + catchUp;
+      node.catchUpWindowMs = catchUp;
     } else {
       const id = this.nextNodeId++;
       node = {
@@ -156,6 +161,7 @@ export class ClusterState {
         membership: "active",
         processUp: true,
         catchUpUntil: 0,
+        catchUpWindowMs: 0,
         faults: req.faults,
         snapshot: emptySnapshot(id, now),
       };
@@ -230,7 +236,9 @@ export class ClusterState {
   /** Nodes whose process runs write a fresh status; stopped nodes keep their last one. */
   refreshSnapshots(): void {
     const now = this.now();
-    const counts = countRanges(this.ranges, this.views(), REPLICATION_FACTOR);
+    const views = this.views();
+    const counts = countRanges(this.ranges, views, REPLICATION_FACTOR);
+    const behind = raftLogBehind(this.ranges, views);
     const liveNodes = this.liveNodeCount();
     for (const node of this.nodes.values()) {
       if (!node.processUp) continue;
@@ -243,6 +251,7 @@ export class ClusterState {
         live,
         liveNodes: live ? liveNodes : 0,
         counts: c,
+        raftLogBehind: behind.get(node.id) ?? 0,
         bytes: { live: bytes, key: Math.round(bytes * 0.18), val: Math.round(bytes * 0.86), intent: 0, sys: 8192 + node.id * 512 },
       };
     }
@@ -290,6 +299,7 @@ function emptySnapshot(nodeId: number, now: number): NodeStatusSnapshot {
     live: false,
     liveNodes: 0,
     counts: { replicas: 0, leaseholders: 0, unavailable: 0, underreplicated: 0 },
+    raftLogBehind: 0,
     bytes: { live: 0, key: 0, val: 0, intent: 0, sys: 0 },
   };
 }

@@ -93,6 +93,8 @@ export interface NodeStatusSnapshot {
     readonly unavailable: number;
     readonly underreplicated: number;
   };
+  /** Store gauge raftlog.behind: Raft log entries this store's leaders' followers are behind. */
+  readonly raftLogBehind: number;
   readonly bytes: { readonly live: number; readonly key: number; readonly val: number; readonly intent: number; readonly sys: number };
 }
 

@@ -156,7 +156,16 @@ function canHoldLease(n: NodeView | undefined): n is NodeView {
   return n !== undefined && n.live && !n.draining && !n.decommissioned;
 }
 
-/** Moves leases off nodes that cannot hold them (dead, draining) and evens out lease counts. */
+/** The allocator moves leases only to replicas that are caught up on the Raft log. */
+function canTakeBalancedLease(n: NodeView | undefined): n is NodeView {
+  return canHoldLease(n) && n.caughtUp;
+}
+
+/**
+ * Moves leases off nodes that cannot hold them (dead, draining), preferring
+ * caught-up replicas, and evens out lease counts among caught-up nodes (a
+ * node inside its catch-up window gets its share once it has caught up).
+ */
 export function balanceLeases(ranges: RangeDesc[], nodes: readonly NodeView[]): void {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const leases = new Map<number, number>();
@@ -165,20 +174,21 @@ export function balanceLeases(ranges: RangeDesc[], nodes: readonly NodeView[]): 
   const pinned = (id: number): boolean => byId.get(id)?.stuckLeases === true && byId.get(id)?.live === true;
   for (const r of ranges) {
     if (canHoldLease(byId.get(r.leaseholder)) || pinned(r.leaseholder)) continue;
-    const target = r.replicas.map((id) => byId.get(id)).find(canHoldLease);
+    const candidates = r.replicas.map((id) => byId.get(id));
+    const target = candidates.find(canTakeBalancedLease) ?? candidates.find(canHoldLease);
     if (!target) continue;
     bump(r.leaseholder, -1);
     bump(target.id, 1);
     r.leaseholder = target.id;
   }
-  const holders = nodes.filter(canHoldLease);
+  const holders = nodes.filter(canTakeBalancedLease);
   if (holders.length === 0) return;
   const fair = Math.ceil(ranges.length / holders.length);
   for (const r of ranges) {
     if ((leases.get(r.leaseholder) ?? 0) <= fair || pinned(r.leaseholder)) continue;
     const target = r.replicas
       .map((id) => byId.get(id))
-      .filter(canHoldLease)
+      .filter(canTakeBalancedLease)
       .sort((a, b) => (leases.get(a.id) ?? 0) - (leases.get(b.id) ?? 0))[0];
     if (!target || (leases.get(target.id) ?? 0) + 1 >= (leases.get(r.leaseholder) ?? 0)) continue;
     bump(r.leaseholder, -1);

@@ -106,6 +106,7 @@ export function storeMetrics(n: NodeRecord): Record<string, number> {
     "ranges.unavailable": s.counts.unavailable,
     "ranges.underreplicated": s.counts.underreplicated,
     "ranges.overreplicated": 0,
+    "raftlog.behind": s.raftLogBehind,
     livebytes: s.bytes.live,
     keybytes: s.bytes.key,
     valbytes: s.bytes.val,

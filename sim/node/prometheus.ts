@@ -66,6 +66,7 @@ function seriesFor(i: PromInput): Series[] {
     store("ranges_unavailable", "Number of ranges with fewer live replicas than needed for quorum", c.unavailable),
     store("ranges_underreplicated", "Number of ranges with fewer live replicas than the replication target", c.underreplicated),
     store("ranges_overreplicated", "Number of ranges with more live replicas than the replication target", 0),
+    store("raftlog_behind", "Number of Raft log entries followers on other stores are behind", i.snapshot.raftLogBehind),
     store("replicas", "Number of replicas", c.replicas),
     store("replicas_leaders", "Number of raft leaders", c.leaseholders),
     store("replicas_leaseholders", "Number of lease holders", c.leaseholders),

@@ -24,6 +24,27 @@ async function rangeHealth(httpAddrs: readonly string[]): Promise<{ under: numbe
   return { under, unavailable };
 }
 
+/** raftlog_behind of each node's store, in the order given. */
+async function raftLogBehind(httpAddrs: readonly string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const addr of httpAddrs) {
+    const { body } = await httpGet(addr, "/_status/vars");
+    out.push(Number(/^raftlog_behind\{store="\d+",node_id="\d+"\} (\d+)$/m.exec(body)?.[1] ?? NaN));
+  }
+  return out;
+}
+
+async function sql(hostPort: string, text: string): Promise<Record<string, unknown>[]> {
+  const [host, port] = hostPort.split(":");
+  const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb" });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
+
 function until(
   c: SimCluster,
   live: readonly string[],
@@ -82,6 +103,30 @@ describe("sim range health", function () {
       const t0 = Date.now();
       await until(c, ["n1", "n2", "n3"], "no under-replicated ranges", (h) => h.under === 0);
       assert.ok(Date.now() - t0 < 2500, `cleared after ${Date.now() - t0}ms (refresh is 1s)`);
+    });
+
+    it("reports raftlog_behind on the leaseholders' stores while a restarted node catches up, falling to 0 when it has", async () => {
+      const restarted = await c.restartNode("n3");
+      assert.strictEqual(restarted.code, 0, restarted.stderr);
+      const t0 = Date.now();
+      const first = await raftLogBehind(c.nodes.map((n) => n.httpAddr));
+      assert.strictEqual(first[2], 0, "the catching-up node's own store leads no lagging followers");
+      assert.ok(first[0] > 0 && first[1] > 0, `n1 and n2 report entries behind: ${JSON.stringify(first)}`);
+      const [{ behind }] = await sql(c.nodes[0].sqlAddr, "SELECT sum((metrics->>'raftlog.behind')::DECIMAL)::INT AS behind FROM crdb_internal.kv_store_status");
+      assert.ok(Number(behind) > 0, `kv_store_status metrics carry raftlog.behind (${String(behind)})`);
+      const totals: number[] = [];
+      await waitFor(
+        "raftlog_behind 0 on every store",
+        async () => {
+          const sum = (await raftLogBehind(c.nodes.map((n) => n.httpAddr))).reduce((a, b) => a + b, 0);
+          if (totals[totals.length - 1] !== sum) totals.push(sum);
+          return sum === 0 ? true : undefined;
+        },
+        8000,
+      );
+      const tookMs = Date.now() - t0;
+      assert.ok(totals.every((v, i) => i === 0 || v < totals[i - 1]), `decreasing: ${JSON.stringify(totals)}`);
+      assert.ok(tookMs >= 2000 && tookMs < 5500, `0 after ${tookMs}ms (window 3 s, refresh 1 s)`);
     });
 
     it("makes ranges shared by a node in its catch-up window and a node that stops unavailable, until it catches up (#101321)", async () => {

@@ -93,6 +93,7 @@ describe("sim/node/prometheus", () => {
       live: true,
       liveNodes: 3,
       counts: { replicas: 64, leaseholders: 21, unavailable: 0, underreplicated: 5 },
+      raftLogBehind: 96,
       bytes: { live: 1000, key: 100, val: 900, intent: 0, sys: 50 },
     },
     selfLive: true,
