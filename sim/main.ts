@@ -4,7 +4,7 @@
  *   serve DIR [--host 127.0.0.1] [--port 0]           serve a directory; prints {"url": ...}
  *   up --dir DIR --nodes N --version vX.Y.Z [--base-ip 127.0.0.10] [--localities "a;b;c"]
  *      [--time-scale F] [--liveness-ttl S]            start a cluster; prints the cluster JSON
- *   down --dir DIR [--grace S]                        stop every process of the cluster
+ *   down --dir DIR [--grace S]                        stop every process of the cluster (SIGKILL after S, default 0.3)
  *   status --dir DIR                                  print the cluster JSON with live pids
  *   fabric --dir DIR                                  (internal) the cluster's state process
  * Only the JSON goes to stdout; progress and errors go to stderr.
@@ -56,7 +56,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case "down": {
       const p = parseFlags(rest, [str("dir"), str("grace")]);
       const { downCluster } = await import("./launcher/down");
-      const stopped = await downCluster(required(p, "dir"), { graceMs: (optionalNumber(p, "grace") ?? 3) * 1000 });
+      const grace = optionalNumber(p, "grace");
+      const stopped = await downCluster(required(p, "dir"), grace === undefined ? {} : { graceMs: grace * 1000 });
       process.stderr.write(`stopped ${stopped.length} process(es)\n`);
       return 0;
     }

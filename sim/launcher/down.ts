@@ -2,7 +2,10 @@
  * `sim down`: stops every process of a cluster dir by pid — each node's
  * (from its pid file, or its store's LOCK when the provider restarted it and
  * the pid file is gone), then the fabric — with SIGTERM, then SIGKILL after
- * the grace period.
+ * a short grace. When every node drains at once no replica is left to take
+ * the last leases, so a whole-cluster drain cannot finish (as in
+ * CockroachDB); waiting longer than the client phases would only add time.
+ * Single nodes keep full SIGTERM semantics (`killNode`, the provider).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,13 +13,15 @@ import { isProcessAlive } from "../common/cluster-files";
 import { livePid, readPlan, storeLockPid } from "./layout";
 
 export interface DownOptions {
-  /** Wall ms between SIGTERM and SIGKILL. Defaults to 3000. */
+  /** Wall ms between SIGTERM and SIGKILL. Defaults to DEFAULT_DOWN_GRACE_MS. */
   readonly graceMs?: number;
 }
 
+export const DEFAULT_DOWN_GRACE_MS = 300;
+
 export async function downCluster(dir: string, opts: DownOptions = {}): Promise<number[]> {
   const abs = path.resolve(dir);
-  const graceMs = opts.graceMs ?? 3000;
+  const graceMs = opts.graceMs ?? DEFAULT_DOWN_GRACE_MS;
   const nodePids = new Set<number>();
   if (fs.existsSync(path.join(abs, "sim-nodes.json"))) {
     for (const n of readPlan(abs).nodes) {

@@ -91,7 +91,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
     ...info,
     async stop(): Promise<void> {
       for (const s of servers) await s.close();
-      await downCluster(dir, { graceMs: 1000 });
+      await downCluster(dir);
       fs.rmSync(dir, { recursive: true, force: true });
     },
     killNode(name: string, signal: NodeJS.Signals): number | undefined {
