@@ -41,6 +41,12 @@ export interface WorkloadOptions {
    * draining node refuses.
    */
   readonly connectionMaxUses?: number;
+  /**
+   * Drop the kv table first. The simulator's table store rewrites one JSON
+   * file per write, so its latency grows with the table: runs compared with
+   * each other should each start from an empty table.
+   */
+  readonly freshTable?: boolean;
 }
 
 export interface OpRecord {
@@ -106,6 +112,7 @@ export class Workload {
 
   private async run(): Promise<WorkloadStats> {
     try {
+      if (this.opts.freshTable) await this.pool.query("DROP TABLE IF EXISTS kv");
       await this.pool.query("CREATE TABLE IF NOT EXISTS kv (k INT PRIMARY KEY, v STRING)");
       const deadline = this.startedAt + (this.opts.maxMs ?? 300_000);
       const workers = Array.from({ length: this.opts.concurrency ?? 4 }, () => this.worker(deadline));
