@@ -2,9 +2,10 @@
  * Columns of the crdb_internal virtual tables the simulator serves
  * (reference §2, CR `pkg/sql/crdb_internal.go`). The fabric produces rows in
  * this column order; the node hands them to the SQL engine with these types.
- * Timestamps travel as Unix milliseconds and JSON columns as plain objects.
+ * Timestamps travel as Unix milliseconds, JSON columns as plain objects,
+ * BYTES as hex strings and arrays as JSON arrays.
  */
-export type VColumnType = "int8" | "text" | "bool" | "timestamp" | "jsonb" | "float8";
+export type VColumnType = "int8" | "text" | "bool" | "timestamp" | "jsonb" | "float8" | "bytea" | "int8[]" | "text[]";
 
 export interface VColumn {
   readonly name: string;
@@ -12,6 +13,20 @@ export interface VColumn {
 }
 
 const col = (name: string, type: VColumnType): VColumn => ({ name, type });
+
+const RANGES_NO_LEASES: readonly VColumn[] = [
+  col("range_id", "int8"),
+  col("start_key", "bytea"),
+  col("start_pretty", "text"),
+  col("end_key", "bytea"),
+  col("end_pretty", "text"),
+  col("replicas", "int8[]"),
+  col("replica_localities", "text[]"),
+  col("voting_replicas", "int8[]"),
+  col("non_voting_replicas", "int8[]"),
+  col("learner_replicas", "int8[]"),
+  col("split_enforced_until", "timestamp"),
+];
 
 export const VTABLE_SCHEMAS: Readonly<Record<string, readonly VColumn[]>> = {
   "crdb_internal.gossip_nodes": [
@@ -87,6 +102,9 @@ export const VTABLE_SCHEMAS: Readonly<Record<string, readonly VColumn[]>> = {
     col("metrics", "jsonb"),
     col("properties", "jsonb"),
   ],
+  // v23.1+ (CR pkg/sql/crdb_internal.go): every *replicas column holds store IDs.
+  "crdb_internal.ranges_no_leases": RANGES_NO_LEASES,
+  "crdb_internal.ranges": [...RANGES_NO_LEASES, col("lease_holder", "int8"), col("range_size", "int8")],
   "crdb_internal.node_runtime_info": [col("node_id", "int8"), col("component", "text"), col("field", "text"), col("value", "text")],
 };
 

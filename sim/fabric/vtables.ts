@@ -6,6 +6,7 @@
 import { buildInfo, formatSeries, seriesOfTag } from "../common/versions";
 import { hlcString } from "../common/vtable-schemas";
 import { ClusterState, NodeRecord } from "./cluster";
+import { rangesNoLeasesRows, rangesRows } from "./range-vtables";
 
 type Row = readonly unknown[];
 
@@ -32,6 +33,10 @@ export function virtualTableRows(cluster: ClusterState, name: string): Row[] {
       return nodes.map((n) => nodeStatus(n));
     case "crdb_internal.kv_store_status":
       return nodes.map((n) => storeStatus(n));
+    case "crdb_internal.ranges_no_leases":
+      return rangesNoLeasesRows(cluster);
+    case "crdb_internal.ranges":
+      return rangesRows(cluster);
     case "crdb_internal.node_runtime_info":
       return [];
     default:

@@ -36,7 +36,9 @@ export class NodeSqlHooks implements ClusterHooks {
     const name = qualifiedName.toLowerCase();
     const schema = VTABLE_SCHEMAS[name];
     if (!schema) return undefined;
-    const timestampCols = schema.map((c, i) => (c.type === "timestamp" ? i : -1)).filter((i) => i >= 0);
+    const columnsOf = (type: string): number[] => schema.map((c, i) => (c.type === type ? i : -1)).filter((i) => i >= 0);
+    const timestampCols = columnsOf("timestamp");
+    const bytesCols = columnsOf("bytea");
     return {
       columns: schema.map((c) => ({ name: c.name, type: c.type })),
       rows: async () => {
@@ -45,6 +47,7 @@ export class NodeSqlHooks implements ClusterHooks {
           return rows.map((r) => {
             const out = [...r];
             for (const i of timestampCols) if (typeof out[i] === "number") out[i] = new Date(out[i] as number);
+            for (const i of bytesCols) if (typeof out[i] === "string") out[i] = Buffer.from(out[i] as string, "hex");
             return out;
           });
         } catch (e) {

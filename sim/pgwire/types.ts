@@ -11,7 +11,19 @@
 
 /** The SQL types the simulator speaks; each maps to one PostgreSQL type OID. */
 export type SqlType =
-  "int8" | "text" | "bool" | "numeric" | "timestamp" | "timestamptz" | "jsonb" | "float8" | "bytea" | "interval" | "uuid";
+  | "int8"
+  | "text"
+  | "bool"
+  | "numeric"
+  | "timestamp"
+  | "timestamptz"
+  | "jsonb"
+  | "float8"
+  | "bytea"
+  | "interval"
+  | "uuid"
+  | "int8[]"
+  | "text[]";
 
 /** PostgreSQL type OIDs sent in RowDescription (the same ones CockroachDB sends). */
 export const TYPE_OIDS: Readonly<Record<SqlType, number>> = {
@@ -26,6 +38,8 @@ export const TYPE_OIDS: Readonly<Record<SqlType, number>> = {
   bytea: 17,
   interval: 1186,
   uuid: 2950,
+  "int8[]": 1016,
+  "text[]": 1009,
 };
 
 /** One client connection's identity; the same object is passed for every statement of that connection. */

@@ -2,6 +2,7 @@
 import { SqlError, SqlType } from "../pgwire/types";
 import { Decimal } from "./decimal";
 import { Interval, JsonValue, SqlValue, compareValues, valueKey, valueToText } from "./values";
+import { SqlArray, arrayTypeOf } from "./arrays";
 
 export interface Accumulator {
   add(args: readonly SqlValue[]): void;
@@ -24,6 +25,7 @@ export function aggregateType(name: string, argType: SqlType | undefined): SqlTy
     case "string_agg":
       return "text";
     case "array_agg":
+      return argType === "int8" || argType === "text" ? arrayTypeOf(argType) : "jsonb";
     case "json_agg":
     case "jsonb_agg":
       return "jsonb";
@@ -107,6 +109,7 @@ function finish(name: string, argType: SqlType | undefined, count: number, value
       return values.length === 0 ? null : values.some((v) => v === true);
     default: {
       if (values.length === 0) return null;
+      if (name === "array_agg" && (argType === "int8" || argType === "text")) return new SqlArray(values, argType);
       return new JsonValue(
         values.map((v) => (v instanceof JsonValue ? v.value : typeof v === "bigint" ? Number(v) : v instanceof Decimal ? v.toNumber() : v)),
       );

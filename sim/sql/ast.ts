@@ -22,6 +22,18 @@ export type Expr =
   | { readonly kind: "cast"; readonly arg: Expr; readonly type: SqlType }
   | { readonly kind: "func"; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean }
   | { readonly kind: "subquery"; readonly select: SelectStmt }
+  /** ARRAY[a, b, ...] */
+  | { readonly kind: "array"; readonly elements: readonly Expr[] }
+  /** arr[i], 1-based */
+  | { readonly kind: "subscript"; readonly arg: Expr; readonly index: Expr }
+  /** left <op> ANY|ALL (array or subquery) */
+  | {
+      readonly kind: "quantified";
+      readonly op: string;
+      readonly quantifier: "any" | "all";
+      readonly left: Expr;
+      readonly right: Expr | SelectStmt;
+    }
   | { readonly kind: "exists"; readonly select: SelectStmt; readonly not: boolean };
 
 export interface SelectItem {

@@ -2,6 +2,7 @@
 import { SqlError, SqlType } from "../pgwire/types";
 import { Decimal } from "./decimal";
 import { Interval, JsonValue, SqlValue, valueToText } from "./values";
+import { SqlArray, elementTypeOf, parseArrayText } from "./arrays";
 
 /** CockroachDB's names for types in error messages. */
 export const CRDB_TYPE_NAMES: Readonly<Record<SqlType, string>> = {
@@ -16,6 +17,8 @@ export const CRDB_TYPE_NAMES: Readonly<Record<SqlType, string>> = {
   bytea: "bytes",
   interval: "interval",
   uuid: "uuid",
+  "int8[]": "int[]",
+  "text[]": "string[]",
 };
 
 const TRUE_WORDS = new Set(["t", "true", "y", "yes", "on", "1"]);
@@ -68,7 +71,22 @@ export function castValue(v: SqlValue, from: SqlType, to: SqlType): SqlValue {
       }
       if (typeof v === "string") throw parseError(v, to);
       throw invalidCast(from, to);
+    case "int8[]":
+    case "text[]":
+      return toArray(v, from, to);
   }
+}
+
+/** `'{1,2}'::INT[]`, and element-wise between array types (`replicas::STRING[]`). */
+function toArray(v: SqlValue, from: SqlType, to: "int8[]" | "text[]"): SqlArray {
+  const element = elementTypeOf(to);
+  if (typeof v === "string") return parseArrayText(v, element);
+  if (v instanceof SqlArray)
+    return new SqlArray(
+      v.elements.map((e) => castValue(e, v.elementType, element)),
+      element,
+    );
+  throw invalidCast(from, to);
 }
 
 function toInt8(v: SqlValue, from: SqlType): bigint {
@@ -173,6 +191,7 @@ function toJson(v: SqlValue, from: SqlType): JsonValue {
   if (v instanceof Decimal) return new JsonValue(v.toNumber());
   if (typeof v === "number" || typeof v === "boolean") return new JsonValue(v);
   if (v instanceof Date) return new JsonValue(v.toISOString());
+  if (v instanceof SqlArray) return new JsonValue(v.elements.map((e) => (typeof e === "bigint" ? Number(e) : e)));
   throw invalidCast(from, "jsonb");
 }
 

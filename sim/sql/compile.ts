@@ -7,6 +7,7 @@
 import { SqlError, SqlType } from "../pgwire/types";
 import { Expr, SelectStmt } from "./ast";
 import { castValue } from "./casts";
+import { compileArrayLiteral, compileQuantified, compileSubscript } from "./compile-arrays";
 import { Decimal } from "./decimal";
 import { undefinedFunction } from "./errors";
 import { AGGREGATES, FUNCTIONS, FunctionContext } from "./functions";
@@ -85,6 +86,12 @@ export function compileExpr(e: Expr, env: CompileEnv): Compiled {
       const found = env.runSubquery(e.select).rows.length > 0;
       return { type: "bool", eval: () => found !== e.not };
     }
+    case "array":
+      return compileArrayLiteral(e.elements, env);
+    case "subscript":
+      return compileSubscript(e.arg, e.index, env);
+    case "quantified":
+      return compileQuantified(e.op, e.quantifier, e.left, e.right, env);
   }
 }
 

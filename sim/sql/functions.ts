@@ -9,6 +9,8 @@ import { SqlError, SqlType } from "../pgwire/types";
 import { CRDB_TYPE_NAMES } from "./casts";
 import { Decimal } from "./decimal";
 import { JsonValue, SqlValue, compareValues, valueToText } from "./values";
+import { ARRAY_FUNCTIONS } from "./array-functions";
+import { SqlArray } from "./arrays";
 
 /** Per-statement facts functions may read. */
 export interface FunctionContext {
@@ -157,6 +159,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionDef>> = {
     if (v === undefined) throw new SqlError("XX000", "active version is not available");
     return new JsonValue({ internal: v.internal, major: v.major, minor: v.minor, patch: v.patch });
   }),
+  ...ARRAY_FUNCTIONS,
 };
 
 function floorBig(d: Decimal): bigint {
@@ -169,6 +172,7 @@ function toJsonValue(v: SqlValue): JsonValue {
   if (typeof v === "bigint") return new JsonValue(Number(v));
   if (v instanceof Decimal) return new JsonValue(v.toNumber());
   if (v instanceof Date) return new JsonValue(v.toISOString());
+  if (v instanceof SqlArray) return new JsonValue(v.elements.map((e) => (e === null ? null : toJsonValue(e).value)));
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return new JsonValue(v);
   return new JsonValue(String(v));
 }

@@ -26,6 +26,8 @@ const FAMILY: Record<SqlType, string> = {
   jsonb: "jsonb",
   bytea: "bytea",
   interval: "interval",
+  "int8[]": "int8[]",
+  "text[]": "text[]",
 };
 
 function unsupportedOp(kind: "binary" | "comparison", op: string, l: SqlType, r: SqlType): SqlError {

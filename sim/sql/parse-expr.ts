@@ -6,6 +6,7 @@
 import { SqlError, SqlType } from "../pgwire/types";
 import { Expr, SelectStmt } from "./ast";
 import { Cursor } from "./cursor";
+import { arrayTypeOf } from "./arrays";
 
 /** Injected by the statement parser so that subqueries can be parsed from expressions. */
 export type SelectParser = (c: Cursor) => SelectStmt;
@@ -57,8 +58,23 @@ export class ExprParser {
       const t = this.c.peek();
       if (t.kind !== "op" || !COMPARISONS.has(t.value)) return left;
       this.c.next();
-      left = { kind: "binary", op: t.value === "<>" ? "!=" : t.value, left, right: this.predicate() };
+      const op = t.value === "<>" ? "!=" : t.value;
+      const quantifier = ["any", "some", "all"].find((w) => this.c.isWord(w) && this.c.isOp("(", 1));
+      if (quantifier !== undefined) {
+        this.c.next();
+        left = { kind: "quantified", op, quantifier: quantifier === "all" ? "all" : "any", left, right: this.quantifiedOperand() };
+        continue;
+      }
+      left = { kind: "binary", op, left, right: this.predicate() };
     }
+  }
+
+  /** The parenthesised array expression or subquery after ANY/SOME/ALL. */
+  private quantifiedOperand(): Expr | SelectStmt {
+    this.c.expectOp("(");
+    const operand = this.c.isWord("select") ? this.parseSelect(this.c) : this.expr();
+    this.c.expectOp(")");
+    return operand;
   }
 
   private predicate(): Expr {
@@ -129,8 +145,14 @@ export class ExprParser {
 
   private postfix(): Expr {
     let e = this.primary();
-    while (this.c.acceptOp("::")) e = { kind: "cast", arg: e, type: parseType(this.c) };
-    return e;
+    for (;;) {
+      if (this.c.acceptOp("::")) e = { kind: "cast", arg: e, type: parseType(this.c) };
+      else if (this.c.acceptOp("[")) {
+        const index = this.expr();
+        this.c.expectOp("]");
+        e = { kind: "subscript", arg: e, index };
+      } else return e;
+    }
   }
 
   private primary(): Expr {
@@ -183,6 +205,17 @@ export class ExprParser {
       const type = parseType(c);
       c.expectOp(")");
       return { kind: "cast", arg, type };
+    }
+    if (w === "array" && c.isOp("[", 1)) {
+      c.next();
+      c.next();
+      const elements: Expr[] = [];
+      if (!c.isOp("]")) {
+        elements.push(this.expr());
+        while (c.acceptOp(",")) elements.push(this.expr());
+      }
+      c.expectOp("]");
+      return { kind: "array", elements };
     }
     if (c.acceptWords("exists")) {
       c.expectOp("(");
@@ -341,6 +374,10 @@ export function parseType(c: Cursor): SqlType {
     if (c.acceptWords("with", "time", "zone")) type = "timestamptz";
     else c.acceptWords("without", "time", "zone");
   }
-  if (c.isOp("[") && c.isOp("]", 1)) throw new SqlError("0A000", "unimplemented: array types");
+  if (c.isOp("[") && c.isOp("]", 1)) {
+    c.next();
+    c.next();
+    return arrayTypeOf(type);
+  }
   return type;
 }

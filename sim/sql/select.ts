@@ -13,6 +13,7 @@ import { groupRows, hasAggregates } from "./grouping";
 import { Relation, ScopeColumn, requalify, resolveColumn } from "./scope";
 import { SqlValue, valueKey } from "./values";
 import { castValue } from "./casts";
+import { compileSelectItem, produceRows } from "./srf";
 
 export interface QueryContext {
   readonly params: readonly unknown[];
@@ -130,20 +131,21 @@ function runCore(core: SelectCore, qc: QueryContext, orderBy: readonly OrderItem
   const grouped = aggregated ? groupRows(core, items, orderBy, source.columns, rows, qc) : undefined;
   const env = grouped?.env ?? makeEnv(source.columns, qc);
   const inputRows = grouped?.rows ?? rows;
-  const compiled = items.map((it) => compileExpr(it.expr, env));
+  const compiled = items.map((it) => compileSelectItem(it.expr, env));
   const columns: ScopeColumn[] = compiled.map((c, i) => ({
     name: items[i].alias ?? deriveName(items[i].expr),
     type: c.untyped ? "text" : c.type,
     qualifiers: [],
   }));
-  let outRows = inputRows.map((r) => compiled.map((c) => c.eval(r)));
+  const produced = produceRows(inputRows, compiled);
+  let outRows = produced.map((p) => p.out);
   const orderKeys = orderBy.map((o) => {
     const i = outputIndex(o.expr, columns);
     if (i !== undefined) return (_in: readonly SqlValue[], out: readonly SqlValue[]) => out[i];
     const c: Compiled = compileExpr(o.expr, env);
     return (input: readonly SqlValue[]) => c.eval(input);
   });
-  let sortKeys = inputRows.map((r, n) => orderKeys.map((k) => k(r, outRows[n])));
+  let sortKeys = produced.map((p) => orderKeys.map((k) => k(p.input, p.out)));
   if (core.distinct) {
     const seen = new Set<string>();
     const keep = outRows.map((r) => {

@@ -12,7 +12,8 @@
  */
 import { SqlType } from "../pgwire/types";
 import { Decimal } from "./decimal";
-import { Interval, JsonValue, SqlValue } from "./values";
+import { Interval, JsonValue, SqlValue, normalizeValue } from "./values";
+import { SqlArray } from "./arrays";
 
 export type StoredCell = null | boolean | number | string;
 export type StoredRow = readonly StoredCell[];
@@ -213,6 +214,9 @@ export function encodeCell(v: SqlValue, type: SqlType): StoredCell {
       return (v as Interval).micros;
     case "bytea":
       return (v as Buffer).toString("hex");
+    case "int8[]":
+    case "text[]":
+      return JSON.stringify((v as SqlArray).elements.map((e) => (e === null ? null : String(e))));
   }
 }
 
@@ -239,5 +243,8 @@ export function decodeCell(c: StoredCell, type: SqlType): SqlValue {
       return new Interval(c as number);
     case "bytea":
       return Buffer.from(c as string, "hex");
+    case "int8[]":
+    case "text[]":
+      return normalizeValue(JSON.parse(c as string) as unknown[], type);
   }
 }

@@ -2,15 +2,16 @@
  * Runtime values of the SQL engine, by type:
  *   int8 -> bigint, float8 -> number, numeric -> Decimal, text/uuid -> string,
  *   bool -> boolean, timestamp/timestamptz -> Date, jsonb -> JsonValue,
- *   interval -> Interval, bytea -> Buffer; NULL -> null for every type.
+ *   interval -> Interval, bytea -> Buffer, int8[]/text[] -> SqlArray; NULL -> null for every type.
  * `normalizeValue` converts the looser values hosts supply (numbers for INT,
  * strings or objects for JSONB, ...) into these.
  */
 import { SqlType } from "../pgwire/types";
 import { Decimal } from "./decimal";
 import { formatDate } from "../pgwire/text-format";
+import { SqlArray, arrayFromJs, elementTypeOf, parseArrayText } from "./arrays";
 
-export type SqlValue = null | boolean | bigint | number | string | Decimal | Date | JsonValue | Interval | Buffer;
+export type SqlValue = null | boolean | bigint | number | string | Decimal | Date | JsonValue | Interval | Buffer | SqlArray;
 
 /** A JSONB document; toString renders CockroachDB's form: keys sorted, `{"a": 1, "b": [1, 2]}`. */
 export class JsonValue {
@@ -127,6 +128,11 @@ export function normalizeValue(v: unknown, type: SqlType): SqlValue {
       return Interval.parse(String(v)) ?? null;
     case "bytea":
       return Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+    case "int8[]":
+    case "text[]":
+      if (v instanceof SqlArray) return v;
+      if (Array.isArray(v)) return arrayFromJs(v, elementTypeOf(type));
+      return parseArrayText(String(v), elementTypeOf(type));
     default:
       return typeof v === "string" ? v : valueToText(v as SqlValue);
   }
@@ -160,8 +166,24 @@ export function compareValues(a: SqlValue, b: SqlValue): number {
   if (a instanceof Interval && b instanceof Interval) return cmpPrim(a.micros, b.micros);
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
   if (a instanceof JsonValue && b instanceof JsonValue) return cmpPrim(String(a), String(b));
+  if (a instanceof SqlArray && b instanceof SqlArray) return compareArrays(a, b);
   if (typeof a === typeof b) return cmpPrim(a as string | number | bigint | boolean, b as string | number | bigint | boolean);
   return cmpPrim(String(a), String(b));
+}
+
+/** Element by element (NULL elements last, as PostgreSQL orders them), then the shorter array first. */
+function compareArrays(a: SqlArray, b: SqlArray): number {
+  for (let i = 0; i < Math.min(a.elements.length, b.elements.length); i++) {
+    const x = a.elements[i];
+    const y = b.elements[i];
+    if (x === null || y === null) {
+      if (x !== y) return x === null ? 1 : -1;
+      continue;
+    }
+    const c = compareValues(x, y);
+    if (c !== 0) return c;
+  }
+  return a.elements.length - b.elements.length;
 }
 
 function cmpPrim<T extends string | number | bigint | boolean>(a: T, b: T): number {
@@ -182,5 +204,6 @@ export function valueKey(v: SqlValue): string {
   if (typeof v === "bigint") return "n" + v.toString();
   if (typeof v === "number") return Number.isInteger(v) ? "n" + v.toString() : "f" + v.toString();
   if (v instanceof Date) return "d" + v.getTime();
+  if (v instanceof SqlArray) return "a[" + v.elements.map(valueKey).join(",") + "]";
   return typeof v + ":" + String(v);
 }

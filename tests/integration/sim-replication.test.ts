@@ -112,7 +112,10 @@ describe("sim range health", function () {
       const first = await raftLogBehind(c.nodes.map((n) => n.httpAddr));
       assert.strictEqual(first[2], 0, "the catching-up node's own store leads no lagging followers");
       assert.ok(first[0] > 0 && first[1] > 0, `n1 and n2 report entries behind: ${JSON.stringify(first)}`);
-      const [{ behind }] = await sql(c.nodes[0].sqlAddr, "SELECT sum((metrics->>'raftlog.behind')::DECIMAL)::INT AS behind FROM crdb_internal.kv_store_status");
+      const [{ behind }] = await sql(
+        c.nodes[0].sqlAddr,
+        "SELECT sum((metrics->>'raftlog.behind')::DECIMAL)::INT AS behind FROM crdb_internal.kv_store_status",
+      );
       assert.ok(Number(behind) > 0, `kv_store_status metrics carry raftlog.behind (${String(behind)})`);
       const totals: number[] = [];
       await waitFor(
@@ -125,7 +128,10 @@ describe("sim range health", function () {
         8000,
       );
       const tookMs = Date.now() - t0;
-      assert.ok(totals.every((v, i) => i === 0 || v < totals[i - 1]), `decreasing: ${JSON.stringify(totals)}`);
+      assert.ok(
+        totals.every((v, i) => i === 0 || v < totals[i - 1]),
+        `decreasing: ${JSON.stringify(totals)}`,
+      );
       assert.ok(tookMs >= 2000 && tookMs < 5500, `0 after ${tookMs}ms (window 3 s, refresh 1 s)`);
     });
 
@@ -166,7 +172,9 @@ describe("sim range health", function () {
       const client = new Client({ host: "127.0.14.21", port: 26257, user: "root", database: "defaultdb" });
       await client.connect();
       await client.query("SET CLUSTER SETTING server.time_until_store_dead = '1m15s'"); // 3.75 s at this scale
-      await client.end();
+      const onN4 = async (): Promise<number> =>
+        Number((await client.query("SELECT count(*) AS n FROM crdb_internal.ranges_no_leases WHERE 4 = ANY(replicas)")).rows[0].n);
+      assert.ok((await onN4()) > 0, "n4 holds replicas before it dies");
       c.killNode("n4", "SIGKILL");
       const live = ["n1", "n2", "n3"];
       const under = await until(c, live, "under-replication from n4", (h) => h.under > 0, 5000);
@@ -181,6 +189,8 @@ describe("sim range health", function () {
         rows.slice(0, 3).map((r) => r.ranges),
         ["64", "64", "64"],
       );
+      assert.strictEqual(await onN4(), 0, "ranges_no_leases shows the replicas moved off the dead store");
+      await client.end();
     });
   });
 });
