@@ -45,6 +45,11 @@ export interface NodeVars {
   readonly underReplicated?: number;
   readonly unavailable?: number;
   readonly liveNodes?: number;
+  /**
+   * `raftlog_behind`: Raft log entries followers on other stores are behind
+   * (a restarted node catching up). Undefined when not exported.
+   */
+  readonly raftLogBehind?: number;
 }
 
 /** The query: liveness LEFT JOIN gossip, liveness expiry judged by the cluster's own clock (as the CLI does). */
@@ -97,6 +102,11 @@ export class ClusterReader {
     await this.query(`RESET CLUSTER SETTING ${checkedSetting(name)}`);
   }
 
+  /** The rows of one statement with `$n` parameters (the upgrade lease's table; see lease.ts). */
+  async rows(text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+    return this.query(text, params);
+  }
+
   /** Runs the user's own SQL (the backup hook). */
   async execUserSql(text: string): Promise<void> {
     await this.query(text);
@@ -122,6 +132,7 @@ export class ClusterReader {
       underReplicated: sumSeries(samples, "ranges_underreplicated"),
       unavailable: sumSeries(samples, "ranges_unavailable"),
       liveNodes: sumSeries(samples, "liveness_livenodes"),
+      raftLogBehind: sumSeries(samples, "raftlog_behind"),
     };
   }
 
@@ -138,12 +149,13 @@ export class ClusterReader {
   }
 
   /** Runs one statement on the current gateway; on a connection-level failure, retries once per other node. */
-  private async query(text: string): Promise<Record<string, unknown>[]> {
+  private async query(text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
     let lastError: Error | undefined;
     for (const node of this.gatewayCandidates()) {
       try {
         const client = await this.clientFor(node);
-        const res = await client.query(text);
+        // No parameters: the simple protocol, which also takes several statements (the backup hook).
+        const res = params.length > 0 ? await client.query(text, [...params]) : await client.query(text);
         return Array.isArray(res) ? (res[res.length - 1]?.rows ?? []) : res.rows;
       } catch (e) {
         lastError = e as Error;

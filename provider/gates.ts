@@ -12,6 +12,10 @@
  *   `gateSamples` consecutive samples `gateInterval` apart. Under-replication
  *   right after a restart is expected and waited for; unavailable ranges
  *   (lost quorum) fail a forward roll at once (see failOnUnavailable).
+ *   Where nodes export `raftlog_behind`, it must be 0 too: a restarted node
+ *   still catching up its Raft log is why restarting the next one can lose
+ *   quorum (#101321). (Absent, it is not required: it is a refinement on top
+ *   of the range counts, which are required.)
  * - bake: the cluster gate sampled every `gateInterval` for the bake time,
  *   at least until `gateRecheckAfter` after the gate first held (that late
  *   sample is the re-check: under-replication clears by liveness before raft
@@ -29,6 +33,7 @@ export interface ClusterSample extends GateSample {
   readonly total: number;
   readonly underReplicated?: number;
   readonly unavailable?: number;
+  readonly raftLogBehind?: number;
 }
 
 export interface GateContext {
@@ -109,11 +114,13 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
     const missing = vars.filter(({ v }) => v.underReplicated === undefined || v.unavailable === undefined).map(({ n }) => n.name);
     const under = vars.reduce((a, { v }) => a + (v.underReplicated ?? 0), 0);
     const unavail = vars.reduce((a, { v }) => a + (v.unavailable ?? 0), 0);
-    const ok = notLive.length === 0 && missing.length === 0 && under === 0 && unavail === 0;
+    const behind = vars.reduce((a, { v }) => a + (v.raftLogBehind ?? 0), 0);
+    const ok = notLive.length === 0 && missing.length === 0 && under === 0 && unavail === 0 && behind === 0;
     let detail = `live ${live.length}/${total}, under-replicated ${under}, unavailable ${unavail}`;
+    if (behind > 0) detail += `, raft log behind ${behind}`;
     if (notLive.length > 0) detail += `; not live: ${notLive.map((n) => n.name).join(", ")}`;
     if (missing.length > 0) detail += `; no range metrics from: ${missing.join(", ")}`;
-    return { at, ok, detail, live: live.length, total, underReplicated: under, unavailable: unavail };
+    return { at, ok, detail, live: live.length, total, underReplicated: under, unavailable: unavail, raftLogBehind: behind };
   } catch (e) {
     return { at, ok: false, detail: `cannot sample: ${(e as Error).message}`, live: 0, total };
   }

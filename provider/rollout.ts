@@ -13,7 +13,7 @@
  */
 import * as crypto from "crypto";
 import type { ClusterReader } from "./cluster";
-import { GateFailed, messageOf } from "./errors";
+import { GateFailed, isLeaseLost, messageOf } from "./errors";
 import type { Emit, NodePosition } from "./events";
 import { blockFinalization, type FinalizationBlock } from "./finalization";
 import { finishFinalization } from "./finalize-step";
@@ -27,6 +27,7 @@ import { stageEverywhere, type StagedByNode } from "./staging";
 import { runHooks } from "./hooks";
 import { drainWarnings } from "./lb-drain";
 import { deadlineSignal } from "./timing";
+import { ClusterLease } from "./lease";
 import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
 export interface UpdateContext {
@@ -37,6 +38,8 @@ export interface UpdateContext {
   readonly signal?: AbortSignal;
   /** The finalization block a previous run recorded (from stored outputs). */
   readonly priorBlock?: FinalizationBlock;
+  /** Take the cluster's upgrade lease (lease.ts) for this resource; without it, no lease (tools, benches). */
+  readonly lease?: { readonly resourceId: string };
 }
 
 export interface UpdateResult {
@@ -64,6 +67,8 @@ class Run {
   private block?: FinalizationBlock;
   private plan?: Plan;
   private observation?: Observation;
+  private lease?: ClusterLease;
+  private readonly runId: string;
 
   /**
    * `ctx.signal` fires at the overall deadline or when the caller aborts;
@@ -77,6 +82,7 @@ class Run {
   ) {
     this.block = ctx.priorBlock;
     const id = `${new Date().toISOString().replace(/[:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`;
+    this.runId = id;
     this.recorder = new RolloutRecorder({ id, from: "", to: ctx.spec.version, kind: "none" }, ctx.spec.nodes.map((n) => n.name), ctx.emit);
   }
 
@@ -88,13 +94,19 @@ class Run {
     } catch (e) {
       const failure = await this.fail(e as Error);
       return this.result(failure.outcome, started, failure.error);
+    } finally {
+      await this.lease?.release();
     }
   }
 
   private async steps(): Promise<RolloutRecord["outcome"]> {
     const { spec, reader, handles, signal } = this.ctx;
     let obs = await observeCluster(reader, handles, signal, { previous: { whenBinaryIs: spec.version } });
-    if (obs.nodes.some((n) => n.journal && journalBelongsTo(n.journal, spec.version))) {
+    const recovering = obs.nodes.some((n) => n.journal && journalBelongsTo(n.journal, spec.version));
+    // One rollout at a time, from here on: the next step may touch a node. Unreachable SQL
+    // with nothing to recover is left to pre-flight, which refuses it with the cause.
+    if (obs.sqlError === undefined || recovering) await this.takeLease();
+    if (recovering) {
       await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
       obs = await observeCluster(reader, handles, signal, { previous: { whenBinaryIs: spec.version } });
     }
@@ -157,13 +169,22 @@ class Run {
   private async settleBeforeResuming(): Promise<void> {
     const { spec } = this.ctx;
     this.ctx.emit({ type: "note", message: `resuming (${this.plan?.skip.join(", ")} already on ${spec.version}): holding the cluster gate for ${Math.round(spec.strategy.waitAfterRejoinMs / 1000)}s before touching the next node` });
+    await this.recorder.phase("await-cluster", undefined, () => awaitClusterGate(this.gate(), spec.strategy.deadlines.clusterMs));
     await this.recorder.phase("bake", undefined, () => bakeWithGate(this.gate(undefined, "bake"), spec.strategy.waitAfterRejoinMs));
+  }
+
+  private async takeLease(): Promise<void> {
+    const { spec, emit, lease } = this.ctx;
+    if (!lease) return;
+    this.lease = await ClusterLease.acquire({ sql: spec.sql, nodes: spec.nodes, ttlMs: spec.strategy.leaseTtlMs, run: this.runId, resource: lease.resourceId, target: spec.version, emit });
   }
 
   private async rollBatch(batch: PlanBatch, staged: StagedByNode, pos: { first: number; total: number }): Promise<void> {
     const { spec, reader, signal } = this.ctx;
     const d = spec.strategy.deadlines;
     const members = batch.nodes.map((name, i) => ({ h: this.handle(name), at: { node: name, index: pos.first + i, total: pos.total } as NodePosition }));
+    // The node boundary: only the lease holder may touch the next node.
+    await this.lease?.confirm("drain", members[0].h.spec);
     const started = Date.now();
     const each = (fn: (m: (typeof members)[number]) => Promise<unknown>) => Promise.all(members.map(fn));
     await each(async ({ h }) => {
@@ -206,6 +227,8 @@ class Run {
     const { spec } = this.ctx;
     // Nothing touched (pre-flight, staging, hooks refused): nothing to undo, not even an earlier run's nodes.
     if (this.touched.length === 0) return { outcome: "failed", error: e };
+    // Another run holds the cluster now: undoing our nodes would fight it.
+    if (isLeaseLost(e)) return { outcome: "failed", error: e };
     // Nodes an earlier, interrupted run of this upgrade moved: on the target, with an older build kept as _old.
     const skippedOnTarget = (this.plan?.skip ?? [])
       .filter((n) => {
@@ -220,6 +243,11 @@ class Run {
     if (!spec.strategy.rollbackOnFailure) {
       return { outcome: "failed", error: new Error(`${e.message}; rollbackOnFailure is false: nodes left as they are`) };
     }
+    const held = await this.lease?.confirm("rollback").then(
+      () => undefined,
+      (lost: Error) => lost,
+    );
+    if (held) return { outcome: "failed", error: new Error(`${e.message}; no rollback: ${held.message}`) };
     const rb = await rollBack({ ...this.ctx, recorder: this.recorder, gate: this.gate(undefined, "rollback"), touched: this.touched, skippedOnTarget, cause: e.message, block: this.block });
     this.block = rb.block;
     // The outcome goes before any log tail the cause carries, so the first line says it all.

@@ -24,9 +24,9 @@ export function fastStrategy(extra: Partial<StrategyInput> = {}): StrategyInput 
     canaryBake: "1s",
     gateSamples: 2,
     gateInterval: "250ms",
-    // 22s scaled like the sim: past one metrics refresh (10s scaled), so stale metrics cannot pass the
-    // re-check, and past the 20s post-restart catch-up (the bake holds at least this long).
-    gateRecheckAfter: "2.2s",
+    // Past one sim metrics refresh (10s sim = 1s here), so stale metrics cannot pass the re-check.
+    // The post-restart catch-up is waited for by the cluster gate itself (raftlog_behind).
+    gateRecheckAfter: "1.2s",
     deadlines: { drain: "20s", stop: "20s", start: "30s", ready: "20s", cluster: "30s", finalize: "60s" },
     overallDeadline: "10m",
     ...extra,
