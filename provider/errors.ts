@@ -83,15 +83,35 @@ export class TransportError extends Error {
   }
 }
 
-/** Another rollout holds the cluster's lease. */
+/**
+ * Another rollout holds the cluster's upgrade lease (crdb_upgrade.lease).
+ * Raised before anything is touched; says how to see and remove the lease.
+ */
 export class LeaseHeld extends Error {
   readonly isLeaseHeld = true;
   constructor(
     readonly holder: string,
     readonly expiresAt: string,
   ) {
-    super(`another rollout holds this cluster's upgrade lease (holder ${holder}, expires ${expiresAt})`);
+    super(
+      `preflight: refused, no node was touched: another rollout holds this cluster's upgrade lease (holder ${holder}; expires ${expiresAt} UTC unless renewed). ` +
+        "Wait for that run to finish (an expired lease is taken over automatically), or, if it is certainly dead, " +
+        "remove the lease with DELETE FROM crdb_upgrade.lease (see it with SELECT * FROM crdb_upgrade.lease)",
+    );
     this.name = "LeaseHeld";
+  }
+}
+
+/** This run lost the cluster's lease (taken over, removed, or not renewable): it stops before the next node. */
+export class LeaseLost extends Error {
+  readonly isLeaseLost = true;
+  constructor(
+    readonly phase: Phase,
+    readonly node: { readonly name: string; readonly host: string } | undefined,
+    readonly what: string,
+  ) {
+    super(node ? `${phase} node ${node.name} (${node.host}): not started: ${what}` : `${phase}: not started: ${what}`);
+    this.name = "LeaseLost";
   }
 }
 
@@ -105,6 +125,7 @@ export const isGateFailed = (e: unknown): e is GateFailed => hasBrand(e, "isGate
 export const isNodeOpFailed = (e: unknown): e is NodeOpFailed => hasBrand(e, "isNodeOpFailed");
 export const isTransportError = (e: unknown): e is TransportError => hasBrand(e, "isTransportError");
 export const isLeaseHeld = (e: unknown): e is LeaseHeld => hasBrand(e, "isLeaseHeld");
+export const isLeaseLost = (e: unknown): e is LeaseLost => hasBrand(e, "isLeaseLost");
 
 /** The message of anything thrown, for records and reasons. */
 export function messageOf(e: unknown): string {

@@ -30,6 +30,7 @@ const STRATEGY_KEYS = [
   "finalize",
   "paused",
   "loadBalancer",
+  "leaseTtl",
 ] as const;
 const DEADLINE_KEYS = ["drain", "stop", "start", "ready", "cluster", "finalize"] as const;
 
@@ -45,7 +46,11 @@ export const STRATEGY_DEFAULTS = {
   batch: "node",
   rollbackOnFailure: true,
   paused: false,
+  leaseTtlMs: 60_000,
 } as const;
+
+/** Below this the heartbeat (every quarter of the TTL) would race the SQL round trips it makes. */
+const MIN_LEASE_TTL_MS = 2_000;
 
 export const DEADLINE_DEFAULTS: Deadlines = {
   drainMs: 10 * 60_000,
@@ -78,7 +83,15 @@ export function readStrategy(r: Reader, v: unknown, nodes: NodesRead): Strategy 
     finalize: readFinalize(r, at("finalize"), raw.finalize) ?? { mode: "manual" },
     paused: readBool(r, at("paused"), raw.paused) ?? STRATEGY_DEFAULTS.paused,
     ...readLoadBalancer(r, raw.loadBalancer),
+    leaseTtlMs: readLeaseTtl(r, raw.leaseTtl),
   };
+}
+
+function readLeaseTtl(r: Reader, v: unknown): number {
+  const ms = readDuration(r, "strategy.leaseTtl", v, true);
+  if (ms === undefined) return STRATEGY_DEFAULTS.leaseTtlMs;
+  if (ms < MIN_LEASE_TTL_MS) return (r.fail("strategy.leaseTtl", `must be at least 2s (got ${shown(v)}): the lease is renewed every quarter of it`), STRATEGY_DEFAULTS.leaseTtlMs);
+  return ms;
 }
 
 /** `{ checkInterval, fall }`, both required; absent stays absent (no warning at pre-flight). */

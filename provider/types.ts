@@ -135,6 +135,12 @@ export interface StrategyInput {
    * when server.shutdown.initial_wait is shorter than its check window. Optional.
    */
   readonly loadBalancer?: { readonly checkInterval: DurationInput; readonly fall: number };
+  /**
+   * How long the cluster's upgrade lease (crdb_upgrade.lease, one rollout at a
+   * time) outlives its last renewal; renewed every quarter of it. A run killed
+   * on another machine blocks others at most this long. Defaults to 60s; at least 2s.
+   */
+  readonly leaseTtl?: DurationInput;
 }
 
 export interface HooksInput {
@@ -227,6 +233,7 @@ export interface Strategy {
   readonly paused: boolean;
   /** Absent when the user declared no load balancer. */
   readonly loadBalancer?: { readonly checkIntervalMs: number; readonly fall: number };
+  readonly leaseTtlMs: number;
 }
 
 export interface Spec {
