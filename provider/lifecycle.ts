@@ -100,7 +100,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
   const session = await openSession(spec);
   try {
     const printer = new ProgressPrinter(id, opts.log);
-    const result = await runUpdate({ spec, handles: session.handles, reader: session.reader, emit: printer.handle, signal: opts.signal, priorBlock: olds?.finalizationBlock });
+    const result = await runUpdate({ spec, handles: session.handles, reader: session.reader, emit: printer.handle, signal: opts.signal, priorBlock: olds?.finalizationBlock, lease: { resourceId: id } });
     const observation = await observeCluster(session.reader, session.handles, undefined, OUTPUTS_ONLY);
     const outs = buildOutputs({ inputs: news, observation, record: result.record, previous: olds, block: result.block }) as unknown as Props;
     if (result.error) throw partialFailure(id, result.error.message, outs, rawNews);
