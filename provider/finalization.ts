@@ -6,7 +6,7 @@
  * The block is the setting plan.blockFinalization names; the value it had
  * before is recorded so it can be restored exactly, not merely reset.
  */
-import type { ClusterReader } from "./cluster";
+import type { ClusterReader, GossipRow } from "./cluster";
 import { GateFailed } from "./errors";
 import type { ClusterVersionOutputs, NodeSpec } from "./types";
 import { matchNodes } from "./cluster";
@@ -34,8 +34,53 @@ export async function blockFinalization(reader: ClusterReader, block: { readonly
 export async function unblockFinalization(reader: ClusterReader, block: FinalizationBlock): Promise<{ readonly stillBlocked: boolean }> {
   if (block.previous === "") await reader.resetSetting(block.setting);
   else await reader.setSetting(block.setting, block.previous);
-  const stillBlocked = block.previous !== "" && (block.setting === "cluster.auto_upgrade.enabled" ? block.previous === "false" : true);
-  return { stillBlocked };
+  return { stillBlocked: previousStillBlocks(block) };
+}
+
+/** The value the operator had before our block holds finalization back itself (their own block). */
+function previousStillBlocks(block: FinalizationBlock): boolean {
+  return block.previous !== "" && (block.setting === "cluster.auto_upgrade.enabled" ? block.previous === "false" : true);
+}
+
+/** A node that would keep CockroachDB from finalizing, and what shows it. */
+export interface FinalizationBlocker {
+  readonly node: NodeSpec;
+  readonly why: string;
+}
+
+/**
+ * The nodes that block finalization now: CockroachDB finalizes only when
+ * every node is live and not draining (reference §5). Positive evidence only:
+ * a node counts as fine when it answers /health?ready=1 and the cluster
+ * calls it live, so a node killed a moment ago (liveness not yet expired)
+ * is caught by its refused HTTP connection.
+ */
+export async function finalizationBlockers(reader: ClusterReader, nodes: readonly NodeSpec[], signal?: AbortSignal): Promise<FinalizationBlocker[]> {
+  let rows: ReadonlyMap<string, GossipRow>;
+  try {
+    rows = matchNodes(nodes, await reader.gossip()).byName;
+  } catch (e) {
+    return nodes.map((node) => ({ node, why: `cannot read liveness: ${(e as Error).message}` }));
+  }
+  const checked = await Promise.all(
+    nodes.map(async (node): Promise<FinalizationBlocker | undefined> => {
+      const health = await reader.health(node, true, signal);
+      if (health.status !== 200) return { node, why: health.reachable ? `not ready (${health.message})` : `not live (unreachable: ${health.message})` };
+      const row = rows.get(node.name);
+      if (!row) return { node, why: "not a member of the cluster (no node with its sqlAddr)" };
+      if (!row.isAvailable || !row.isLive) return { node, why: "not live" };
+      if (row.draining) return { node, why: "draining" };
+      return undefined;
+    }),
+  );
+  return checked.filter((b): b is FinalizationBlocker => b !== undefined);
+}
+
+/** The finalize error for blockers: names the first node, lists the others. */
+export function blockedError(blockers: readonly FinalizationBlocker[], after: string): GateFailed {
+  const [first, ...others] = blockers;
+  const also = others.length > 0 ? `; also ${others.map((b) => `${b.node.name}: ${b.why}`).join(", ")}` : "";
+  return new GateFailed("finalize", `${first.why}, which blocks finalization${also}; ${after}`, { name: first.node.name, host: first.node.sqlAddr.host });
 }
 
 /**
@@ -54,20 +99,19 @@ export async function awaitFinalized(
 ): Promise<{ readonly migrationMs: number }> {
   const started = Date.now();
   let last = "";
-  let notLiveSince: { name: string; at: number } | undefined;
+  let blockedSince: { name: string; at: number } | undefined;
   for (;;) {
     const v = await reader.showSetting("version").catch((e: Error) => `unreadable (${e.message})`);
     if (v !== last) onProgress?.(v);
     last = v;
     if (v === series) return { migrationMs: Date.now() - started };
-    const blocker = await firstNotLive(reader, nodes);
-    if (blocker) {
-      notLiveSince = notLiveSince?.name === blocker ? notLiveSince : { name: blocker, at: Date.now() };
+    const blockers = await finalizationBlockers(reader, nodes, signal);
+    if (blockers.length > 0) {
+      const name = blockers[0].node.name;
+      blockedSince = blockedSince?.name === name ? blockedSince : { name, at: Date.now() };
       // Liveness can flap for a heartbeat; a node down for 3 polls is a real blocker.
-      if (Date.now() - notLiveSince.at > 3 * POLL_MS) {
-        throw new GateFailed("finalize", `node ${blocker} is not live, which blocks finalization (cluster version ${v}); bring it back or decommission it`);
-      }
-    } else notLiveSince = undefined;
+      if (Date.now() - blockedSince.at > 3 * POLL_MS) throw blockedError(blockers, `cluster version ${v}; bring the node back or decommission it`);
+    } else blockedSince = undefined;
     if (Date.now() - started > deadlineMs) {
       throw new GateFailed("finalize", `cluster version is ${v}, not ${series}, after ${Math.round(deadlineMs / 1000)}s`);
     }
@@ -75,31 +119,34 @@ export async function awaitFinalized(
   }
 }
 
+/**
+ * Whether the cluster's own settings still keep it from finalizing by itself
+ * (the operator's block, or one no run recorded): then finalizing takes the
+ * explicit `SET CLUSTER SETTING version`.
+ */
+export async function autoFinalizationHeld(reader: ClusterReader, clusterSeries: string): Promise<boolean> {
+  // cluster.auto_upgrade.enabled does not exist before v23.2: absent means not held by it.
+  const auto = await reader.showSetting("cluster.auto_upgrade.enabled").catch(() => "true");
+  const preserve = await reader.showSetting("cluster.preserve_downgrade_option");
+  return auto === "false" || (preserve !== "" && preserve === clusterSeries);
+}
+
 /** Sets the cluster version explicitly: the manual finalization statement. */
 export async function setClusterVersion(reader: ClusterReader, series: string): Promise<void> {
   await reader.setSetting("version", series);
 }
 
-async function firstNotLive(reader: ClusterReader, nodes: readonly NodeSpec[]): Promise<string | undefined> {
-  try {
-    const { byName } = matchNodes(nodes, await reader.gossip());
-    const down = nodes.find((n) => {
-      const r = byName.get(n.name);
-      return !r || !r.isAvailable || !r.isLive;
-    });
-    return down?.name;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The hint stored in outputs while a major upgrade waits for manual finalization. */
+/**
+ * The hint stored in outputs while a major upgrade waits for manual
+ * finalization. By hand: lift our block, unless the value it restores (the
+ * operator's own) would hold finalization too; then the explicit statement.
+ */
 export function finalizeHint(block: FinalizationBlock | undefined, series: string): string {
-  const unblock =
-    block === undefined
-      ? ""
+  const byHand =
+    block === undefined || previousStillBlocks(block)
+      ? `SET CLUSTER SETTING version = '${series}'`
       : block.previous === ""
-        ? `RESET CLUSTER SETTING ${block.setting}; `
-        : `SET CLUSTER SETTING ${block.setting} = '${block.previous}'; `;
-  return `to finalize ${series} (no rollback after this): set strategy.finalize to "auto" and run pulumi up, or run ${unblock}then wait until SHOW CLUSTER SETTING version shows ${series}`;
+        ? `RESET CLUSTER SETTING ${block.setting}`
+        : `SET CLUSTER SETTING ${block.setting} = '${block.previous}'`;
+  return `to finalize ${series} (no rollback after this): set strategy.finalize to "auto" and run pulumi up, or run ${byHand} and wait until SHOW CLUSTER SETTING version shows ${series}`;
 }

@@ -65,6 +65,8 @@ class Run {
   /** Nodes this run disturbed, in order. */
   private readonly touched: NodeHandle[] = [];
   private block?: FinalizationBlock;
+  /** Set once every batch is done: from then on only finalization remains. */
+  private rolled = false;
   private plan?: Plan;
   private observation?: Observation;
   private lease?: ClusterLease;
@@ -140,6 +142,7 @@ class Run {
       await this.rollBatch(batch, staged, { first: index + 1, total: rolled });
       index += batch.nodes.length;
     }
+    this.rolled = true;
     await this.finalizeIfAsked(plan);
     return "succeeded";
   }
@@ -227,6 +230,8 @@ class Run {
     const { spec } = this.ctx;
     // Nothing touched (pre-flight, staging, hooks refused): nothing to undo, not even an earlier run's nodes.
     if (this.touched.length === 0) return { outcome: "failed", error: e };
+    // Every node passed its gates: a finalization that cannot start or finish is reported, not undone.
+    if (this.rolled) return { outcome: "failed", error: e };
     // Another run holds the cluster now: undoing our nodes would fight it.
     if (isLeaseLost(e)) return { outcome: "failed", error: e };
     // Nodes an earlier, interrupted run of this upgrade moved: on the target, with an older build kept as _old.
