@@ -245,14 +245,20 @@ function classifyMajorUpgrade(a: ParsedVersion, b: ParsedVersion, ctx: MoveConte
 }
 
 function refuseUnfinalized(a: ParsedVersion, b: ParsedVersion, ctx: MoveContext): void {
-  const howTo =
-    `finalize the previous upgrade first: SET CLUSTER SETTING version = '${a.series}' ` +
-    `(or re-enable auto-finalization: RESET CLUSTER SETTING cluster.preserve_downgrade_option / SET CLUSTER SETTING cluster.auto_upgrade.enabled = true), ` +
-    `or set strategy.finalize to "auto"`;
   // Only the cluster version says whether *this* series was finalized; a stored
   // `finalized: false` may belong to the upgrade being resumed.
   if (ctx.clusterVersion === undefined) return;
   const cv = parseClusterVersion(ctx.clusterVersion);
+  // The finalization setting that exists on the cluster's (old) version.
+  const reenable =
+    finalizationBlockFor(cv.series).setting === "cluster.auto_upgrade.enabled"
+      ? "SET CLUSTER SETTING cluster.auto_upgrade.enabled = true"
+      : "RESET CLUSTER SETTING cluster.preserve_downgrade_option";
+  // The finalize mode belongs to the run that rolls to a.tag: naming it with the new version would not finalize a.series.
+  const howTo =
+    `finalize the previous upgrade first: SET CLUSTER SETTING version = '${a.series}' ` +
+    `(or re-enable auto-finalization: ${reenable}), ` +
+    `or run pulumi up once with version ${a.tag} and strategy.finalize "auto"; then move to ${b.tag}`;
   if (cv.inTransition) {
     throw new UpgradeNotAllowed(
       a.tag,
