@@ -76,16 +76,21 @@ export async function resolveRelease(spec: Spec, firstNode: { transport: Transpo
     const res = await httpGet(sumUrl, { timeoutMs: SMALL_TIMEOUT_MS, signal, maxBytes: 64 * 1024 }).catch((e: Error) => {
       throw new Error(`cannot fetch ${redactUrl(sumUrl)}: ${e.message}`);
     });
-    if (res.status !== 200) throw new Error(`cannot fetch ${redactUrl(sumUrl)}: HTTP ${res.status} (set release.sha256 if the release publishes no .sha256sum)`);
+    if (res.status !== 200) throw new Error(`cannot fetch ${redactUrl(sumUrl)}: HTTP ${res.status} (${missingSumHint(spec.version)})`);
     body = res.body;
   } else {
     const r = await firstNode.transport.exec(["sh", "-c", fetchToStdout(sumUrl)], { timeoutMs: SMALL_TIMEOUT_MS, signal });
     if (r.code !== 0) {
-      throw new NodeOpFailed("stage-release", nodeSubject(firstNode.node), `cannot fetch ${redactUrl(sumUrl)} (set release.sha256 if the release publishes no .sha256sum)`, trimOut(r.stderr));
+      throw new NodeOpFailed("stage-release", nodeSubject(firstNode.node), `cannot fetch ${redactUrl(sumUrl)} (${missingSumHint(spec.version)})`, trimOut(r.stderr));
     }
     body = r.stdout;
   }
   return { version: spec.version, url, sha256: parseSha256Sum(body, sumUrl) };
+}
+
+/** A missing checksum most often means a version that was never published (a typo), else a mirror without .sha256sum files. */
+function missingSumHint(version: string): string {
+  return `is ${version} a published release, and does release.urlTemplate point at it? A mirror without .sha256sum files needs release.sha256`;
 }
 
 /** Stages and verifies the release on one node; reuses a verified copy. */
