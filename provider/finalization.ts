@@ -17,7 +17,11 @@ export type FinalizationBlock = NonNullable<ClusterVersionOutputs["finalizationB
 const POLL_MS = 500;
 
 /** Sets the block; returns what to record so it can be undone. Idempotent (a resumed run finds it set). */
-export async function blockFinalization(reader: ClusterReader, block: { readonly setting: string; readonly value: string }, prior?: FinalizationBlock): Promise<FinalizationBlock> {
+export async function blockFinalization(
+  reader: ClusterReader,
+  block: { readonly setting: string; readonly value: string },
+  prior?: FinalizationBlock,
+): Promise<FinalizationBlock> {
   const current = await reader.showSetting(block.setting);
   // When a previous run set this very block, what it replaced is the real "previous".
   const previous = prior && prior.setting === block.setting && current === block.value ? prior.previous : current;
@@ -55,7 +59,11 @@ export interface FinalizationBlocker {
  * calls it live, so a node killed a moment ago (liveness not yet expired)
  * is caught by its refused HTTP connection.
  */
-export async function finalizationBlockers(reader: ClusterReader, nodes: readonly NodeSpec[], signal?: AbortSignal): Promise<FinalizationBlocker[]> {
+export async function finalizationBlockers(
+  reader: ClusterReader,
+  nodes: readonly NodeSpec[],
+  signal?: AbortSignal,
+): Promise<FinalizationBlocker[]> {
   let rows: ReadonlyMap<string, GossipRow>;
   try {
     rows = matchNodes(nodes, await reader.gossip()).byName;
@@ -65,7 +73,8 @@ export async function finalizationBlockers(reader: ClusterReader, nodes: readonl
   const checked = await Promise.all(
     nodes.map(async (node): Promise<FinalizationBlocker | undefined> => {
       const health = await reader.health(node, true, signal);
-      if (health.status !== 200) return { node, why: health.reachable ? `not ready (${health.message})` : `not live (unreachable: ${health.message})` };
+      if (health.status !== 200)
+        return { node, why: health.reachable ? `not ready (${health.message})` : `not live (unreachable: ${health.message})` };
       const row = rows.get(node.name);
       if (!row) return { node, why: "not a member of the cluster (no node with its sqlAddr)" };
       if (!row.isAvailable || !row.isLive) return { node, why: "not live" };
@@ -80,7 +89,10 @@ export async function finalizationBlockers(reader: ClusterReader, nodes: readonl
 export function blockedError(blockers: readonly FinalizationBlocker[], after: string): GateFailed {
   const [first, ...others] = blockers;
   const also = others.length > 0 ? `; also ${others.map((b) => `${b.node.name}: ${b.why}`).join(", ")}` : "";
-  return new GateFailed("finalize", `${first.why}, which blocks finalization${also}; ${after}`, { name: first.node.name, host: first.node.sqlAddr.host });
+  return new GateFailed("finalize", `${first.why}, which blocks finalization${also}; ${after}`, {
+    name: first.node.name,
+    host: first.node.sqlAddr.host,
+  });
 }
 
 /**
@@ -110,7 +122,8 @@ export async function awaitFinalized(
       const name = blockers[0].node.name;
       blockedSince = blockedSince?.name === name ? blockedSince : { name, at: Date.now() };
       // Liveness can flap for a heartbeat; a node down for 3 polls is a real blocker.
-      if (Date.now() - blockedSince.at > 3 * POLL_MS) throw blockedError(blockers, `cluster version ${v}; bring the node back or decommission it`);
+      if (Date.now() - blockedSince.at > 3 * POLL_MS)
+        throw blockedError(blockers, `cluster version ${v}; bring the node back or decommission it`);
     } else blockedSince = undefined;
     if (Date.now() - started > deadlineMs) {
       throw new GateFailed("finalize", `cluster version is ${v}, not ${series}, after ${Math.round(deadlineMs / 1000)}s`);

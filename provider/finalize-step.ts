@@ -62,7 +62,8 @@ export async function finishFinalization(ctx: FinalizeContext): Promise<Finaliza
   }
   if (mode.mode === "afterBake") await bakeBeforeFinalizing(ctx, mode.bakeMs, series);
   const blockers = await finalizationBlockers(ctx.reader, ctx.spec.nodes, ctx.signal);
-  if (blockers.length > 0) throw blockedError(blockers, `${notFinalized(ctx, series)}; bring the node back (or decommission it) and run pulumi up again`);
+  if (blockers.length > 0)
+    throw blockedError(blockers, `${notFinalized(ctx, series)}; bring the node back (or decommission it) and run pulumi up again`);
   if (ctx.block) await unblock(ctx, ctx.block);
   try {
     const explicit = await autoFinalizationHeld(ctx.reader, cv.series);

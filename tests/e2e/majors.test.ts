@@ -119,7 +119,8 @@ describe("e2e: major versions on a simulated cluster", function () {
   const binaries = () => Object.fromEntries(nodeFacts(sim).map((f) => [f.name, f.binary]));
   const out = (r: PulumiResult) => `${r.stdout}\n${r.stderr}`;
   /** Matches the CLI's output; on a mismatch shows its end, where the outcome is. */
-  const assertOutput = (r: PulumiResult, re: RegExp) => assert.ok(re.test(out(r)), `no ${re} in the output, which ends:\n${out(r).slice(-4000)}`);
+  const assertOutput = (r: PulumiResult, re: RegExp) =>
+    assert.ok(re.test(out(r)), `no ${re} in the output, which ends:\n${out(r).slice(-4000)}`);
 
   /** The resource's own outputs in the state (what the provider recorded). */
   async function resourceOutputs(): Promise<ClusterVersionOutputs> {
@@ -224,7 +225,10 @@ describe("e2e: major versions on a simulated cluster", function () {
     // Cluster-wide phases are progress lines: after n3's node-done, the bake, then unblock, then finalize.
     const tail = out(r).slice(out(r).lastIndexOf("n3 upgraded"));
     const order = ["bake", "unblock-finalization", "finalize"].map((p) => tail.search(new RegExp(`\\d\\d:\\d\\d:\\d\\d ${p} done`)));
-    assert.ok(order.every((i, k) => i > 0 && (k === 0 || i > order[k - 1])), `bake, unblock, finalize in order:\n${tail}`);
+    assert.ok(
+      order.every((i, k) => i > 0 && (k === 0 || i > order[k - 1])),
+      `bake, unblock, finalize in order:\n${tail}`,
+    );
   });
 
   it("upgrades v24.1 -> v24.3, skipping the 24.2 Innovation release, finalized", async () => {
@@ -243,7 +247,11 @@ describe("e2e: major versions on a simulated cluster", function () {
     assert.match(String(stack.finalizeHint), /SET CLUSTER SETTING cluster\.auto_upgrade\.enabled = 'true'/);
     assert.match(String(stack.finalizeHint), /strategy\.finalize to "auto"/);
     assert.strictEqual((await blockSettings(sim))["cluster.auto_upgrade.enabled"], "false", "auto-finalization is held");
-    assert.deepStrictEqual((await resourceOutputs()).finalizationBlock, { setting: "cluster.auto_upgrade.enabled", previous: "true", value: "false" });
+    assert.deepStrictEqual((await resourceOutputs()).finalizationBlock, {
+      setting: "cluster.auto_upgrade.enabled",
+      previous: "true",
+      value: "false",
+    });
     await assertInvariants();
   });
 
@@ -307,7 +315,11 @@ describe("e2e: major versions on a simulated cluster", function () {
     configure(V["26.1"], "afterBake:60s");
     const started = Date.now();
     const run = ws.run(["up", "--yes", "--skip-preview"]);
-    await waitUntil("every node on v26.1", async () => JSON.stringify(await runningBuilds(sim)) === JSON.stringify(uniform(V["26.1"])), 180_000);
+    await waitUntil(
+      "every node on v26.1",
+      async () => JSON.stringify(await runningBuilds(sim)) === JSON.stringify(uniform(V["26.1"])),
+      180_000,
+    );
     // Past n3's own gate and bake (a few seconds at this time scale), inside the 60s bake before finalization.
     await new Promise((r) => setTimeout(r, 12_000));
     const survivors = nodeFacts(sim).filter((f) => f.name !== "n3");
@@ -318,7 +330,10 @@ describe("e2e: major versions on a simulated cluster", function () {
     assert.notStrictEqual(r.code, 0, "up fails: the asked-for finalization did not happen");
     assert.ok(reportedAfterMs < 60_000, `reported ${reportedAfterMs} ms after the kill, within the finalize deadline`);
     assertOutput(r, /finalize node n3 \(127\.0\.60\.13\): not live \(unreachable[^)]*\), which blocks finalization/);
-    assertOutput(r, /26\.1 is not finalized \(the roll to v26\.1\.0 is complete and is not rolled back; cluster\.auto_upgrade\.enabled stays 'false'\)/);
+    assertOutput(
+      r,
+      /26\.1 is not finalized \(the roll to v26\.1\.0 is complete and is not rolled back; cluster\.auto_upgrade\.enabled stays 'false'\)/,
+    );
     assert.doesNotMatch(out(r), /ROLLBACK|rolled back n/);
     assert.deepStrictEqual(
       nodeFacts(sim).filter((f) => f.name !== "n3"),

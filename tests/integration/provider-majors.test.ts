@@ -143,7 +143,10 @@ describe("provider: majors — rollbacks, the operator's own block, finalization
     );
     assert.ok(killedAt > 0, "n3 was killed after the roll");
     assert.ok(Date.now() - killedAt < 30_000, "reported well within the finalize deadline (30s)");
-    assert.match(failure.message, /^finalize node n3 \(127\.0\.61\.13\): not live \(unreachable[^)]*\), which blocks finalization; 24\.3 is not finalized/);
+    assert.match(
+      failure.message,
+      /^finalize node n3 \(127\.0\.61\.13\): not live \(unreachable[^)]*\), which blocks finalization; 24\.3 is not finalized/,
+    );
     assert.match(failure.message, /the roll to v24\.3\.1 is complete and is not rolled back; cluster\.auto_upgrade\.enabled stays 'false'/);
     assert.ok(!lines.some((l) => /ROLLBACK/.test(l)), "no rollback started");
     assert.deepStrictEqual(binaries(), uniform(V["24.3"]));
@@ -158,7 +161,10 @@ describe("provider: majors — rollbacks, the operator's own block, finalization
     assert.deepStrictEqual(props.finalizationBlock, { setting: AUTO, previous: "true", value: "false" });
     assert.strictEqual(props.finalized, false);
     assert.strictEqual(props.lastRollout?.outcome, "failed");
-    assert.deepStrictEqual(props.lastRollout?.nodes.map((n) => n.outcome), ["upgraded", "upgraded", "upgraded"]);
+    assert.deepStrictEqual(
+      props.lastRollout?.nodes.map((n) => n.outcome),
+      ["upgraded", "upgraded", "upgraded"],
+    );
     assert.strictEqual(props.nodeStatuses.find((n) => n.name === "n3")?.state, "stopped");
     outs = props;
     await monitor.stop();
@@ -173,12 +179,17 @@ describe("provider: majors — rollbacks, the operator's own block, finalization
     const previewLines: string[] = [];
     await lifecycle.diff("crdb-mj", outs as unknown as Record<string, unknown>, next, { log: (l) => previewLines.push(l) });
     assert.ok(
-      previewLines.some((l) => /warning: by the last recorded state, the upgrade to 24\.3 is not finalized \(cluster version 24\.1\)/.test(l)),
+      previewLines.some((l) =>
+        /warning: by the last recorded state, the upgrade to 24\.3 is not finalized \(cluster version 24\.1\)/.test(l),
+      ),
       previewLines.join("\n"),
     );
     const r = await converge("crdb-mj", outs, next as unknown as ClusterVersionInputs);
     assert.ok(r.failure, "refused");
-    assert.match(r.failure.message, /^cannot move from v24\.3\.1 to v25\.2\.1: the upgrade to 24\.3 is not finalized \(cluster version 24\.1\); finalize the previous upgrade first/);
+    assert.match(
+      r.failure.message,
+      /^cannot move from v24\.3\.1 to v25\.2\.1: the upgrade to 24\.3 is not finalized \(cluster version 24\.1\); finalize the previous upgrade first/,
+    );
     assert.match(r.failure.message, /SET CLUSTER SETTING version = '24\.3'/);
     assert.deepStrictEqual(nodeFacts(sim), facts, "no pid or binary changed");
     assert.strictEqual(await sql(sim, "SHOW CLUSTER SETTING version"), "24.1");
@@ -223,7 +234,10 @@ describe("provider: majors — a cluster that ran an alpha build", function () {
       const checked = await lifecycle.check(adopt.outs as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>);
       assert.strictEqual(checked.failures.length, 1);
       assert.strictEqual(checked.failures[0].property, "version");
-      assert.match(checked.failures[0].reason, /runs an alpha build, and since v22\.2 such a cluster cannot move to production releases; restore a backup into a new cluster/);
+      assert.match(
+        checked.failures[0].reason,
+        /runs an alpha build, and since v22\.2 such a cluster cannot move to production releases; restore a backup into a new cluster/,
+      );
       const r = await converge("crdb-alpha", adopt.outs, news);
       assert.ok(r.failure, "refused");
       assert.match(r.failure.message, /cannot move from v24\.1\.0-alpha\.1 to v24\.1\.2: the cluster runs an alpha build/);
