@@ -156,9 +156,13 @@ function canHoldLease(n: NodeView | undefined): n is NodeView {
   return n !== undefined && n.live && !n.draining && !n.decommissioned;
 }
 
-/** The allocator moves leases only to replicas that are caught up on the Raft log. */
+/**
+ * The allocator moves leases only to replicas that are caught up on the Raft
+ * log. A node with the drain-timeout fault is the exception: it is meant to
+ * hold leases it cannot give back, also when drained right after a restart.
+ */
 function canTakeBalancedLease(n: NodeView | undefined): n is NodeView {
-  return canHoldLease(n) && n.caughtUp;
+  return canHoldLease(n) && (n.caughtUp || n.stuckLeases === true);
 }
 
 /**

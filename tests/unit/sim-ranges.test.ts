@@ -184,6 +184,19 @@ describe("sim/fabric/ranges", () => {
   });
 });
 
+describe("sim/fabric/ranges: drain-timeout nodes", () => {
+  it("still gives leases to a drain-timeout node inside its catch-up window, so a drain right after its restart has leases it cannot move", () => {
+    const nodes = [1, 2, 3].map((id) => node(id));
+    const ranges = placed(nodes);
+    transferLeasesAway(ranges, [node(1), node(2), node(3, { draining: true })], 3);
+    balanceLeases(ranges, [node(1), node(2), node(3, { caughtUp: false, stuckLeases: true })]);
+    const held = leasesHeldBy(ranges, 3);
+    assert.ok(held >= 9, `n3 holds ${held} leases`);
+    assert.strictEqual(transferLeasesAway(ranges, [node(1), node(2), node(3, { draining: true, stuckLeases: true })], 3), 0);
+    assert.strictEqual(leasesHeldBy(ranges, 3), held);
+  });
+});
+
 describe("sim/fabric/raft-log", () => {
   const view = (id: number, remaining = 0, over: Partial<NodeView> = {}): CatchUpView => ({
     ...node(id, { caughtUp: remaining === 0, ...over }),
