@@ -3,13 +3,14 @@
  *   release vX.Y.Z --out DIR [--fault NAME[,NAME]]   write a release tarball + .sha256sum
  *   serve DIR [--host 127.0.0.1] [--port 0]           serve a directory; prints {"url": ...}
  *   up --dir DIR --nodes N --version vX.Y.Z [--base-ip 127.0.0.10] [--localities "a;b;c"]
- *      [--time-scale F] [--liveness-ttl S]            start a cluster; prints the cluster JSON
+ *      [--time-scale F] [--liveness-ttl S] [--secure [--root-password P]]
+ *                                                     start a cluster; prints the cluster JSON
  *   down --dir DIR [--grace S]                        stop every process of the cluster (SIGKILL after S, default 0.3)
  *   status --dir DIR                                  print the cluster JSON with live pids
  *   fabric --dir DIR                                  (internal) the cluster's state process
  * Only the JSON goes to stdout; progress and errors go to stderr.
  */
-import { FlagSpec, ParsedArgs, UsageError, flagString, parseFlags } from "./cli/flags";
+import { FlagSpec, ParsedArgs, UsageError, flagBool, flagString, parseFlags } from "./cli/flags";
 
 const str = (name: string): FlagSpec => ({ name, kind: "string" });
 
@@ -36,7 +37,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return new Promise<number>(() => undefined);
     }
     case "up": {
-      const p = parseFlags(rest, ["dir", "nodes", "version", "base-ip", "localities", "time-scale", "liveness-ttl"].map(str));
+      const p = parseFlags(rest, [
+        ...["dir", "nodes", "version", "base-ip", "localities", "time-scale", "liveness-ttl", "root-password"].map(str),
+        { name: "secure", kind: "bool" },
+      ]);
       const { upCluster } = await import("./launcher/up");
       const info = await upCluster({
         dir: required(p, "dir"),
@@ -48,6 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
           .map((s) => s.trim()),
         timeScale: optionalNumber(p, "time-scale"),
         livenessTtlS: optionalNumber(p, "liveness-ttl"),
+        secure: flagBool(p, "secure"),
+        rootPassword: flagString(p, "root-password"),
         log: (line) => process.stderr.write(line + "\n"),
       });
       print(info);

@@ -11,7 +11,8 @@ import { CLIENT_FLAGS, UsageError, flagBool, parseFlags } from "./flags";
 import { renderTable } from "./format";
 import { SqlConn, Target, resolveTarget } from "./sql-conn";
 import { ZipWriter } from "./zip-writer";
-import { RPC, postJson, splitHostPort } from "../node/rpc";
+import { RPC, RpcTls, postJson, splitHostPort } from "../node/rpc";
+import { rpcTls, urlSslParams } from "./client-security";
 
 const CLUSTER_TABLES = [
   "crdb_internal.gossip_liveness",
@@ -102,7 +103,7 @@ async function dumpNode(
 ): Promise<void> {
   const dir = `debug/nodes/${id}`;
   const [host, port] = splitHostPort(sqlAddress);
-  say(`using SQL connection URL: postgresql://${base.user}@${host}:${port}/system?sslmode=disable\n`);
+  say(`using SQL connection URL: postgresql://${base.user}@${host}:${port}/system?${urlSslParams(base.security, base.user)}\n`);
   let conn: SqlConn;
   try {
     conn = await SqlConn.open({ ...base, host, port }, "cockroach debug zip");
@@ -116,35 +117,33 @@ async function dumpNode(
     await conn.close();
   }
   const [rpcHost, rpcPort] = splitHostPort(address);
-  await rpcFile(zip, rpcHost, rpcPort, RPC.node, `${dir}/status.json`, "requesting node details", (b) => JSON.stringify(b, null, 2), say);
-  await rpcFile(
-    zip,
-    rpcHost,
-    rpcPort,
-    RPC.logFile,
-    `${dir}/logs/cockroach.log`,
-    "requesting log file",
-    (b) => String((b as { text?: string }).text ?? ""),
-    say,
-  );
+  const tlsOpts = rpcTls(base.security);
+  const rpc = (method: string, file: string, what: string, render: (body: unknown) => string): Promise<void> =>
+    rpcFile(zip, { host: rpcHost, port: rpcPort, tls: tlsOpts }, { method, file, what, render }, say);
+  await rpc(RPC.node, `${dir}/status.json`, "requesting node details", (b) => JSON.stringify(b, null, 2));
+  await rpc(RPC.logFile, `${dir}/logs/cockroach.log`, "requesting log file", (b) => String((b as { text?: string }).text ?? ""));
 }
 
-async function rpcFile(
-  zip: ZipWriter,
-  host: string,
-  port: number,
-  method: string,
-  file: string,
-  what: string,
-  render: (body: unknown) => string,
-  say: (t: string) => void,
-): Promise<void> {
-  say(`${what}... `);
+interface RpcEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: RpcTls | undefined;
+}
+
+interface RpcFileSpec {
+  readonly method: string;
+  readonly file: string;
+  readonly what: string;
+  render(body: unknown): string;
+}
+
+async function rpcFile(zip: ZipWriter, to: RpcEndpoint, spec: RpcFileSpec, say: (t: string) => void): Promise<void> {
+  say(`${spec.what}... `);
   try {
-    const res = await postJson(host, port, method, {}, 10_000);
+    const res = await postJson(to.host, to.port, spec.method, {}, 10_000, to.tls);
     if (res.status !== 200) throw new CliError(`rpc failed with status ${res.status}`);
-    process.stderr.write(`received response... writing output: ${file}...`);
-    zip.add(file, render(res.body));
+    process.stderr.write(`received response... writing output: ${spec.file}...`);
+    zip.add(spec.file, spec.render(res.body));
     process.stderr.write(" done\n");
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);

@@ -2,7 +2,7 @@
  * The simulated `cockroach` executable. A release's `cockroach` script runs
  * `node <this file> "$@"` with the build tag and faults in the environment:
  *   CRDB_SIM_TAG=v23.1.11  CRDB_SIM_FAULTS=drain-timeout,crash-after=30
- * Commands: version, start, node ls|status|drain, sql, debug zip.
+ * Commands: version, start, node ls|status|drain, sql, debug zip, cert create-ca|create-node|create-client.
  */
 import { reportError } from "./errors";
 import { UsageError } from "./flags";
@@ -16,6 +16,7 @@ Usage:
 
 Available Commands:
   start       start a node in a multi-node cluster
+  cert        create ca, node, and client certs
   sql         open a sql shell
   node        list, inspect, drain or remove nodes
   debug       debugging commands
@@ -43,6 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import("./sql-cmd")).runSql(rest);
       case "debug":
         return await (await import("./debug-zip")).runDebug(rest);
+      case "cert":
+        return (await import("./cert-cmd")).runCert(rest);
       case undefined:
       case "help":
       case "--help":
@@ -63,7 +66,7 @@ function commandName(argv: readonly string[]): string {
   for (const a of argv) {
     if (a.startsWith("-")) break;
     words.push(a);
-    if (!["node", "debug"].includes(a)) break;
+    if (!["node", "debug", "cert"].includes(a)) break;
   }
   return words.join(" ") || "cockroach";
 }

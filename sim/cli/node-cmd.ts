@@ -9,7 +9,8 @@ import { parseFormat, renderTable } from "./format";
 import { SqlConn, resolveTarget } from "./sql-conn";
 import { formatGoDuration, parseGoDuration } from "../common/durations";
 import { compareSeries, parseSeries, seriesOfTag } from "../common/versions";
-import { DrainResponse, RPC, RpcError, postJson } from "../node/rpc";
+import { DrainResponse, RPC, RpcError, RpcTls, postJson } from "../node/rpc";
+import { rpcTls } from "./client-security";
 
 const LIVE_FILTER = " WHERE membership = 'active' OR split_part(expiration,',',1)::decimal > now()::decimal";
 
@@ -141,19 +142,20 @@ async function nodeDrain(tag: string, args: readonly string[]): Promise<number> 
   let drainWaitMs = parseGoDuration(drainWaitText);
   if (drainWaitMs === undefined)
     throw new UsageError(`invalid argument "${drainWaitText}" for "--drain-wait" flag: time: invalid duration "${drainWaitText}"`);
-  const { host, port } = resolveTarget(p);
-  drainWaitMs = await checkDrainWait(host, port, drainWaitMs);
+  const { host, port, security } = resolveTarget(p);
+  const tlsOpts = rpcTls(security);
+  drainWaitMs = await checkDrainWait(host, port, drainWaitMs, tlsOpts);
   const deadline = drainWaitMs > 0 ? Date.now() + drainWaitMs : Infinity;
   for (;;) {
     process.stderr.write("node is draining... ");
-    const remaining = await drainOnce(host, port, { doDrain: true, shutdown: false, nodeId: target }, deadline);
+    const remaining = await drainOnce(host, port, { doDrain: true, shutdown: false, nodeId: target }, deadline, tlsOpts);
     process.stderr.write(`remaining: ${remaining}${remaining === 0 ? " (complete)" : ""}\n`);
     if (remaining === 0) break;
     if (Date.now() >= deadline) throw drainTimeout();
     await new Promise((r) => setTimeout(r, 200));
   }
   if (flagBool(p, "shutdown"))
-    await drainOnce(host, port, { doDrain: false, shutdown: true, nodeId: target }, Date.now() + 10_000).catch(() => 0);
+    await drainOnce(host, port, { doDrain: false, shutdown: true, nodeId: target }, Date.now() + 10_000, tlsOpts).catch(() => 0);
   process.stdout.write("ok\n");
   return 0;
 }
@@ -168,6 +170,7 @@ async function drainOnce(
   port: number,
   req: { doDrain: boolean; shutdown: boolean; nodeId: string },
   deadline: number,
+  tlsOpts: RpcTls | undefined,
 ): Promise<number> {
   const left = deadline - Date.now();
   if (left <= 0) {
@@ -176,7 +179,7 @@ async function drainOnce(
   }
   let res: { status: number; body: unknown };
   try {
-    res = await postJson(host, port, RPC.drain, req, Number.isFinite(left) ? left : 0);
+    res = await postJson(host, port, RPC.drain, req, Number.isFinite(left) ? left : 0, tlsOpts);
   } catch (e) {
     process.stderr.write("\n");
     if ((e as Error).message === "timeout") throw drainTimeout();
@@ -192,10 +195,10 @@ async function drainOnce(
 }
 
 /** Raises --drain-wait to the sum of the drain settings when it is shorter, with CockroachDB's warning. */
-async function checkDrainWait(host: string, port: number, drainWaitMs: number): Promise<number> {
+async function checkDrainWait(host: string, port: number, drainWaitMs: number, tlsOpts: RpcTls | undefined): Promise<number> {
   if (drainWaitMs === 0) return 0;
   try {
-    const res = await postJson(host, port, RPC.settings, { keys: DRAIN_SETTINGS }, 5000);
+    const res = await postJson(host, port, RPC.settings, { keys: DRAIN_SETTINGS }, 5000, tlsOpts);
     const kv = (res.body as { keyValues?: Record<string, { value: string }> }).keyValues ?? {};
     let min = 0;
     for (const [k, v] of Object.entries(kv)) {

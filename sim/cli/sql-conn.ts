@@ -8,18 +8,23 @@ import { Client, QueryArrayResult } from "pg";
 import { Cell, Table } from "./format";
 import { CliError, cannotDial, dialCause } from "./errors";
 import { ParsedArgs, flagString } from "./flags";
+import { ClientSecurity, resolveSecurity, sqlTls } from "./client-security";
 
 export interface Target {
   readonly host: string;
   readonly port: number;
   readonly user: string;
   readonly database: string;
+  readonly security: ClientSecurity;
+  /** From `--url` (user:password@host); never printed. */
+  readonly password?: string;
 }
 
 const BOOL_OID = 16;
 
 /** `--host h[:p]`, `--port`, `--url`, `--user`; CockroachDB's defaults otherwise. */
 export function resolveTarget(p: ParsedArgs, database = "defaultdb"): Target {
+  const security = resolveSecurity(p);
   const url = flagString(p, "url");
   if (url) {
     const u = new URL(url);
@@ -28,13 +33,15 @@ export function resolveTarget(p: ParsedArgs, database = "defaultdb"): Target {
       port: Number(u.port || 26257),
       user: decodeURIComponent(u.username || "root"),
       database: u.pathname.slice(1) || database,
+      security,
+      ...(u.password && { password: decodeURIComponent(u.password) }),
     };
   }
   const hostFlag = flagString(p, "host") ?? process.env.COCKROACH_HOST ?? "localhost";
   const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(hostFlag);
   const host = m?.[1] || "localhost";
   const port = Number(m?.[2] ?? flagString(p, "port") ?? process.env.COCKROACH_PORT ?? 26257);
-  return { host, port, user: flagString(p, "user") ?? "root", database };
+  return { host, port, user: flagString(p, "user") ?? "root", database, security };
 }
 
 export class SqlConn {
@@ -48,6 +55,8 @@ export class SqlConn {
       database: target.database,
       application_name: applicationName,
       connectionTimeoutMillis: 10_000,
+      ssl: sqlTls(target.security, target.user),
+      ...(target.password !== undefined && { password: target.password }),
     });
     client.on("error", () => undefined);
     try {

@@ -15,6 +15,7 @@ import { startBanner } from "./banner";
 import { HostPort, NodeConfig, ReleaseFaults } from "../node/config";
 import { NodeRuntime } from "../node/runtime";
 import { installSignalHandlers } from "../node/signals";
+import { defaultCertsDir } from "./cert-cmd";
 
 const START_FLAGS: readonly FlagSpec[] = [
   ...[
@@ -137,12 +138,6 @@ function startInBackground(cfg: NodeConfig, args: readonly string[]): Promise<nu
 }
 
 function nodeConfig(tag: string, faults: ReleaseFaults, p: ParsedArgs, args: readonly string[]): NodeConfig {
-  if (!flagBool(p, "insecure") && !flagString(p, "certs-dir")) {
-    throw new CliError(
-      "cannot load certificates.\nCheck your certificate settings, set --certs-dir, or use --insecure for insecure clusters.\n\n" +
-        "problem using security settings: no certificates found; does certs dir exist?",
-    );
-  }
   const join = flagStrings(p, "join")
     .flatMap((j) => j.split(","))
     .map((j) => j.trim())
@@ -171,6 +166,7 @@ function nodeConfig(tag: string, faults: ReleaseFaults, p: ParsedArgs, args: rea
     locality: flagString(p, "locality") ?? "",
     clusterName: flagString(p, "cluster-name") ?? "",
     insecure: flagBool(p, "insecure"),
+    certsDir: path.resolve(flagString(p, "certs-dir") ?? defaultCertsDir()),
     logDir,
     pidFile: pidFile ? path.resolve(pidFile) : undefined,
     args: [process.env.CRDB_SIM_ARGV0 ?? "cockroach", "start", ...args.filter((a) => a !== "--background")],

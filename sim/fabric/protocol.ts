@@ -135,6 +135,14 @@ export interface FabricMethods {
   /** Starts (or joins) finalization to `target`; resolves when it is done. */
   finalize(p: { target: string; gatewayTag: string }): void;
   nodes(p: Record<string, never>): readonly NodeSummary[];
+  /** CREATE USER; `password` undefined = no PASSWORD clause, null = PASSWORD NULL. */
+  createUser(p: { name: string; ifNotExists: boolean; password?: string | null }): void;
+  /** ALTER USER ... [WITH PASSWORD ...]. */
+  alterUser(p: { name: string; ifExists: boolean; password?: string | null }): void;
+  dropUser(p: { names: string[]; ifExists: boolean }): void;
+  /** A secure node's login check; never logged. */
+  checkPassword(p: { user: string; password: string }): boolean;
+  listUsers(p: Record<string, never>): readonly { readonly username: string; readonly hasPassword: boolean }[];
 }
 
 export type FabricMethod = keyof FabricMethods;

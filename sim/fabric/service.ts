@@ -10,6 +10,7 @@ import { SETTINGS, UnknownSetting, canonicalValue, lookupSetting } from "./setti
 import { SqlErrorLike } from "./sql-errors";
 import { ClusterVersion } from "./upgrade";
 import { virtualTableRows } from "./vtables";
+import { Users } from "./users";
 
 type Handlers = { [M in FabricMethod]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 
@@ -23,6 +24,7 @@ export interface FabricOptions {
 export class FabricService implements Handlers {
   readonly cluster: ClusterState;
   readonly version: ClusterVersion;
+  readonly users = new Users();
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(opts: FabricOptions) {
@@ -138,6 +140,26 @@ export class FabricService implements Handlers {
 
   nodes(): ResultOf<"nodes"> {
     return this.cluster.summaries();
+  }
+
+  createUser(p: ParamsOf<"createUser">): void {
+    this.users.create(p.name, p.ifNotExists, p.password);
+  }
+
+  alterUser(p: ParamsOf<"alterUser">): void {
+    this.users.alter(p.name, p.ifExists, p.password);
+  }
+
+  dropUser(p: ParamsOf<"dropUser">): void {
+    this.users.drop(p.names, p.ifExists);
+  }
+
+  checkPassword(p: ParamsOf<"checkPassword">): boolean {
+    return this.users.check(p.user, p.password);
+  }
+
+  listUsers(): ResultOf<"listUsers"> {
+    return this.users.list();
   }
 
   private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {

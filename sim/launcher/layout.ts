@@ -7,6 +7,8 @@
  *   <dir>/nI/bin/cockroach, <dir>/nI/bin/lib/   the node's install dir
  *   <dir>/nI/store/         the store;  <dir>/nI/cockroach.pid
  *   <dir>/nI/cockroach.log  the node log (startFlags carry --log-dir=<dir>/nI)
+ *   <dir>/certs/, <dir>/ca.key   a secure cluster's certificates (startFlags carry
+ *                               --certs-dir=<dir>/certs instead of --insecure)
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -28,6 +30,8 @@ export interface ClusterPlan {
   readonly dir: string;
   readonly version: string;
   readonly timeScale: number;
+  /** A secure cluster's certs dir (ca.crt, node.crt/key, client.root.crt/key); absent when insecure. */
+  readonly certsDir?: string;
   readonly nodes: readonly NodePlan[];
 }
 
@@ -65,6 +69,8 @@ export interface ClusterInfo {
   readonly dir: string;
   readonly version: string;
   readonly timeScale: number;
+  /** A secure cluster's certs dir; absent when insecure. */
+  readonly certsDir?: string;
   readonly nodes: readonly SimNodeInfo[];
   readonly providerNodes: readonly ProviderNodeJson[];
 }
@@ -86,8 +92,10 @@ export function planCluster(opts: {
   baseIp: string;
   localities: readonly string[];
   timeScale: number;
+  secure?: boolean;
 }): ClusterPlan {
   const dir = path.resolve(opts.dir);
+  const certsDir = opts.secure ? path.join(dir, "certs") : undefined;
   const ips = Array.from({ length: opts.nodes }, (_, i) => addToIp(opts.baseIp, i + 1));
   const join = ips
     .slice(0, 3)
@@ -99,7 +107,7 @@ export function planCluster(opts: {
     const locality = opts.localities[i] ?? "";
     const store = path.join(home, "store");
     const startFlags = [
-      "--insecure",
+      certsDir ? `--certs-dir=${certsDir}` : "--insecure",
       `--listen-addr=${ip}:26257`,
       `--http-addr=${ip}:8080`,
       `--join=${join}`,
@@ -119,7 +127,7 @@ export function planCluster(opts: {
       startFlags,
     };
   });
-  return { dir, version: opts.version, timeScale: opts.timeScale, nodes };
+  return { dir, version: opts.version, timeScale: opts.timeScale, ...(certsDir && { certsDir }), nodes };
 }
 
 export function writePlan(plan: ClusterPlan): void {
@@ -153,6 +161,7 @@ export function clusterInfo(plan: ClusterPlan): ClusterInfo {
     dir: plan.dir,
     version: plan.version,
     timeScale: plan.timeScale,
+    ...(plan.certsDir && { certsDir: plan.certsDir }),
     nodes: plan.nodes.map((n, i) => ({
       id: readStoreMeta(n.store)?.nodeId ?? i + 1,
       name: n.name,

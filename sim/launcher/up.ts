@@ -6,6 +6,11 @@
  * every node is ready. Processes are detached and outlive the caller.
  * A dir holding a stopped cluster is reused for a fresh one (its stores are
  * removed); a dir whose cluster still runs is refused.
+ * `secure`: a CA (`DIR/ca.key`, `DIR/certs/ca.crt`), one node certificate
+ * for every node's address, and a client certificate for root, made as
+ * `cockroach cert` makes them; nodes start with `--certs-dir`. A root
+ * password, if given, is set over SQL with root's client certificate and
+ * never printed.
  */
 import { execFile, spawn } from "child_process";
 import { createHash } from "crypto";
@@ -19,6 +24,8 @@ import { formatSeries, seriesOfTag } from "../common/versions";
 import { ClusterInfo, ClusterPlan, clusterInfo, livePid, planCluster, readPlan, storeLockPid, writePlan } from "./layout";
 import { downCluster } from "./down";
 import { buildRelease } from "./release";
+import { Client } from "pg";
+import { createCa, createClientCert, createNodeCert } from "../common/certs";
 
 export interface UpOptions {
   readonly dir: string;
@@ -34,6 +41,10 @@ export interface UpOptions {
   readonly livenessTtlS?: number;
   /** Progress lines (stderr for the CLI). */
   readonly log?: (line: string) => void;
+  /** TLS certificates and `--certs-dir` instead of `--insecure`. Defaults to false. */
+  readonly secure?: boolean;
+  /** Secure clusters only: a password for root (secret; never printed). */
+  readonly rootPassword?: string;
 }
 
 /** The simulator's entry point (`dist/sim/main.js`). */
@@ -42,6 +53,7 @@ export const SIM_MAIN = path.resolve(__dirname, "..", "main.js");
 export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
   const log = opts.log ?? (() => undefined);
   if (!(opts.nodes >= 1)) throw new Error(`--nodes must be at least 1, got ${opts.nodes}`);
+  if (opts.rootPassword !== undefined && !opts.secure) throw new Error("a root password needs a secure cluster (--secure)");
   const dir = path.resolve(opts.dir);
   fs.mkdirSync(dir, { recursive: true });
   refuseRunningCluster(dir);
@@ -54,6 +66,7 @@ export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
     baseIp: opts.baseIp ?? "127.0.0.10",
     localities: opts.localities ?? [],
     timeScale,
+    secure: opts.secure === true,
   });
   const release = buildRelease(opts.version, path.join(dir, "releases"));
   log(`built ${path.basename(release.tarball)} (sha256 ${release.sha256})`);
@@ -66,6 +79,10 @@ export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
     livenessTtlS: opts.livenessTtlS ?? DEFAULT_LIVENESS_TTL_S,
   });
   writePlan(plan);
+  if (plan.certsDir) {
+    makeClusterCerts(plan);
+    log(`certificates in ${plan.certsDir}`);
+  }
   try {
     await startFabric(dir, socketPath(dir));
     log(`fabric running (${socketPath(dir)})`);
@@ -73,12 +90,47 @@ export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
       await startNode(node.binary, ["start", "--background", "--pid-file", node.pidFile, ...node.startFlags]);
       log(`${node.name} ready on ${node.sqlAddr}`);
     }
+    if (opts.rootPassword !== undefined && plan.certsDir) {
+      await setRootPassword(plan.nodes[0].sqlAddr, plan.certsDir, opts.rootPassword);
+      log("root password set");
+    }
   } catch (e) {
     // Leave nothing half-started behind.
     await downCluster(dir, { graceMs: 500 });
     throw e;
   }
   return clusterInfo(plan);
+}
+
+/** The CA, a node certificate valid for every node address (and localhost), and root's client certificate. */
+function makeClusterCerts(plan: ClusterPlan): void {
+  const opts = { certsDir: plan.certsDir!, caKey: path.join(plan.dir, "ca.key") };
+  createCa(opts);
+  const hosts = plan.nodes.map((n) => n.sqlAddr.replace(/:\d+$/, ""));
+  createNodeCert(opts, [...hosts, "localhost", "127.0.0.1"]);
+  createClientCert(opts, "root");
+}
+
+/** ALTER USER root over TLS with root's client certificate (the password stays out of argv and logs). */
+async function setRootPassword(sqlAddr: string, certsDir: string, password: string): Promise<void> {
+  const [host, port] = [sqlAddr.replace(/:\d+$/, ""), Number(sqlAddr.replace(/^.*:/, ""))];
+  const read = (f: string): Buffer => fs.readFileSync(path.join(certsDir, f));
+  const client = new Client({
+    host,
+    port,
+    user: "root",
+    database: "defaultdb",
+    ssl: { ca: read("ca.crt"), cert: read("client.root.crt"), key: read("client.root.key"), rejectUnauthorized: true },
+  });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query(`ALTER USER root WITH PASSWORD '${password.replace(/'/g, "''")}'`);
+  } catch (e) {
+    throw new Error(`setting the root password failed: ${(e as Error).message.replace(password, "<redacted>")}`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Unix socket paths are limited to ~107 bytes; long dirs use a hashed name in the temp dir. */
@@ -168,7 +220,7 @@ function refuseRunningCluster(dir: string): void {
 function clearStoppedCluster(dir: string): void {
   for (const entry of fs.readdirSync(dir)) {
     const simOwned =
-      /^(n\d+|releases(-.*)?|sim-cluster\.json|sim-nodes\.json|fabric\.(sock|pid|log)|tables\.json.*|\.unpack-.*|\.install-.*)$/.test(
+      /^(n\d+|releases(-.*)?|sim-cluster\.json|sim-nodes\.json|fabric\.(sock|pid|log)|tables\.json.*|\.unpack-.*|\.install-.*|certs|ca\.key)$/.test(
         entry,
       );
     if (simOwned) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });

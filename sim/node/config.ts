@@ -92,6 +92,8 @@ export interface NodeConfig {
   readonly locality: string;
   readonly clusterName: string;
   readonly insecure: boolean;
+  /** Where ca.crt, node.crt and node.key are (`--certs-dir`); used when not insecure. */
+  readonly certsDir: string;
   readonly logDir: string;
   readonly pidFile?: string;
   /** The command line, for kv_node_status.args. */

@@ -1,11 +1,16 @@
 /**
  * The node's port 26257, shared by SQL and RPC as in CockroachDB (which
  * multiplexes pgwire and gRPC with cmux). The first byte decides: a pgwire
- * startup packet begins with its length's high byte (0x00); anything else is
- * HTTP, which carries this simulator's RPCs (`POST /cockroach.server.serverpb.Admin/Drain`, ...).
+ * startup packet begins with its length's high byte (0x00); a TLS
+ * ClientHello (0x16) on a secure node is RPC inside TLS; anything else is
+ * HTTP, which carries this simulator's RPCs (`POST
+ * /cockroach.server.serverpb.Admin/Drain`, ...). pgwire's own TLS starts
+ * after its SSLRequest (pgwire/connection.ts).
  */
 import * as http from "http";
 import * as net from "net";
+import * as tls from "tls";
+import { NodeTls, TLS_HANDSHAKE_BYTE, replayStream, serverTlsOptions } from "./tls";
 
 export interface SqlRpcListener {
   readonly server: net.Server;
@@ -19,11 +24,17 @@ export interface SqlRpcListener {
 export interface ListenerHandlers {
   onSql(socket: net.Socket): void;
   rpc: http.RequestListener;
+  /** A secure node's TLS material: RPC may arrive inside TLS. */
+  readonly tls?: NodeTls;
 }
 
 export async function listenSqlRpc(host: string, port: number, handlers: ListenerHandlers): Promise<SqlRpcListener> {
   const rpcServer = http.createServer(handlers.rpc);
   rpcServer.keepAliveTimeout = 1000;
+  const tlsServer = handlers.tls
+    ? tls.createServer(serverTlsOptions(handlers.tls), (secure) => rpcServer.emit("connection", secure))
+    : undefined;
+  tlsServer?.on("tlsClientError", () => undefined);
   const sqlSockets = new Set<net.Socket>();
   const all = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -36,6 +47,11 @@ export async function listenSqlRpc(host: string, port: number, handlers: Listene
     socket.once("readable", () => {
       const first: Buffer | null = socket.read(1);
       if (first === null) return;
+      if (first[0] === TLS_HANDSHAKE_BYTE && tlsServer) {
+        const rest: Buffer | null = socket.read();
+        tlsServer.emit("connection", replayStream(socket, rest ? Buffer.concat([first, rest]) : first));
+        return;
+      }
       socket.unshift(first);
       if (first[0] === 0x00) {
         sqlSockets.add(socket);

@@ -6,8 +6,11 @@
  */
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
+import * as tls from "tls";
 import type { NodeRuntime } from "./runtime";
 import { nodeStatusJson } from "./status-json";
+import { clientTlsOptions } from "./tls";
 
 export const RPC = {
   drain: "/cockroach.server.serverpb.Admin/Drain",
@@ -34,7 +37,28 @@ export interface RpcError {
   readonly code: number;
 }
 
+/** Client TLS for RPCs to a secure node: its CA, and a certificate it accepts (client.root or node). */
+export interface RpcTls {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/** A secure node takes RPCs only inside TLS, from a client certificate its CA signed (as gRPC with mTLS does). */
+function rpcRefusal(rt: NodeRuntime, req: http.IncomingMessage): RpcError | undefined {
+  if (!rt.tls) return undefined;
+  const socket = req.socket;
+  if (!(socket instanceof tls.TLSSocket)) return { error: "node is running secure mode, SSL connection required", code: 14 };
+  if (!socket.authorized) return { error: "no valid client certificate in request", code: 16 };
+  return undefined;
+}
+
 export function handleRpc(rt: NodeRuntime, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const refusal = rpcRefusal(rt, req);
+  if (refusal) {
+    req.resume();
+    return reply(res, refusal.code === 16 ? 401 : 400, refusal);
+  }
   readBody(req)
     .then(async (body) => {
       switch (req.url) {
@@ -73,7 +97,7 @@ async function forwardDrain(rt: NodeRuntime, target: string, body: DrainRequest,
   const node = nodes.find((n) => String(n.nodeId) === target);
   if (!node) return reply(res, 404, { error: `node ${target} does not exist`, code: 5 });
   const [host, port] = splitHostPort(node.addr);
-  const result = await postJson(host, port, RPC.drain, { ...body, nodeId: "local" });
+  const result = await postJson(host, port, RPC.drain, { ...body, nodeId: "local" }, 0, rt.tls && clientTlsOptions(rt.tls));
   reply(res, result.status, result.body);
 }
 
@@ -130,17 +154,19 @@ export function splitHostPort(addr: string): [string, number] {
   return i < 0 ? [addr, 26257] : [addr.slice(0, i), Number(addr.slice(i + 1))];
 }
 
-/** POSTs JSON to a node's RPC port; used by the CLI and for forwarding. */
+/** POSTs JSON to a node's RPC port (inside TLS with `tlsOpts`); used by the CLI and for forwarding. */
 export function postJson(
   host: string,
   port: number,
   pathName: string,
   body: unknown,
   timeoutMs = 0,
+  tlsOpts?: RpcTls,
 ): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = http.request(
+    const request = tlsOpts ? https.request : http.request;
+    const req = request(
       {
         host,
         port,
@@ -148,6 +174,7 @@ export function postJson(
         method: "POST",
         agent: false,
         headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) },
+        ...(tlsOpts && { ca: tlsOpts.ca, cert: tlsOpts.cert, key: tlsOpts.key }),
       },
       (res) => {
         let text = "";

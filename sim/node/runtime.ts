@@ -17,7 +17,9 @@ import { PgConnection } from "../pgwire/connection";
 import { PgSession, QueryResult, SqlError } from "../pgwire/types";
 import { runAutoUpgrade } from "./auto-upgrade";
 import { Drainer } from "./drain";
-import { createHttpApi, listenHttp } from "./http-api";
+import { createHttpApi } from "./http-api";
+import { HttpPort, listenHttpPort } from "./http-port";
+import { NodeTls, loadNodeTls, serverTlsOptions } from "./tls";
 import { SqlRpcListener, listenSqlRpc } from "./listener";
 import { NodeConfig, formatHostPort } from "./config";
 import { renderPrometheus } from "./prometheus";
@@ -27,6 +29,7 @@ import type { SqlEngine } from "../sql";
 import { NodeSqlHooks } from "./sql-hooks";
 import { nodeStatusJson, nodesResponse } from "./status-json";
 import { randomUUID, randomInt } from "crypto";
+import type { TlsOptions } from "tls";
 
 export interface StartResult {
   readonly nodeId: number;
@@ -63,6 +66,11 @@ export class NodeRuntime {
   private inFlight = 0;
   private drainer: Drainer | undefined;
   private exiting = false;
+  private httpPort: HttpPort | undefined;
+  /** A secure node's certificates; undefined with --insecure. */
+  tls: NodeTls | undefined;
+  /** One options object for every pgwire TLS upgrade (pgwire keeps one handshake server per object). */
+  private pgTls: TlsOptions | undefined;
 
   constructor(readonly cfg: NodeConfig) {
     this.log = new CrdbLog(path.join(cfg.logDir, "cockroach.log"));
@@ -74,6 +82,8 @@ export class NodeRuntime {
     const cfg = this.cfg;
     this.log.info("1@cli/start.go:1201", `starting cockroach node ${cfg.binaryTag}, args: ${cfg.args.join(" ")}`);
     if (cfg.faults.startFails) throw new Error("failed to start server: simulated release fault start-fails");
+    this.tls = cfg.insecure ? undefined : loadNodeTls(cfg.certsDir);
+    this.pgTls = this.tls && serverTlsOptions(this.tls);
     const cluster = findClusterConfig(cfg.storePath);
     if (!cluster) {
       throw new Error(
@@ -159,9 +169,7 @@ export class NodeRuntime {
     this.stopping = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.listener?.destroySqlClients();
-    const httpClosed = new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
-    this.http?.closeAllConnections();
-    await Promise.all([this.listener?.close(), httpClosed]);
+    await Promise.all([this.listener?.close(), this.httpPort?.close()]);
     if (this.fabric && this.nodeId !== undefined) await this.fabric.call("leave", { nodeId: this.nodeId }).catch(() => undefined);
     this.fabric?.close();
     unlockStore(this.cfg.storePath);
@@ -192,6 +200,7 @@ export class NodeRuntime {
         onSql: (socket) =>
           new PgConnection(socket, this.pgOptions(), { pid: randomInt(1, 2 ** 31 - 1), secret: randomInt(1, 2 ** 31 - 1) }),
         rpc: (req, res) => handleRpc(this, req, res),
+        tls: this.tls,
       });
     } catch (e) {
       throw new Error(`failed to start server: listen tcp ${formatHostPort(cfg.listen)}: bind: ${bindReason(e)}`);
@@ -208,7 +217,7 @@ export class NodeRuntime {
       },
     });
     try {
-      await listenHttp(this.http, cfg.http.host, cfg.http.port);
+      this.httpPort = await listenHttpPort(this.http, cfg.http.host, cfg.http.port, this.tls);
     } catch (e) {
       await this.listener.close();
       throw new Error(`failed to start server: listen tcp ${formatHostPort(cfg.http)}: bind: ${bindReason(e)}`);
@@ -222,6 +231,10 @@ export class NodeRuntime {
       buildTag: this.cfg.binaryTag,
       admit: async () => (this.acceptingSql && !this.stopping ? null : new SqlError("57P01", NOT_ACCEPTING)),
       execute: (sql, params, session) => this.execute(sql, params, session),
+      ...(this.pgTls && {
+        tls: this.pgTls,
+        authenticate: async (user: string, password: string) => this.mustFabric().call("checkPassword", { user, password }),
+      }),
     };
   }
 
@@ -238,7 +251,12 @@ export class NodeRuntime {
   }
 
   sqlHooks(): NodeSqlHooks {
-    return new NodeSqlHooks({ fabric: this.mustFabric(), binaryTag: this.cfg.binaryTag, nodeId: () => this.nodeId ?? 1 });
+    return new NodeSqlHooks({
+      fabric: this.mustFabric(),
+      binaryTag: this.cfg.binaryTag,
+      nodeId: () => this.nodeId ?? 1,
+      insecure: this.cfg.insecure,
+    });
   }
 
   mustFabric(): FabricClient {

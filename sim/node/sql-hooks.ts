@@ -16,6 +16,8 @@ export interface NodeSqlContext {
   readonly fabric: FabricClient;
   readonly binaryTag: string;
   nodeId(): number;
+  /** An insecure node refuses to set passwords, as CockroachDB does. */
+  readonly insecure: boolean;
   /** Counts statements for /_status/vars. */
   onSelect?(): void;
 }
@@ -108,6 +110,38 @@ export class NodeSqlHooks implements ClusterHooks {
 
   now(): Date {
     return new Date();
+  }
+
+  async createUser(name: string, ifNotExists: boolean, password: string | null | undefined): Promise<void> {
+    this.refuseInsecurePassword(password);
+    await this.call(() => this.ctx.fabric.call("createUser", { name, ifNotExists, password }));
+  }
+
+  async alterUser(name: string, ifExists: boolean, password: string | null | undefined): Promise<void> {
+    this.refuseInsecurePassword(password);
+    await this.call(() => this.ctx.fabric.call("alterUser", { name, ifExists, password }));
+  }
+
+  async dropUsers(names: readonly string[], ifExists: boolean): Promise<void> {
+    await this.call(() => this.ctx.fabric.call("dropUser", { names: [...names], ifExists }));
+  }
+
+  listUsers(): Promise<readonly { readonly username: string; readonly hasPassword: boolean }[]> {
+    return this.call(() => this.ctx.fabric.call("listUsers", {}));
+  }
+
+  private refuseInsecurePassword(password: string | null | undefined): void {
+    if (this.ctx.insecure && typeof password === "string") {
+      throw new SqlError("28P01", "setting or updating a password is not supported in insecure mode");
+    }
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw asSqlError(e);
+    }
   }
 }
 

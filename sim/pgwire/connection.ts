@@ -2,8 +2,16 @@
  * One client connection: startup and authentication, then the simple and
  * extended query protocols. Messages are handled strictly in arrival order
  * (one async queue per connection), as a real backend does.
+ *
+ * With `tls` (a secure node): an SSLRequest is answered 'S' and the
+ * connection continues inside TLS; a startup packet in clear text is
+ * refused with CockroachDB's 08P01 `node is running secure mode, SSL
+ * connection required`. A client certificate signed by the CA whose CN is
+ * the session user authenticates it; otherwise the password is asked for
+ * (cleartext, inside TLS) and checked with `authenticate`.
  */
 import * as net from "net";
+import * as tls from "tls";
 import {
   BodyReader,
   InboundMessage,
@@ -19,6 +27,7 @@ import { PgSession, SqlError } from "./types";
 import { ExtendedProtocol } from "./extended";
 import { SimpleQueryProtocol, TxTracker } from "./simple";
 import type { PgServerOptions } from "./server";
+import { certificateUser } from "./tls-identity";
 
 type Phase = "startup" | "password" | "ready" | "closed";
 
@@ -30,16 +39,54 @@ export class PgConnection {
   private readonly tx = new TxTracker();
   private extended: ExtendedProtocol | undefined;
   private simple: SimpleQueryProtocol | undefined;
+  private socket: net.Socket;
 
   constructor(
-    private readonly socket: net.Socket,
+    socket: net.Socket,
     private readonly opts: PgServerOptions,
     private readonly key: { readonly pid: number; readonly secret: number },
   ) {
+    this.socket = socket;
     socket.setNoDelay(true);
-    socket.on("data", (chunk) => this.onData(chunk));
+    this.listen(socket);
+  }
+
+  private listen(socket: net.Socket): void {
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => this.close());
     socket.on("close", () => (this.phase = "closed"));
+  }
+
+  /**
+   * Answers an SSLRequest with 'S' and continues the connection inside TLS.
+   * The handshake goes through a tls.Server (not a bare TLSSocket) so that the
+   * client certificate is verified and `authorized` set. Messages wait in the
+   * queue until the handshake is done.
+   */
+  private startTls(options: tls.TlsOptions): Promise<void> {
+    const raw = this.socket;
+    raw.removeAllListeners("data");
+    raw.removeAllListeners("error");
+    raw.removeAllListeners("close");
+    raw.on("error", () => this.close());
+    raw.on("close", () => (this.phase = "closed"));
+    return new Promise((resolve) => {
+      const server = tlsServerFor(options);
+      const onSecure = (secure: tls.TLSSocket): void => {
+        if (secure.remotePort !== raw.remotePort || secure.remoteAddress !== raw.remoteAddress) return;
+        server.off("secureConnection", onSecure);
+        this.socket = secure;
+        this.listen(secure);
+        resolve();
+      };
+      server.on("secureConnection", onSecure);
+      raw.once("close", () => {
+        server.off("secureConnection", onSecure);
+        resolve();
+      });
+      raw.write(Buffer.from("S"));
+      server.emit("connection", raw);
+    });
   }
 
   private onData(chunk: Buffer): void {
@@ -68,13 +115,19 @@ export class PgConnection {
   private async handleStartup(body: Buffer): Promise<void> {
     const r = new BodyReader(body);
     const code = r.int32();
+    if (code === STARTUP_CODES.sslRequest && this.opts.tls !== undefined && !(this.socket instanceof tls.TLSSocket)) {
+      return this.startTls(this.opts.tls);
+    }
     if (code === STARTUP_CODES.sslRequest || code === STARTUP_CODES.gssEncRequest) {
-      this.write(Buffer.from("N")); // no TLS (yet); the client retries in clear text
+      this.write(Buffer.from("N")); // insecure node: the client continues in clear text
       return;
     }
     if (code === STARTUP_CODES.cancelRequest) return this.close();
     if (code !== STARTUP_CODES.protocolV3) {
       return this.fatal(new SqlError("08P01", `unsupported frontend protocol ${code >> 16}.${code & 0xffff}`));
+    }
+    if (this.opts.tls !== undefined && !(this.socket instanceof tls.TLSSocket)) {
+      return this.fatal(new SqlError("08P01", "node is running secure mode, SSL connection required"));
     }
     const params = readStartupParams(r);
     this.framer.expectStartup = false;
@@ -86,7 +139,8 @@ export class PgConnection {
     };
     const refusal = await this.opts.admit(this.session);
     if (refusal !== null) return this.fatal(refusal, "FATAL");
-    if (this.opts.authenticate !== undefined) {
+    const certUser = this.socket instanceof tls.TLSSocket ? certificateUser(this.socket) : undefined;
+    if (this.opts.authenticate !== undefined && certUser !== this.session.user) {
       this.phase = "password";
       this.write(authRequest(3)); // AuthenticationCleartextPassword
       return;
@@ -147,6 +201,20 @@ export class PgConnection {
     this.phase = "closed";
     this.socket.destroy();
   }
+}
+
+const tlsServers = new WeakMap<tls.TlsOptions, tls.Server>();
+
+/** One tls.Server per options object; it never listens, it only runs handshakes for upgraded sockets. */
+function tlsServerFor(options: tls.TlsOptions): tls.Server {
+  let server = tlsServers.get(options);
+  if (server === undefined) {
+    server = tls.createServer(options);
+    server.on("tlsClientError", () => undefined);
+    server.setMaxListeners(0);
+    tlsServers.set(options, server);
+  }
+  return server;
 }
 
 function readStartupParams(r: BodyReader): Map<string, string> {

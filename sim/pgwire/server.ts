@@ -12,7 +12,8 @@
  *   await server.close();         // stop listening and end all connections
  *
  * Behaviour:
- * - SSLRequest and GSSENCRequest are answered 'N' (no TLS); CancelRequest is ignored.
+ * - Without `tls`, SSLRequest and GSSENCRequest are answered 'N'; with it, SSLRequest
+ *   upgrades to TLS and clear-text startups get 08P01. CancelRequest is ignored.
  * - After startup: AuthenticationOk, ParameterStatus (server_version 13.0.0,
  *   crdb_version from `buildTag`, ...), BackendKeyData, ReadyForQuery.
  * - `admit` runs right after the startup packet; a returned SqlError is sent
@@ -29,6 +30,7 @@
  *   state (SET variables) on its identity.
  */
 import * as net from "net";
+import * as tls from "tls";
 import { randomInt } from "crypto";
 import { PgConnection } from "./connection";
 import { PgSession, QueryResult, SqlError } from "./types";
@@ -43,8 +45,10 @@ export interface PgServerOptions {
   readonly buildTag?: string;
   /** Called at startup; return an SqlError to refuse the session (e.g. 57P01 while draining), or null. */
   admit(session: PgSession): Promise<SqlError | null>;
-  /** Password check for secure clusters (cleartext password request). Omit to trust every user (insecure). */
+  /** Password check (cleartext password request); a client certificate for the user skips it. Omit to trust every user (insecure). */
   authenticate?(user: string, password: string): Promise<boolean>;
+  /** Server TLS options (a secure node): SSLRequest is accepted, clear-text sessions are refused. */
+  readonly tls?: tls.TlsOptions;
   /** Runs a query string (several statements allowed in simple-query mode). */
   execute(sql: string, params: readonly unknown[], session: PgSession): Promise<QueryResult[]>;
 }

@@ -149,4 +149,9 @@ export type Statement =
   | { readonly kind: "show-tables"; readonly database?: string }
   | { readonly kind: "use"; readonly database: string }
   | { readonly kind: "backup"; readonly text: string }
+  /** `password`: undefined = no PASSWORD option, null = PASSWORD NULL. */
+  | { readonly kind: "create-role"; readonly name: string; readonly ifNotExists: boolean; readonly password?: Expr | null }
+  | { readonly kind: "alter-role"; readonly name: string; readonly ifExists: boolean; readonly password?: Expr | null }
+  | { readonly kind: "drop-role"; readonly names: readonly string[]; readonly ifExists: boolean }
+  | { readonly kind: "show-users" }
   | { readonly kind: "transaction"; readonly command: "BEGIN" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" };

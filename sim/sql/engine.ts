@@ -27,6 +27,7 @@ import { Relation } from "./scope";
 import { QueryContext, runSelect } from "./select";
 import { SessionState, backup, resetVar, setClusterSetting, setVar, showClusterSetting, showClusterSettings, showVar } from "./session";
 import { StoreTx, TableStore } from "./store";
+import { runRoleStatement } from "./roles";
 
 type DmlStatement = Extract<Statement, { kind: "insert" | "update" | "delete" }>;
 
@@ -108,6 +109,11 @@ export class SqlEngine {
         return { command: "SET", columns: [], rows: [] };
       case "backup":
         return backup(text, hooks);
+      case "create-role":
+      case "alter-role":
+      case "drop-role":
+      case "show-users":
+        return runRoleStatement(stmt, hooks, await this.exprContext(stmt, params, state));
       case "transaction":
         // No isolation is simulated: statements apply immediately; only the tags matter to clients.
         return { command: stmt.command, columns: [], rows: [] };

@@ -56,4 +56,10 @@ export interface ClusterHooks {
   now(): Date;
   /** This node's id, the low bits of unique_rowid(). Defaults to 1. */
   nodeId?(): number;
+  /** CREATE USER/ROLE; `password` undefined = no PASSWORD option, null = PASSWORD NULL. Without it: unimplemented. */
+  createUser?(name: string, ifNotExists: boolean, password: string | null | undefined): Promise<void>;
+  alterUser?(name: string, ifExists: boolean, password: string | null | undefined): Promise<void>;
+  dropUsers?(names: readonly string[], ifExists: boolean): Promise<void>;
+  /** SHOW USERS. */
+  listUsers?(): Promise<readonly { readonly username: string; readonly hasPassword: boolean }[]>;
 }

@@ -8,6 +8,7 @@ import { Cursor } from "./cursor";
 import { unsupported } from "./errors";
 import { parseType } from "./parse-expr";
 import { exprs, parseSelect, parseSelectItem } from "./parse-select";
+import { parseAlterRole, parseCreateRole, parseDropRole } from "./parse-roles";
 
 export interface ParsedStatement {
   readonly stmt: Statement;
@@ -46,6 +47,8 @@ function parseStatement(c: Cursor): Statement {
       return parseCreate(c);
     case "drop":
       return parseDrop(c);
+    case "alter":
+      return parseAlterRole(c);
     case "show":
       return parseShow(c);
     case "set":
@@ -174,6 +177,8 @@ function parseDelete(c: Cursor): Statement {
 
 function parseCreate(c: Cursor): Statement {
   c.expectWords("create");
+  const role = parseCreateRole(c);
+  if (role) return role;
   if (c.acceptWords("database")) {
     const ifNotExists = c.acceptWords("if", "not", "exists");
     const name = c.ident();
@@ -226,6 +231,8 @@ function parseColumnDef(c: Cursor): ColumnDef {
 
 function parseDrop(c: Cursor): Statement {
   c.expectWords("drop");
+  const role = parseDropRole(c);
+  if (role) return role;
   if (c.acceptWords("database")) {
     const ifExists = c.acceptWords("if", "exists");
     const name = c.ident();
@@ -256,6 +263,7 @@ function parseShow(c: Cursor): Statement {
     return { kind: "show-cluster-settings" };
   }
   if (c.acceptWords("databases")) return { kind: "show-databases" };
+  if (c.acceptWords("users") || c.acceptWords("roles")) return { kind: "show-users" };
   if (c.acceptWords("tables")) return { kind: "show-tables", database: c.acceptWords("from") ? c.dottedName()[0] : undefined };
   if (c.acceptWords("transaction", "isolation", "level")) return { kind: "show-var", name: "transaction_isolation" };
   if (c.acceptWords("time", "zone")) return { kind: "show-var", name: "timezone" };

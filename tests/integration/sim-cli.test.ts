@@ -328,6 +328,16 @@ describe("sim cluster interfaces (CLI, HTTP, SQL)", function () {
       assert.ok(leases.every((l) => ["1", "2", "3"].includes(l.lease_holder)));
     });
 
+    it("keeps users without passwords on an insecure cluster, refusing to set one as CockroachDB does", async () => {
+      await sql("127.0.12.11:26257", "CREATE USER IF NOT EXISTS carol");
+      assert.deepStrictEqual(await sql("127.0.12.12:26257", "SELECT 1 AS one"), [{ one: "1" }]);
+      await assert.rejects(
+        sql("127.0.12.11:26257", "ALTER USER carol WITH PASSWORD 'x'"),
+        /^error: setting or updating a password is not supported in insecure mode$/,
+      );
+      await sql("127.0.12.13:26257", "DROP USER carol");
+    });
+
     it("reads store metrics by key from kv_store_status", async () => {
       const rows = await sql<{ n: string }>(
         "127.0.12.11:26257",

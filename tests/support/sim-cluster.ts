@@ -5,6 +5,7 @@
  *
  *   const c = await startSimCluster({ nodes: 3, version: "v23.1.11", baseIp: "127.0.11.10", timeScale: 0.1 });
  *   c.providerNodes            // the provider's `nodes` input
+ *   // secure: { ..., secure: true, rootPassword: "pw" } -> c.certsDir holds ca.crt, client.root.crt/.key
  *   c.killNode("n2", "SIGKILL");
  *   const r = c.buildRelease("v23.2.5");                 // { dir, tarball, sha256 }
  *   const s = await c.serveReleases(r.dir);              // { url, close() }
@@ -15,6 +16,7 @@
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { isProcessAlive } from "../../sim/common/cluster-files";
@@ -34,6 +36,10 @@ export interface SimClusterOptions {
   readonly timeScale?: number;
   /** Sim seconds. Defaults to 9. */
   readonly livenessTtlS?: number;
+  /** TLS with certificates in `certsDir` (ca.crt, node.crt/key, client.root.crt/key); nodes start with --certs-dir. */
+  readonly secure?: boolean;
+  /** Secure clusters: root's password (secret). */
+  readonly rootPassword?: string;
 }
 
 export interface BuiltRelease {
@@ -184,14 +190,24 @@ export function runCockroach(binary: string, args: readonly string[], timeoutMs 
   });
 }
 
-/** GET http://<hostPort><path>; resolves with status and body, or rejects on connection errors. */
-export function httpGet(hostPort: string, pathName: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+/**
+ * GET http://<hostPort><path> (https:// when `ca` is given, verifying the node
+ * certificate against it); resolves with status and body, or rejects on
+ * connection errors.
+ */
+export function httpGet(
+  hostPort: string,
+  pathName: string,
+  timeoutMs = 5000,
+  ca?: Buffer,
+): Promise<{ status: number; body: string; location?: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`http://${hostPort}${pathName}`, { agent: false, timeout: timeoutMs }, (res) => {
+    const get = ca ? https.get : http.get;
+    const req = get(`${ca ? "https" : "http"}://${hostPort}${pathName}`, { agent: false, timeout: timeoutMs, ...(ca && { ca }) }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ...(res.headers.location && { location: res.headers.location }) }));
     });
     req.on("timeout", () => req.destroy(new Error(`GET ${hostPort}${pathName}: timed out`)));
     req.on("error", reject);
