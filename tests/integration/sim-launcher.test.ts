@@ -187,6 +187,36 @@ describe("sim launcher (npm run sim)", function () {
     assert.ok(!fs.existsSync(path.join(dir, "n2")));
   });
 
+  it("`up --secure --root-password` adds certsDir to the JSON, starts nodes with --certs-dir, and never prints the password", async () => {
+    const password = "launcher-Pw-91c2";
+    const up = await sim([
+      "up",
+      "--dir",
+      dir,
+      "--nodes",
+      "1",
+      "--version",
+      "v23.1.11",
+      "--base-ip",
+      "127.0.11.40",
+      "--time-scale",
+      "0.1",
+      "--secure",
+      "--root-password",
+      password,
+    ]);
+    assert.strictEqual(up.code, 0, up.stderr);
+    assert.ok(!(up.stdout + up.stderr).includes(password), "the password is not printed");
+    const info = JSON.parse(up.stdout) as UpJson & { certsDir: string };
+    assert.deepStrictEqual(Object.keys(info), ["dir", "version", "timeScale", "certsDir", "nodes", "providerNodes"]);
+    assert.strictEqual(info.certsDir, path.join(info.dir, "certs"));
+    assert.strictEqual(info.providerNodes[0].process.startFlags[0], `--certs-dir=${info.certsDir}`);
+    assert.ok(!info.providerNodes[0].process.startFlags.includes("--insecure"));
+    assert.ok(!fs.readFileSync(info.nodes[0].log, "utf8").includes(password), "nor logged");
+    const ca = fs.readFileSync(path.join(info.certsDir, "ca.crt"));
+    assert.strictEqual((await httpGet(info.nodes[0].httpAddr, "/health?ready=1", 5000, ca)).status, 200);
+  });
+
   it("`up` fails with the node's start error and leaves no process behind when an address is taken", async () => {
     const blocker = net.createServer().listen(26257, "127.0.11.32");
     await new Promise((r) => blocker.once("listening", r));
