@@ -106,6 +106,8 @@ function loadRows(load: LoadBench | Error): Row[] {
       `${runs.length}${failNote}`,
     ]);
   }
+  const recs = runs0(load).filter((r) => r.record).map((r) => r.record as RolloutRecord);
+  if (recs.length) rows.push(["(f) provider time per node, by phase", phaseBreakdown(recs), String(recs.length)]);
   const ratios = [];
   for (let i = 0; i + METHODS.length <= load.runs.length; i += METHODS.length) {
     const [p, n] = [load.runs[i], load.runs[i + 1]];
@@ -113,6 +115,20 @@ function loadRows(load: LoadBench | Error): Row[] {
   }
   if (ratios.length) rows.push(["(f) provider wall ÷ naive wall (same round)", `${median(ratios).toFixed(2)}`, String(ratios.length)]);
   return rows;
+}
+
+function runs0(load: LoadBench): LoadRun[] {
+  return load.runs.filter((r) => r.method === "provider" && r.ok);
+}
+
+/** Median seconds per node of each phase, over nodes and runs: where the provider's wall time goes. */
+function phaseBreakdown(records: readonly RolloutRecord[]): string {
+  const phases: readonly Phase[] = ["drain", "stop", "swap-binary", "start", "await-node", "await-cluster", "bake"];
+  const per = phases.map((ph) => {
+    const ms = records.flatMap((r) => r.nodes.map((n) => n.phases.filter((p) => p.phase === ph).reduce((a, p) => a + p.durationMs, 0)));
+    return `${ph} ${(median(ms) / 1000).toFixed(1)} s`;
+  });
+  return per.join(" · ");
 }
 
 function table(rows: readonly Row[]): string {
@@ -129,7 +145,7 @@ function methodNotes(load: LoadBench | Error, runs: number): string {
 - (b): \`benchCheckDiff()\` (bench/check-diff.ts): checkInputs+parseSpec and diffResource+planRollout on a 100-node spec, median of 200 after warm-up.
 - (d): a provider roll with no client workload. HTTP requests are counted inside the provider's process through Node's built-in \`http.client.request.start\` diagnostics channel (nothing wrapped); SQL statements through the simulator's own \`sql_select_count\` per node (the provider is the only SQL client), sampled every 250 ms. Both are attributed to the gate phases of the rollout record (await-node, await-cluster, bake). The sim runs at scale ${scale}, so gate intervals are ${scale}× real; "real timing" divides by the unscaled gate time (await-node polls every 250 ms unscaled, so this slightly overstates real timing).
 - (e): \`strategy.batch: "locality"\` needs the observed replica placement (ObservedCluster.localitySafe), which no observer sets yet, so the plan rolls one node at a time.
-- (f): one 5-node sim cluster (scale ${scale}) behind HAProxy 2.6 configured as \`cockroach gen haproxy\` writes it (roundrobin, \`option httpchk GET /health?ready=1\`, inter 2000×${scale} ms, fall 3, rise 2). The methods alternate up a ladder of patch releases (v23.1.12, .13, ...), ${runs} round(s). Each run: kv table dropped, 4 workers (node-postgres Pool, ${"~"}100 ops/s, half inserts of unique keys, half reads of acked keys, a connection re-made every 25 statements), 5 s idle, then the roll; an operation is retried once only on 57P01 / 08xxx / socket errors. "missing acked" = acknowledged writes not readable afterwards through HAProxy or directly on any node (the worst address). Provider: defaults scaled (waitAfterRejoin 60 s, canary bake 120 s, gate every 5 s, re-check 22 s, in sim seconds) with \`strategy.loadBalancer: { checkInterval: "2s", fall: 3 }\`. Naive: bench/naive-upgrade.ts, the v1.0 procedure (SIGTERM by pid, \`mv cockroach cockroach_old\`, copy, \`start --background\`, sleep 60 s scaled), no drain command, no gate.
+- (f): one 5-node sim cluster (scale ${scale}) behind HAProxy 2.6 configured as \`cockroach gen haproxy\` writes it (roundrobin, \`option httpchk GET /health?ready=1\`, inter ${2000 * scale} ms = 2000 ms × ${scale}, fall 3, rise 2). The methods alternate up a ladder of patch releases (v23.1.12, .13, ...), ${runs} round(s). Each run: kv table dropped, 4 workers (node-postgres Pool, ${"~"}100 ops/s, half inserts of unique keys, half reads of acked keys, a connection re-made every 25 statements), 5 s idle, then the roll; an operation is retried once only on 57P01 / 08xxx / socket errors. "missing acked" = acknowledged writes not readable afterwards through HAProxy or directly on any node (the worst address). Provider: defaults scaled (waitAfterRejoin 60 s, canary bake 120 s, gate every 5 s, re-check 22 s, in sim seconds) with \`strategy.loadBalancer: { checkInterval: "2s", fall: 3 }\`. Naive: bench/naive-upgrade.ts, the v1.0 procedure (SIGTERM by pid, \`mv cockroach cockroach_old\`, copy, \`start --background\`, sleep 60 s scaled), no drain command, no gate.
 - Simulator caveat: on SIGTERM the sim refuses new SQL sessions at once (57P01), skipping the initial_wait phase that \`cockroach node drain\` honours (sim/node/runtime.ts: shutdown() sets \`stopping\` before the drain runs, and the pgwire admit check refuses while stopping; reference §4 says SIGTERM runs the same graceful drain). The naive runs' client errors are therefore pessimistic with initial_wait 8s; the provider, which drains with \`cockroach node drain\` before its SIGTERM, is unaffected.`;
 }
 
