@@ -108,10 +108,20 @@ async function selectCount(httpAddr: string): Promise<number | undefined> {
 }
 
 /** The gate rate of one run: the child's HTTP requests to node endpoints + the sim's SELECT increments, in gate windows. */
-export function gateRate(record: RolloutRecord, http: readonly HttpRequestSeen[], nodeHosts: readonly string[], selects: SelectCounter): GateRate {
+export function gateRate(
+  record: RolloutRecord,
+  http: readonly HttpRequestSeen[],
+  nodeHosts: readonly string[],
+  selects: SelectCounter,
+): GateRate {
   const windows = gateWindows(record);
   const gateMs = windows.reduce((a, w) => a + (w.to - w.from), 0);
   const httpRequests = http.filter((r) => nodeHosts.includes(r.host) && inside(windows, r.t)).length;
   const sqlSelects = selects.countIn(windows);
-  return { gateSeconds: gateMs / 1000, httpRequests, sqlSelects, perWallSecond: gateMs > 0 ? (httpRequests + sqlSelects) / (gateMs / 1000) : 0 };
+  return {
+    gateSeconds: gateMs / 1000,
+    httpRequests,
+    sqlSelects,
+    perWallSecond: gateMs > 0 ? (httpRequests + sqlSelects) / (gateMs / 1000) : 0,
+  };
 }

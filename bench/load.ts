@@ -43,7 +43,14 @@ export interface LoadBenchOptions {
   readonly log: (line: string) => void;
 }
 
-export const LOAD_DEFAULTS: LoadBenchOptions = { runs: 3, timeScale: 0.2, baseIp: "127.0.71.10", lbHost: "127.0.71.1", idleMs: 5000, log: () => undefined };
+export const LOAD_DEFAULTS: LoadBenchOptions = {
+  runs: 3,
+  timeScale: 0.2,
+  baseIp: "127.0.71.10",
+  lbHost: "127.0.71.1",
+  idleMs: 5000,
+  log: () => undefined,
+};
 
 export interface LoadRun {
   readonly method: Method;
@@ -84,7 +91,13 @@ export async function benchLoad(o: Partial<LoadBenchOptions> = {}): Promise<Load
   let served: { url: string; close(): Promise<void> } | undefined;
   try {
     served = await sim.serveReleases(sim.buildRelease("v23.1.12").dir);
-    lb = await startHaproxy({ nodes: sim.providerNodes, bind: { host: opts.lbHost, port: 26257 }, checkIntervalMs: 2000 * opts.timeScale, fall: 3, rise: 2 });
+    lb = await startHaproxy({
+      nodes: sim.providerNodes,
+      bind: { host: opts.lbHost, port: 26257 },
+      checkIntervalMs: 2000 * opts.timeScale,
+      fall: 3,
+      rise: 2,
+    });
     await lb.waitAllUp();
     const ctx: Ctx = { sim, lb, releaseUrl: served.url, opts };
     const runs: LoadRun[] = [];
@@ -93,7 +106,9 @@ export async function benchLoad(o: Partial<LoadBenchOptions> = {}): Promise<Load
       for (const method of METHODS) {
         const version = `v23.1.${patch++}`;
         const run = await loadRun(ctx, method, version);
-        opts.log(`${method} -> ${version}: ${run.ok ? "ok" : `FAILED ${run.error}`} in ${(run.wallMs / 1000).toFixed(1)}s, ${run.failures}/${run.ops} failed, ${run.retried} retried, ${run.missing} missing, p99 ${run.p99IdleMs}/${run.p99RollMs} ms`);
+        opts.log(
+          `${method} -> ${version}: ${run.ok ? "ok" : `FAILED ${run.error}`} in ${(run.wallMs / 1000).toFixed(1)}s, ${run.failures}/${run.ops} failed, ${run.retried} retried, ${run.missing} missing, p99 ${run.p99IdleMs}/${run.p99RollMs} ms`,
+        );
         runs.push(run);
       }
     }
@@ -110,7 +125,13 @@ export async function benchLoad(o: Partial<LoadBenchOptions> = {}): Promise<Load
 /** Provider defaults (types.ts) in sim time, plus the load balancer. */
 function providerStrategy(scale: number): StrategyInput {
   const s = (simSeconds: number): string => `${Math.round(simSeconds * scale * 1000)}ms`;
-  return { waitAfterRejoin: s(60), canaryBake: s(120), gateInterval: s(5), gateRecheckAfter: s(22), loadBalancer: { checkInterval: "2s", fall: 3 } };
+  return {
+    waitAfterRejoin: s(60),
+    canaryBake: s(120),
+    gateInterval: s(5),
+    gateRecheckAfter: s(22),
+    loadBalancer: { checkInterval: "2s", fall: 3 },
+  };
 }
 
 function providerInputs(ctx: Ctx, version: string): ClusterVersionInputs {
@@ -128,7 +149,14 @@ async function loadRun(ctx: Ctx, method: Method, version: string): Promise<LoadR
   const release = sim.buildRelease(version);
   await setInitialWait(sim, INITIAL_WAIT[method]);
   await settle(ctx);
-  const workload = Workload.start({ addr: lb.addr, concurrency: 4, pauseMs: PAUSE_MS, maxMs: 600_000, freshTable: true, keyBase: Number(version.split(".")[2]) * 10_000_000 });
+  const workload = Workload.start({
+    addr: lb.addr,
+    concurrency: 4,
+    pauseMs: PAUSE_MS,
+    maxMs: 600_000,
+    freshTable: true,
+    keyBase: Number(version.split(".")[2]) * 10_000_000,
+  });
   await new Promise((r) => setTimeout(r, opts.idleMs));
   const t0 = Date.now();
   let ok = true;
@@ -212,7 +240,13 @@ async function settle(ctx: Ctx): Promise<void> {
 async function rangeHealth(httpAddr: string): Promise<string> {
   try {
     const text = await (await fetch(`http://${httpAddr}/_status/vars`, { signal: AbortSignal.timeout(3000) })).text();
-    const series = (name: string): string => /^(\w+)\{[^}]*\} (\d+)/m.exec(text.split("\n").filter((l) => l.startsWith(`${name}{`)).join("\n"))?.[2] ?? "?";
+    const series = (name: string): string =>
+      /^(\w+)\{[^}]*\} (\d+)/m.exec(
+        text
+          .split("\n")
+          .filter((l) => l.startsWith(`${name}{`))
+          .join("\n"),
+      )?.[2] ?? "?";
     return `${series("ranges_underreplicated")}/${series("ranges_unavailable")}`;
   } catch (e) {
     return `unreachable (${(e as Error).message})`;

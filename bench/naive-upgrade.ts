@@ -57,7 +57,8 @@ export async function naiveUpgrade(opts: NaiveOptions): Promise<NaiveResult> {
   try {
     for (const node of opts.nodes) {
       const pidFile = node.process.pidFile;
-      if (node.process.manager !== "cockroach" || pidFile === undefined) throw new Error(`naive node ${node.name}: only pid-file managed nodes (manager "cockroach")`);
+      if (node.process.manager !== "cockroach" || pidFile === undefined)
+        throw new Error(`naive node ${node.name}: only pid-file managed nodes (manager "cockroach")`);
       const a = Date.now();
       await stopByPid(node.name, pidFile, opts.stopTimeoutMs ?? 300_000);
       const b = Date.now();

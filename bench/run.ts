@@ -50,7 +50,10 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | Error
 }
 
 function unavoidableMs(record: RolloutRecord): number {
-  return record.nodes.flatMap((n) => n.phases).filter((p) => UNAVOIDABLE.includes(p.phase)).reduce((a, p) => a + p.durationMs, 0);
+  return record.nodes
+    .flatMap((n) => n.phases)
+    .filter((p) => UNAVOIDABLE.includes(p.phase))
+    .reduce((a, p) => a + p.durationMs, 0);
 }
 
 function wallOf(record: RolloutRecord): number {
@@ -65,15 +68,26 @@ function rolloutRows(rollouts: readonly (RolloutBench | Error)[], load: LoadBenc
   const fails = failed ? `, ${failed} failed` : "";
   const a: Row[] = [
     ok.length
-      ? ["(a) rollout overhead ratio, 5 nodes (wall ÷ Σ drain+restart+catch-up+bake)", `${median(ok.map((r) => r.ratio)).toFixed(3)} (${(median(ok.map((r) => r.wallMs)) / 1000).toFixed(1)} s ÷ ${(median(ok.map((r) => r.unavoidableMs)) / 1000).toFixed(1)} s)`, `${ok.length}${fails}`]
+      ? [
+          "(a) rollout overhead ratio, 5 nodes (wall ÷ Σ drain+restart+catch-up+bake)",
+          `${median(ok.map((r) => r.ratio)).toFixed(3)} (${(median(ok.map((r) => r.wallMs)) / 1000).toFixed(1)} s ÷ ${(median(ok.map((r) => r.unavoidableMs)) / 1000).toFixed(1)} s)`,
+          `${ok.length}${fails}`,
+        ]
       : ["(a) rollout overhead ratio, 5 nodes", `failed: ${(rollouts[0] as Error).message.slice(0, 120)}`, "0"],
   ];
   if (!(load instanceof Error)) {
     const recs = load.runs.filter((r) => r.method === "provider" && r.ok && r.record).map((r) => r.record as RolloutRecord);
-    if (recs.length) a.push(["(a) same, under load, provider defaults at sim scale", `${median(recs.map((r) => wallOf(r) / unavoidableMs(r))).toFixed(3)}`, String(recs.length)]);
+    if (recs.length)
+      a.push([
+        "(a) same, under load, provider defaults at sim scale",
+        `${median(recs.map((r) => wallOf(r) / unavoidableMs(r))).toFixed(3)}`,
+        String(recs.length),
+      ]);
   }
   const c: Row[] = [
-    ok.length ? ["(c) provider peak RSS rolling 5 nodes", `${median(ok.map((r) => r.peakRssMb)).toFixed(1)} MB`, `${ok.length}${fails}`] : ["(c) provider peak RSS rolling 5 nodes", "failed (see a)", "0"],
+    ok.length
+      ? ["(c) provider peak RSS rolling 5 nodes", `${median(ok.map((r) => r.peakRssMb)).toFixed(1)} MB`, `${ok.length}${fails}`]
+      : ["(c) provider peak RSS rolling 5 nodes", "failed (see a)", "0"],
   ];
   if (!(load instanceof Error)) {
     const rss = load.runs.filter((r) => r.peakRssKb).map((r) => (r.peakRssKb as number) / 1024);
@@ -106,7 +120,9 @@ function loadRows(load: LoadBench | Error): Row[] {
       `${runs.length}${failNote}`,
     ]);
   }
-  const recs = runs0(load).filter((r) => r.record).map((r) => r.record as RolloutRecord);
+  const recs = runs0(load)
+    .filter((r) => r.record)
+    .map((r) => r.record as RolloutRecord);
   if (recs.length) rows.push(["(f) provider time per node, by phase", phaseBreakdown(recs), String(recs.length)]);
   const ratios = [];
   for (let i = 0; i + METHODS.length <= load.runs.length; i += METHODS.length) {

@@ -109,7 +109,7 @@ export function parseSettingDuration(text: string): number | undefined {
     return Math.round(((Number(days ?? 0) * 24 + Number(h)) * 3600 + Number(m) * 60 + Number(s)) * 1000);
   }
   if (t === "0") return 0;
-  const unitMs: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, "µs": 0.001, ns: 0.000001 };
+  const unitMs: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
   const term = /(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/y;
   let total = 0;
   let at = 0;

@@ -99,7 +99,8 @@ function readLoadBalancer(r: Reader, v: unknown): Pick<Strategy, "loadBalancer">
   const p = "strategy.loadBalancer";
   const raw = readObject(r, p, v, ["checkInterval", "fall"]);
   if (raw === undefined) return {};
-  if (raw.checkInterval === undefined) r.fail(join(p, "checkInterval"), 'is required: the health-check interval, e.g. "2s" for HAProxy inter 2000');
+  if (raw.checkInterval === undefined)
+    r.fail(join(p, "checkInterval"), 'is required: the health-check interval, e.g. "2s" for HAProxy inter 2000');
   if (raw.fall === undefined) r.fail(join(p, "fall"), "is required: failed checks before the node is taken out, e.g. 3 for HAProxy fall 3");
   const checkIntervalMs = readDuration(r, join(p, "checkInterval"), raw.checkInterval, true);
   const fall = readInt(r, join(p, "fall"), raw.fall, 1, 100);

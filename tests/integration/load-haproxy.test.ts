@@ -85,7 +85,10 @@ describe("load: a client workload through HAProxy during a rolling upgrade", fun
     lb = await startHaproxy({ nodes: sim.providerNodes, bind: LB_BIND, checkIntervalMs: 2000 * TIME_SCALE, fall: LB_CHECK.fall, rise: 2 });
     await lb.waitAllUp();
     // The generated config's essentials (cockroach gen haproxy), checked where they matter.
-    assert.match(lb.config, /balance roundrobin\n\s+option httpchk GET \/health\?ready=1\n\s+server cockroach1 127\.0\.70\.11:26257 check port 8080 inter 400 fall 3 rise 2/);
+    assert.match(
+      lb.config,
+      /balance roundrobin\n\s+option httpchk GET \/health\?ready=1\n\s+server cockroach1 127\.0\.70\.11:26257 check port 8080 inter 400 fall 3 rise 2/,
+    );
     const gateway = sim.providerNodes[0].sqlAddr;
 
     // Pre-flight's drain check on the live cluster: the default 0s is too short, 8s is enough (v23.1 knows only drain_wait).
@@ -110,19 +113,27 @@ describe("load: a client workload through HAProxy during a rolling upgrade", fun
     const idle = workload.stats(0, rollStart);
     const roll = workload.stats(rollStart, rollEnd);
 
-    console.log(`      p99 idle ${idle.p99Ms} ms (${idle.ops} ops) | p99 during the roll ${roll.p99Ms} ms (${roll.ops} ops, ${Math.round((rollEnd - rollStart) / 1000)}s)`);
-    console.log(`      p50 idle ${idle.p50Ms} ms | p50 during the roll ${roll.p50Ms} ms | retried ${all.retried} ${JSON.stringify(all.retryKinds)}`);
+    console.log(
+      `      p99 idle ${idle.p99Ms} ms (${idle.ops} ops) | p99 during the roll ${roll.p99Ms} ms (${roll.ops} ops, ${Math.round((rollEnd - rollStart) / 1000)}s)`,
+    );
+    console.log(
+      `      p50 idle ${idle.p50Ms} ms | p50 during the roll ${roll.p50Ms} ms | retried ${all.retried} ${JSON.stringify(all.retryKinds)}`,
+    );
 
     assert.ok(up.outs, `update failed: ${up.failure?.message}\n${up.lines.join("\n")}`);
     assert.strictEqual(up.outs.lastRollout?.outcome, "succeeded");
     assert.strictEqual(up.outs.lastRollout?.notes, undefined, "no drain warning with initial_wait 8s");
-    assert.deepStrictEqual(Object.values(await runningBuilds(sim)), sim.providerNodes.map(() => TO));
+    assert.deepStrictEqual(
+      Object.values(await runningBuilds(sim)),
+      sim.providerNodes.map(() => TO),
+    );
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
 
     assert.ok(idle.ops > 100 && roll.ops > 1000, `the workload ran throughout (idle ${idle.ops}, roll ${roll.ops} ops)`);
     assert.strictEqual(all.failures, 0, `operations failed after the retry: ${JSON.stringify(all.failureKinds)}`);
     const verified = await verifyAcked(workload.acked, [lb.addr, ...sim.providerNodes.map((n) => n.sqlAddr)]);
-    for (const v of verified) assert.deepStrictEqual([v.addr, v.error, v.missing.length], [v.addr, undefined, 0], `acked writes missing at ${v.addr}`);
+    for (const v of verified)
+      assert.deepStrictEqual([v.addr, v.error, v.missing.length], [v.addr, undefined, 0], `acked writes missing at ${v.addr}`);
     assert.ok(all.ackedWrites > 1000, `acked writes: ${all.ackedWrites}`);
 
     // Why nothing failed: HAProxy took every node out while it still ran (its readiness 503 during
@@ -130,7 +141,13 @@ describe("load: a client workload through HAProxy during a rolling upgrade", fun
     const downs = lb.stateChanges().filter((c) => / is DOWN/.test(c.line) && c.t >= rollStart);
     for (let i = 1; i <= 5; i++) {
       const d = downs.find((c) => c.line.includes(`psql/cockroach${i} `));
-      assert.ok(d, `HAProxy never took cockroach${i} out:\n${lb.stateChanges().map((c) => c.line).join("\n")}`);
+      assert.ok(
+        d,
+        `HAProxy never took cockroach${i} out:\n${lb
+          .stateChanges()
+          .map((c) => c.line)
+          .join("\n")}`,
+      );
       assert.doesNotMatch(d.line, /Connection refused/, `cockroach${i} was taken out only after the node stopped: ${d.line}`);
     }
     console.log(`      HAProxy took nodes out: ${downs.map((d) => /reason: ([^,]+(?:, code: \d+)?)/.exec(d.line)?.[1]).join("; ")}`);

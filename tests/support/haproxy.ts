@@ -180,10 +180,17 @@ async function waitAllUp(lb: Haproxy, timeoutMs: number): Promise<void> {
     if (last.length > 0 && last.every((s) => s.status === "UP")) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`haproxy (pid ${lb.pid}): not every server UP within ${timeoutMs}ms: ${last.map((s) => `${s.name}=${s.status}`).join(", ")}`);
+  throw new Error(
+    `haproxy (pid ${lb.pid}): not every server UP within ${timeoutMs}ms: ${last.map((s) => `${s.name}=${s.status}`).join(", ")}`,
+  );
 }
 
-async function waitListening(bind: HaproxyOptions["bind"], child: ChildProcess, exited: Promise<number | null>, output: () => string): Promise<void> {
+async function waitListening(
+  bind: HaproxyOptions["bind"],
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   let gone = false;
   void exited.then(() => (gone = true));

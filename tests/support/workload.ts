@@ -107,7 +107,10 @@ export class Workload {
 
   /** Stats over the operations that started in [from, to). */
   stats(from = 0, to = Number.POSITIVE_INFINITY): WorkloadStats {
-    return statsOf(this.records.filter((r) => r.t >= from && r.t < to), this.acked.size);
+    return statsOf(
+      this.records.filter((r) => r.t >= from && r.t < to),
+      this.acked.size,
+    );
   }
 
   private async run(): Promise<WorkloadStats> {
@@ -147,7 +150,10 @@ export class Workload {
       const r = await this.pool.query("SELECT v FROM kv WHERE k = $1", [k]);
       const got = r.rows[0]?.v as string | undefined;
       // A wrong or missing value is a statement-level failure: never retried.
-      if (got !== want) throw Object.assign(new Error(`read of acked key ${k} returned ${got === undefined ? "no row" : JSON.stringify(got)}`), { code: "LOST" });
+      if (got !== want)
+        throw Object.assign(new Error(`read of acked key ${k} returned ${got === undefined ? "no row" : JSON.stringify(got)}`), {
+          code: "LOST",
+        });
     });
   }
 

@@ -34,7 +34,10 @@ describe("provider/lb-drain", () => {
       const j = judgeDrainSettings({ initialWaitMs: 0 }, HAPROXY_DEFAULTS);
       assert.strictEqual(j.ok, false);
       assert.strictEqual(j.warnings.length, 1);
-      assert.match(j.warnings[0], /^server\.shutdown\.initial_wait is 0s, shorter than the load balancer's check window \(2s × 3 checks\) plus margin/);
+      assert.match(
+        j.warnings[0],
+        /^server\.shutdown\.initial_wait is 0s, shorter than the load balancer's check window \(2s × 3 checks\) plus margin/,
+      );
       assert.match(j.warnings[0], /57P01/);
       assert.match(j.warnings[0], /SET CLUSTER SETTING server\.shutdown\.initial_wait = '8s'$/);
     });
@@ -62,7 +65,10 @@ describe("provider/lb-drain", () => {
       assert.strictEqual(judgeDrainSettings(settings, HAPROXY_DEFAULTS, 600_000).ok, true);
       const j = judgeDrainSettings(settings, HAPROXY_DEFAULTS, 30_000);
       assert.strictEqual(j.ok, false);
-      assert.match(j.warnings[0], /can take up to initial_wait \+ connections\.timeout \+ 2 × transactions\.timeout = 38s, which does not fit in strategy\.deadlines\.drain \(30s\); raise strategy\.deadlines\.drain above 38s/);
+      assert.match(
+        j.warnings[0],
+        /can take up to initial_wait \+ connections\.timeout \+ 2 × transactions\.timeout = 38s, which does not fit in strategy\.deadlines\.drain \(30s\); raise strategy\.deadlines\.drain above 38s/,
+      );
     });
   });
 
@@ -107,7 +113,11 @@ describe("provider/lb-drain", () => {
         if (!(name in old)) throw new Error(`unknown setting: "${name}"`);
         return old[name];
       };
-      assert.deepStrictEqual(await readDrainSettings(show), { initialWaitMs: 8000, connectionsTimeoutMs: 0, transactionsTimeoutMs: 10_000 });
+      assert.deepStrictEqual(await readDrainSettings(show), {
+        initialWaitMs: 8000,
+        connectionsTimeoutMs: 0,
+        transactionsTimeoutMs: 10_000,
+      });
       assert.deepStrictEqual(asked.slice(0, 2), ["server.shutdown.initial_wait", "server.shutdown.drain_wait"]);
     });
 
@@ -154,14 +164,34 @@ describe("provider/lb-drain", () => {
     });
 
     it("refuses a missing checkInterval or fall, saying what to write", () => {
-      failsAt({ ...inputs(), strategy: { loadBalancer: { fall: 3 } } }, "strategy.loadBalancer.checkInterval", /is required.*"2s" for HAProxy inter 2000/);
-      failsAt({ ...inputs(), strategy: { loadBalancer: { checkInterval: "2s" } } }, "strategy.loadBalancer.fall", /is required.*3 for HAProxy fall 3/);
+      failsAt(
+        { ...inputs(), strategy: { loadBalancer: { fall: 3 } } },
+        "strategy.loadBalancer.checkInterval",
+        /is required.*"2s" for HAProxy inter 2000/,
+      );
+      failsAt(
+        { ...inputs(), strategy: { loadBalancer: { checkInterval: "2s" } } },
+        "strategy.loadBalancer.fall",
+        /is required.*3 for HAProxy fall 3/,
+      );
     });
 
     it("refuses a zero interval, a fractional fall and an unknown key", () => {
-      failsAt({ ...inputs(), strategy: { loadBalancer: { checkInterval: 0, fall: 3 } } }, "strategy.loadBalancer.checkInterval", /greater than zero/);
-      failsAt({ ...inputs(), strategy: { loadBalancer: { checkInterval: "2s", fall: 2.5 } } }, "strategy.loadBalancer.fall", /whole number/);
-      failsAt({ ...inputs(), strategy: { loadBalancer: { checkInterval: "2s", fall: 3, rise: 2 } } }, "strategy.loadBalancer.rise", /unknown key "rise"/);
+      failsAt(
+        { ...inputs(), strategy: { loadBalancer: { checkInterval: 0, fall: 3 } } },
+        "strategy.loadBalancer.checkInterval",
+        /greater than zero/,
+      );
+      failsAt(
+        { ...inputs(), strategy: { loadBalancer: { checkInterval: "2s", fall: 2.5 } } },
+        "strategy.loadBalancer.fall",
+        /whole number/,
+      );
+      failsAt(
+        { ...inputs(), strategy: { loadBalancer: { checkInterval: "2s", fall: 3, rise: 2 } } },
+        "strategy.loadBalancer.rise",
+        /unknown key "rise"/,
+      );
     });
 
     it("accepts the preview's unknown sentinel without failures", () => {
