@@ -6,6 +6,8 @@
  */
 import * as assert from "assert";
 import { drainWarnings, judgeDrainSettings, parseSettingDuration, readDrainSettings, requiredInitialWaitMs } from "../../provider/lb-drain";
+import type { RolloutEvent } from "../../provider/events";
+import { RolloutRecorder } from "../../provider/record";
 import { parseSpec } from "../../provider/spec";
 import { inputs } from "./pure-fixtures";
 import { failsAt, failuresOf } from "./spec-fixtures";
@@ -148,6 +150,18 @@ describe("provider/lb-drain", () => {
     it("never throws when the cluster cannot be asked: it warns instead", async () => {
       const w = await drainWarnings({ loadBalancer: HAPROXY_DEFAULTS }, async () => Promise.reject(new Error("no SQL gateway answered")));
       assert.match(w[0], /could not be read/);
+    });
+  });
+
+  describe("the rollout record", () => {
+    it("keeps pre-flight warnings as notes and emits each as a note event; no notes key without warnings", () => {
+      const events: RolloutEvent[] = [];
+      const head = { id: "r1", from: "v23.1.11", to: "v23.1.12", kind: "patch" as const };
+      const rec = new RolloutRecorder(head, ["n1"], (e) => events.push(e));
+      rec.note("WARNING: server.shutdown.initial_wait is 0s, ...");
+      assert.deepStrictEqual(rec.finish("succeeded").notes, ["WARNING: server.shutdown.initial_wait is 0s, ..."]);
+      assert.deepStrictEqual(events, [{ type: "note", message: "WARNING: server.shutdown.initial_wait is 0s, ..." }]);
+      assert.ok(!("notes" in new RolloutRecorder(head, ["n1"], () => undefined).finish("succeeded")));
     });
   });
 
