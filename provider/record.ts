@@ -5,6 +5,7 @@
  * phase (the first and the last few are what an operator reads).
  */
 import type { Emit, NodePosition } from "./events";
+import { isTransportError, NodeOpFailed } from "./errors";
 import type { GateSample, NodeRolloutRecord, Phase, PhaseRecord, RolloutRecord, UpgradeKind } from "./types";
 
 /** Samples kept per phase record: the first one and the last ones. */
@@ -64,7 +65,8 @@ export class RolloutRecorder {
       this.push(at?.node, { phase, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), ok: true, samples: capSamples(samplesOf?.(result)) });
       this.emit({ type: "phase-end", phase, at, ok: true, durationMs: Date.now() - started.getTime() });
       return result;
-    } catch (e) {
+    } catch (raw) {
+      const e = this.namingNodeAndPhase(raw, phase, at);
       const detail = (e as Error).message;
       const samples = capSamples((e as { samples?: readonly GateSample[] }).samples);
       this.push(at?.node, { phase, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), ok: false, detail, samples });
@@ -72,6 +74,22 @@ export class RolloutRecorder {
       throw e;
     }
   }
+
+  /**
+   * A transport failure (connection lost, host unreachable) says only which
+   * host it could not reach; the user needs node and phase too.
+   */
+  private namingNodeAndPhase(e: unknown, phase: Phase, at: NodePosition | undefined): unknown {
+    if (at === undefined || !isTransportError(e)) return e;
+    return new NodeOpFailed(phase, { name: at.node, host: this.hostOf(at.node) }, "lost contact with the host", e.message);
+  }
+
+  /** How node names map to hosts, for error messages. Defaults to the name itself. */
+  setHostLookup(hostOf: (node: string) => string): void {
+    this.hostOf = hostOf;
+  }
+
+  private hostOf: (node: string) => string = (node) => node;
 
   /** A finding recorded as a zero-length phase (e.g. an escalated stop, or what resume found). */
   annotate(node: string, phase: Phase, detail: string): void {

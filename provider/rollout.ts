@@ -19,7 +19,8 @@ import { blockFinalization, type FinalizationBlock } from "./finalization";
 import { finishFinalization } from "./finalize-step";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, type GateContext } from "./gates";
 import { observeCluster, type NodeHandle, type Observation } from "./observe";
-import { planRollout, renderPlan } from "./plan";
+import { oneAtATime, planRollout, renderPlan } from "./plan";
+import { proveDown } from "./placement";
 import { RolloutRecorder } from "./record";
 import { journalBelongsTo, recoverInterrupted } from "./resume";
 import { rollBack } from "./rollback";
@@ -86,6 +87,8 @@ class Run {
     const id = `${new Date().toISOString().replace(/[:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`;
     this.runId = id;
     this.recorder = new RolloutRecorder({ id, from: "", to: ctx.spec.version, kind: "none" }, ctx.spec.nodes.map((n) => n.name), ctx.emit);
+    const hosts = new Map(ctx.spec.nodes.map((n) => [n.name, n.connection.kind === "ssh" ? n.connection.host : n.sqlAddr.host]));
+    this.recorder.setHostLookup((node) => hosts.get(node) ?? node);
   }
 
   async execute(): Promise<UpdateResult> {
@@ -103,14 +106,15 @@ class Run {
 
   private async steps(): Promise<RolloutRecord["outcome"]> {
     const { spec, reader, handles, signal } = this.ctx;
-    let obs = await observeCluster(reader, handles, signal, { previous: { whenBinaryIs: spec.version } });
+    const look = { previous: { whenBinaryIs: spec.version }, placement: spec.strategy.batch === "locality" } as const;
+    let obs = await observeCluster(reader, handles, signal, look);
     const recovering = obs.nodes.some((n) => n.journal && journalBelongsTo(n.journal, spec.version));
     // One rollout at a time, from here on: the next step may touch a node. Unreachable SQL
     // with nothing to recover is left to pre-flight, which refuses it with the cause.
     if (obs.sqlError === undefined || recovering) await this.takeLease();
     if (recovering) {
       await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
-      obs = await observeCluster(reader, handles, signal, { previous: { whenBinaryIs: spec.version } });
+      obs = await observeCluster(reader, handles, signal, look);
     }
     this.observation = obs;
     const plan = planRollout(spec, obs.cluster);
@@ -139,8 +143,10 @@ class Run {
     let index = 0;
     for (const batch of plan.batches) {
       if (spec.strategy.paused) return "paused";
-      await this.rollBatch(batch, staged, { first: index + 1, total: rolled });
-      index += batch.nodes.length;
+      for (const part of await this.provenNow(batch)) {
+        await this.rollBatch(part, staged, { first: index + 1, total: rolled });
+        index += part.nodes.length;
+      }
     }
     this.rolled = true;
     await this.finalizeIfAsked(plan);
@@ -174,6 +180,24 @@ class Run {
     this.ctx.emit({ type: "note", message: `resuming (${this.plan?.skip.join(", ")} already on ${spec.version}): holding the cluster gate for ${Math.round(spec.strategy.waitAfterRejoinMs / 1000)}s before touching the next node` });
     await this.recorder.phase("await-cluster", undefined, () => awaitClusterGate(this.gate(), spec.strategy.deadlines.clusterMs));
     await this.recorder.phase("bake", undefined, () => bakeWithGate(this.gate(undefined, "bake"), spec.strategy.waitAfterRejoinMs));
+  }
+
+  /**
+   * Several nodes go down together only if replica placement proves it right
+   * now: it moves between batches (rebalancing, a node lost), so the plan's
+   * proof is re-checked before each batch. Not proven: one node at a time.
+   */
+  private async provenNow(batch: PlanBatch): Promise<readonly PlanBatch[]> {
+    if (batch.nodes.length < 2) return [batch];
+    const { spec, reader, emit } = this.ctx;
+    const verdict = await proveDown(reader, spec.nodes, batch.nodes);
+    const what = `locality ${batch.locality ?? "(none)"} (${batch.nodes.join(", ")})`;
+    if (verdict.safe) {
+      emit({ type: "note", message: `${what} proven safe to stop together: ${verdict.reason}` });
+      return [batch];
+    }
+    this.recorder.note(`${what} rolls one node at a time: not provably safe to stop together now: ${verdict.reason}`);
+    return oneAtATime(batch, spec.strategy.waitAfterRejoinMs);
   }
 
   private async takeLease(): Promise<void> {
