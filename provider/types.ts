@@ -297,13 +297,28 @@ export interface ObservedCluster {
   /** Nodes the cluster knows (active membership) that are not in the spec. */
   readonly unlistedNodeIds: readonly number[];
   /**
-   * Set by the I/O side from replica placement: true only when no range has
-   * two replicas in one locality, so a whole locality can be down at once and
-   * every range keeps a quorum. Absent or false: plan rolls one node at a time.
+   * Set by the I/O side from replica placement (placement.ts): true only when
+   * every locality, all its nodes down at once, leaves every range a majority
+   * of live voters. Absent or false: plan rolls one node at a time, except
+   * localities `localityVerdicts` proves safe.
    */
   readonly localitySafe?: boolean;
-  /** Why localitySafe is false (e.g. "range 42 has 2 replicas in zone=a"), shown in the plan notes. */
+  /** Why localitySafe is false (e.g. "range 42: 2 of its 3 voters among them"), shown in the plan notes. */
   readonly localityReason?: string;
+  /** Per locality (the spec's strings): may all its nodes be down at once. Takes precedence over localitySafe. */
+  readonly localityVerdicts?: readonly LocalityVerdict[];
+  /**
+   * Preview only (diff has no I/O): placement is judged at update time. The
+   * plan shows the locality batches, each proven right before it starts or
+   * rolled one node at a time.
+   */
+  readonly localityProofDeferred?: boolean;
+}
+
+export interface LocalityVerdict {
+  readonly locality: string;
+  readonly safe: boolean;
+  readonly reason: string;
 }
 
 // ---------------------------------------------------------------------------
