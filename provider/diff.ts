@@ -132,7 +132,8 @@ export function observedFromOutputs(olds: Partial<ClusterVersionOutputs>, spec: 
     nodes,
     ...(typeof olds.clusterVersion === "string" && { clusterVersion: olds.clusterVersion }),
     unlistedNodeIds: [],
-    localityReason: "replica placement is read from the cluster at update time",
+    // Placement is read (and each locality batch proven) at update time.
+    localityProofDeferred: true,
   };
 }
 

@@ -117,7 +117,12 @@ function blockFor(
   return { blockFinalization: finalizationBlockFor(current) };
 }
 
-/** One node per batch, unless locality batching is asked for and the observed placement proves it safe. */
+/**
+ * One node per batch, unless locality batching is asked for: then each
+ * locality the observed placement proves may be down as a whole rolls
+ * together (at most maxUnavailable at once); a locality not proven rolls one
+ * node at a time, and the notes say why.
+ */
 function batchNodes(
   spec: Spec,
   todo: readonly string[],
@@ -127,25 +132,50 @@ function batchNodes(
   const localityOf = new Map(spec.nodes.map((n) => [n.name, n.locality] as const));
   const single = todo.map((n) => ({ nodes: [n], locality: localityOf.get(n) ?? "" }));
   if (spec.strategy.batch !== "locality" || todo.length === 0) return single;
-  if (observed.localitySafe !== true) {
-    const why = observed.localityReason ?? "replica placement was not shown to keep a quorum with a whole locality down";
-    notes.push(`locality batching fell back to one node at a time: ${why}`);
-    return single;
-  }
   const groups = new Map<string, string[]>();
   for (const name of todo) {
     const loc = localityOf.get(name) ?? "";
     groups.set(loc, [...(groups.get(loc) ?? []), name]);
   }
+  const proven = provenLocalities(observed, [...groups.keys()], notes);
+  if (proven.size === 0) return single;
   const size = spec.strategy.maxUnavailable;
   const batches: { nodes: string[]; locality?: string }[] = [];
   for (const [locality, names] of groups) {
-    for (let i = 0; i < names.length; i += size) batches.push({ nodes: names.slice(i, i + size), locality });
+    const step = proven.has(locality) ? size : 1;
+    for (let i = 0; i < names.length; i += step) batches.push({ nodes: names.slice(i, i + step), locality });
   }
-  if ([...groups.values()].some((g) => g.length > size)) {
+  if ([...groups].some(([loc, g]) => proven.has(loc) && g.length > size)) {
     notes.push(`localities with more than ${size} node(s) are split: strategy.maxUnavailable is ${size}`);
   }
   return batches;
+}
+
+/** The localities (of those to roll) that may go down whole; notes why the others may not. */
+function provenLocalities(observed: ObservedCluster, localities: readonly string[], notes: string[]): ReadonlySet<string> {
+  if (observed.localityProofDeferred === true) {
+    notes.push(
+      "locality batches: each is proven from replica placement right before it starts; one that cannot be proven rolls one node at a time",
+    );
+    return new Set(localities);
+  }
+  const verdicts = observed.localityVerdicts;
+  if (verdicts === undefined) {
+    if (observed.localitySafe === true) return new Set(localities);
+    const why = observed.localityReason ?? "replica placement was not shown to keep a quorum with a whole locality down";
+    notes.push(`locality batching fell back to one node at a time: ${why}`);
+    return new Set();
+  }
+  const verdictOf = (loc: string) => verdicts.find((v) => v.locality === loc);
+  const proven = new Set(localities.filter((loc) => verdictOf(loc)?.safe === true));
+  const unproven = localities.filter((loc) => !proven.has(loc));
+  const why = (loc: string): string => verdictOf(loc)?.reason ?? `no placement verdict for ${loc}`;
+  if (proven.size === 0) {
+    notes.push(`locality batching fell back to one node at a time: ${observed.localityReason ?? unproven.map(why).join(" | ")}`);
+  } else {
+    for (const loc of unproven) notes.push(`locality ${loc} rolls one node at a time: ${why(loc)}`);
+  }
+  return proven;
 }
 
 /** The first batch is the canary unless some node already runs the target (the canary already happened). */
@@ -163,6 +193,16 @@ function applyBakes(
     bakeMs: canaryFirst && i === 0 ? canaryBakeMs : waitAfterRejoinMs,
     canary: canaryFirst && i === 0,
     ...(b.locality !== undefined && b.locality !== "" && { locality: b.locality }),
+  }));
+}
+
+/** A batch split into single nodes (a locality no longer provably safe); only the first keeps a canary's bake. */
+export function oneAtATime(batch: PlanBatch, waitAfterRejoinMs: number): PlanBatch[] {
+  return batch.nodes.map((name, i) => ({
+    nodes: [name],
+    bakeMs: i === 0 ? batch.bakeMs : waitAfterRejoinMs,
+    canary: batch.canary && i === 0,
+    ...(batch.locality !== undefined && { locality: batch.locality }),
   }));
 }
 
