@@ -13,6 +13,7 @@ import type { ClusterReader, GossipRow, NodeVars } from "./cluster";
 import { matchNodes } from "./cluster";
 import type { NodeJournal, NodeOps } from "./node";
 import { probeNode, type ProbeOptions, type ProbeResult } from "./node-probe";
+import { localityVerdicts } from "./placement";
 import type { NodeSpec, ObservedCluster, ObservedNode } from "./types";
 
 export interface NodeHandle {
@@ -40,8 +41,10 @@ export interface Observation {
   readonly sqlError?: string;
 }
 
-/** What to ask each node; see node-probe.ts. Defaults: everything. */
-export type ObserveOptions = ProbeOptions;
+/** What to ask each node (see node-probe.ts; defaults: everything), and whether to judge replica placement (locality batches). */
+export interface ObserveOptions extends ProbeOptions {
+  readonly placement?: boolean;
+}
 
 export async function observeCluster(reader: ClusterReader, handles: readonly NodeHandle[], signal?: AbortSignal, opts: ObserveOptions = {}): Promise<Observation> {
   let rows: GossipRow[] = [];
@@ -57,10 +60,12 @@ export async function observeCluster(reader: ClusterReader, handles: readonly No
   );
   const nodes = await Promise.all(handles.map((h) => observeNode(reader, h, byName.get(h.spec.name), opts, signal)));
   const settings = sqlError === undefined ? await readSettings(reader) : {};
+  const placement = opts.placement && sqlError === undefined ? await judgePlacement(reader, handles, rows) : {};
   const live = nodes.filter((n) => n.live);
   const cluster: ObservedCluster = {
     nodes,
     ...settings,
+    ...placement,
     underReplicatedRanges: sumOverLive(live, (v) => v.underReplicated),
     unavailableRanges: sumOverLive(live, (v) => v.unavailable),
     unlistedNodeIds: unlisted.filter((r) => r.membership === "active").map((r) => r.nodeId),
@@ -112,6 +117,12 @@ async function readSettings(reader: ClusterReader): Promise<Pick<ObservedCluster
     preserveDowngradeOption,
     autoUpgradeEnabled: autoUpgrade === undefined ? undefined : autoUpgrade === "true" || autoUpgrade === "t",
   };
+}
+
+/** Whether each locality may be down as a whole (placement.ts), for the plan's locality batches. */
+async function judgePlacement(reader: ClusterReader, handles: readonly NodeHandle[], rows: readonly GossipRow[]): Promise<Pick<ObservedCluster, "localitySafe" | "localityReason" | "localityVerdicts">> {
+  const v = await localityVerdicts(reader, handles.map((h) => h.spec), rows);
+  return { localitySafe: v.safe, ...(!v.safe && { localityReason: v.reason }), localityVerdicts: v.localities };
 }
 
 /** Summed over live nodes; undefined when any live node lacks the series (missing data must fail a gate). */
