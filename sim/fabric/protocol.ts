@@ -143,6 +143,8 @@ export interface FabricMethods {
   /** A secure node's login check; never logged. */
   checkPassword(p: { user: string; password: string }): boolean;
   listUsers(p: Record<string, never>): readonly { readonly username: string; readonly hasPassword: boolean }[];
+  /** POST /_status/critical_nodes: the gateway JSON body. */
+  criticalNodes(p: Record<string, never>): Record<string, unknown>;
 }
 
 export type FabricMethod = keyof FabricMethods;

@@ -11,6 +11,7 @@ import { SqlErrorLike } from "./sql-errors";
 import { ClusterVersion } from "./upgrade";
 import { virtualTableRows } from "./vtables";
 import { Users } from "./users";
+import { criticalNodesResponse } from "./critical-nodes";
 
 type Handlers = { [M in FabricMethod]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 
@@ -160,6 +161,10 @@ export class FabricService implements Handlers {
 
   listUsers(): ResultOf<"listUsers"> {
     return this.users.list();
+  }
+
+  criticalNodes(): ResultOf<"criticalNodes"> {
+    return criticalNodesResponse(this.cluster);
   }
 
   private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {

@@ -1,7 +1,8 @@
 /**
  * The node's HTTP port (8080): `/health`, `/health?ready=1` (also
- * `/_admin/v1/health`), `/_status/vars`, `/_status/nodes[/local]`
- * (reference §3). Readiness failures answer 503 with the gRPC-gateway body.
+ * `/_admin/v1/health`), `/_status/vars`, `/_status/nodes[/local]`,
+ * `POST /_status/critical_nodes` (reference §3). The simulator asks no
+ * login for the `/_status` endpoints, also on secure clusters. Readiness failures answer 503 with the gRPC-gateway body.
  */
 import * as http from "http";
 
@@ -11,6 +12,7 @@ export interface HttpBackend {
   prometheus(): Promise<string>;
   statusNodes(): Promise<Record<string, unknown>>;
   statusNodeLocal(): Promise<Record<string, unknown>>;
+  criticalNodes(): Promise<Record<string, unknown>>;
 }
 
 const GRPC_UNAVAILABLE = 14;
@@ -37,6 +39,10 @@ async function route(backend: HttpBackend, req: http.IncomingMessage, res: http.
   }
   if (p === "/_status/nodes") return sendJson(res, 200, await backend.statusNodes());
   if (p === "/_status/nodes/local") return sendJson(res, 200, await backend.statusNodeLocal());
+  if (p === "/_status/critical_nodes") {
+    if (req.method !== "POST") return sendJson(res, 405, grpcError("Method Not Allowed", 12));
+    return sendJson(res, 200, await backend.criticalNodes());
+  }
   sendJson(res, 404, grpcError("Not Found", 5));
 }
 

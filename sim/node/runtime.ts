@@ -215,6 +215,7 @@ export class NodeRuntime {
         if (!self) throw new Error("node status not found");
         return nodeStatusJson(self);
       },
+      criticalNodes: () => this.mustFabric().call("criticalNodes", {}),
     });
     try {
       this.httpPort = await listenHttpPort(this.http, cfg.http.host, cfg.http.port, this.tls);

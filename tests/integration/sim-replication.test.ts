@@ -34,6 +34,24 @@ async function raftLogBehind(httpAddrs: readonly string[]): Promise<number[]> {
   return out;
 }
 
+interface CriticalNodes {
+  criticalNodes: { nodeId: number; address: { addressField: string } }[];
+  report: {
+    underReplicated: { rangeDescriptor: { internalReplicas: { storeId: number }[] } }[];
+    overReplicated: unknown[];
+    violatingConstraints: unknown[];
+    unavailable: unknown[];
+    unavailableNodeIds: number[];
+  };
+}
+
+/** POST /_status/critical_nodes on one node. */
+async function criticalNodes(httpAddr: string): Promise<CriticalNodes> {
+  const res = await fetch(`http://${httpAddr}/_status/critical_nodes`, { method: "POST" });
+  assert.strictEqual(res.status, 200);
+  return (await res.json()) as CriticalNodes;
+}
+
 async function sql(hostPort: string, text: string): Promise<Record<string, unknown>[]> {
   const [host, port] = hostPort.split(":");
   const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb" });
@@ -76,6 +94,11 @@ describe("sim range health", function () {
 
     it("counts every range under-replicated on the live nodes once a killed node's liveness expires, keeping its stale row", async () => {
       assert.deepStrictEqual(await rangeHealth(c.nodes.map((n) => n.httpAddr)), { under: 0, unavailable: 0 });
+      const healthy = await criticalNodes(c.nodes[1].httpAddr);
+      assert.deepStrictEqual(healthy, {
+        criticalNodes: [],
+        report: { underReplicated: [], overReplicated: [], violatingConstraints: [], unavailable: [], unavailableNodeIds: [] },
+      });
       c.killNode("n3", "SIGKILL");
       await c.waitForExit("n3");
       assert.deepStrictEqual(await until(c, ["n1", "n2"], "64 under-replicated ranges", (h) => h.under === 64), {
@@ -95,6 +118,21 @@ describe("sim range health", function () {
       );
       assert.strictEqual(Number(rows[0].ranges_underreplicated) + Number(rows[1].ranges_underreplicated), 64);
       assert.strictEqual(rows[2].ranges, "64", "the stopped node's row keeps its last values");
+    });
+
+    it("names the live nodes critical on POST /_status/critical_nodes while n3 is down, with the under-replicated ranges and n3 unavailable", async () => {
+      const r = await criticalNodes(c.nodes[0].httpAddr);
+      assert.deepStrictEqual(
+        r.criticalNodes.map((n) => [n.nodeId, n.address.addressField]),
+        [
+          [1, "127.0.14.11:26257"],
+          [2, "127.0.14.12:26257"],
+        ],
+      );
+      assert.strictEqual(r.report.underReplicated.length, 64);
+      assert.deepStrictEqual(r.report.underReplicated[0].rangeDescriptor.internalReplicas.map((x) => x.storeId).sort(), [1, 2, 3]);
+      assert.deepStrictEqual(r.report.unavailable, []);
+      assert.deepStrictEqual(r.report.unavailableNodeIds, [3]);
     });
 
     it("clears under-replication within one refresh interval after the node restarts", async () => {
