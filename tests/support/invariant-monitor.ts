@@ -25,6 +25,13 @@ export interface NodeSample {
   readonly alive: boolean;
   readonly ready: boolean;
   readonly binaryIno?: number;
+  /** `ranges_unavailable` summed over the node's stores, when range health is sampled and the node answered. */
+  readonly unavailableRanges?: number;
+}
+
+export interface MonitorOptions {
+  /** Also read each running node's /_status/vars for ranges_unavailable. Defaults to false. */
+  readonly rangeHealth?: boolean;
 }
 
 export interface Sample {
@@ -41,11 +48,12 @@ export class InvariantMonitor {
   private constructor(
     private readonly nodes: readonly WatchedNode[],
     private readonly intervalMs: number,
+    private readonly opts: MonitorOptions,
   ) {}
 
   /** Takes a baseline sample, then samples until stop(). */
-  static async start(nodes: readonly WatchedNode[], intervalMs = 250): Promise<InvariantMonitor> {
-    const m = new InvariantMonitor(nodes, intervalMs);
+  static async start(nodes: readonly WatchedNode[], intervalMs = 250, opts: MonitorOptions = {}): Promise<InvariantMonitor> {
+    const m = new InvariantMonitor(nodes, intervalMs, opts);
     m.baseline = await m.sampleOnce();
     m.samples.push(m.baseline);
     m.schedule();
@@ -132,6 +140,43 @@ export class InvariantMonitor {
     return out;
   }
 
+  /**
+   * Nodes down or unready together must all belong to one batch (e.g. one
+   * locality): never two batches' nodes at once. Returns the violations.
+   */
+  batchViolations(batches: readonly (readonly string[])[]): string[] {
+    const out: string[] = [];
+    for (const s of this.samples) {
+      const down = s.nodes.filter((n) => !n.alive || !n.ready).map((n) => n.name);
+      if (down.length > 0 && !batches.some((b) => down.every((n) => b.includes(n)))) {
+        out.push(`${down.join(", ")} down or unready together at ${new Date(s.t).toISOString()}: not one batch`);
+      }
+    }
+    return out;
+  }
+
+  /** The distinct groups of nodes seen down or unready together, largest first. */
+  downTogether(): string[][] {
+    const seen = new Map<string, string[]>();
+    for (const s of this.samples) {
+      const down = s.nodes.filter((n) => !n.alive || !n.ready).map((n) => n.name);
+      if (down.length > 0) seen.set(down.join(","), down);
+    }
+    return [...seen.values()].sort((a, b) => b.length - a.length);
+  }
+
+  /** Range health: the most unavailable ranges summed over the nodes that answered one sample, and how many samples had an answer. */
+  unavailableRanges(): { max: number; sampled: number; at?: Sample } {
+    let best: { max: number; sampled: number; at?: Sample } = { max: 0, sampled: 0 };
+    for (const s of this.samples) {
+      const answers = s.nodes.filter((n) => n.unavailableRanges !== undefined);
+      if (answers.length === 0) continue;
+      const sum = answers.reduce((a, n) => a + (n.unavailableRanges as number), 0);
+      best = sum > best.max ? { max: sum, sampled: best.sampled + 1, at: s } : { ...best, sampled: best.sampled + 1 };
+    }
+    return best;
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.running = this.sampleOnce().then((s) => {
@@ -143,7 +188,7 @@ export class InvariantMonitor {
 
   private async sampleOnce(): Promise<Sample> {
     const t = Date.now();
-    const nodes = await Promise.all(this.nodes.map((n) => sampleNode(n)));
+    const nodes = await Promise.all(this.nodes.map((n) => sampleNode(n, this.opts.rangeHealth === true)));
     return { t, nodes };
   }
 }
@@ -152,17 +197,20 @@ function disturbed(base: NodeSample, now: NodeSample): boolean {
   return !now.alive || !now.ready || now.pid !== base.pid || now.binaryIno !== base.binaryIno;
 }
 
-async function sampleNode(n: WatchedNode): Promise<NodeSample> {
+async function sampleNode(n: WatchedNode, rangeHealth: boolean): Promise<NodeSample> {
   const pid = readPid(n.pidFile);
   const alive = pid !== undefined && isAlive(pid);
-  const ready = alive && (await healthReady(n.httpAddr));
+  const [ready, unavailableRanges] = await Promise.all([
+    alive && healthReady(n.httpAddr),
+    alive && rangeHealth ? unavailableOf(n.httpAddr) : undefined,
+  ]);
   let binaryIno: number | undefined;
   try {
     binaryIno = fs.statSync(n.binaryPath).ino;
   } catch {
     binaryIno = undefined;
   }
-  return { name: n.name, pid, alive, ready, binaryIno };
+  return { name: n.name, pid, alive, ready, binaryIno, ...(unavailableRanges !== undefined && { unavailableRanges }) };
 }
 
 function readPid(file: string): number | undefined {
@@ -186,6 +234,25 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Σ ranges_unavailable in the node's /_status/vars; undefined when it does not answer (a node going down). */
+function unavailableOf(addr: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(`http://${addr}/_status/vars`, { timeout: 1000, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => {
+        if (res.statusCode !== 200) return resolve(undefined);
+        const values = [...body.matchAll(/^ranges_unavailable(?:\{[^}]*\})? (\S+)$/gm)].map((m) => Number(m[1]));
+        resolve(values.length > 0 ? values.reduce((a, v) => a + v, 0) : undefined);
+      });
+      res.on("error", () => resolve(undefined));
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(undefined));
+  });
 }
 
 function healthReady(addr: string): Promise<boolean> {
