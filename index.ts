@@ -40,7 +40,8 @@ const cluster = new ClusterVersion("cluster", args, { protect: config.getBoolean
 export const nodeVersions = cluster.nodeStatuses;
 export const clusterVersion = cluster.clusterVersion;
 export const finalized = cluster.finalized;
-export const finalizeHint = cluster.finalizeHint;
+/** Set only while a major upgrade waits for finalization ("" otherwise, so the output always exists). */
+export const finalizeHint = cluster.finalizeHint.apply((h) => h ?? "");
 /** The last rollout, per node and phase, without the gate samples (those stay on the resource). */
 export const lastRollout = cluster.lastRollout.apply((r) =>
   r ? { ...r, nodes: r.nodes.map((n) => ({ ...n, phases: n.phases.map(({ samples: _samples, ...p }) => p) })) } : r,
