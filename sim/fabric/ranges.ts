@@ -62,14 +62,15 @@ function activeCount(nodes: readonly NodeView[]): number {
   return nodes.filter((n) => !n.decommissioned).length;
 }
 
-function replicaLoad(ranges: readonly RangeDesc[]): Map<number, number> {
+/** Replicas per node. */
+export function replicaLoad(ranges: readonly RangeDesc[]): Map<number, number> {
   const load = new Map<number, number>();
   for (const r of ranges) for (const n of r.replicas) load.set(n, (load.get(n) ?? 0) + 1);
   return load;
 }
 
 /** Lower is better: how many of the range's replicas already share the candidate's locality (whole, then first tier). */
-function diversityPenalty(candidate: NodeView, holders: readonly NodeView[]): number {
+export function diversityPenalty(candidate: NodeView, holders: readonly NodeView[]): number {
   const tier = (l: string): string => l.split(",")[0] ?? "";
   let penalty = 0;
   for (const h of holders) {
@@ -122,35 +123,7 @@ export function repairRanges(ranges: RangeDesc[], nodes: readonly NodeView[], rf
   return added;
 }
 
-/** Moves replicas from the most to the least loaded live nodes until counts differ by at most one. */
-export function rebalanceReplicas(ranges: RangeDesc[], nodes: readonly NodeView[]): number {
-  const eligible = nodes.filter((n) => n.live && !n.draining && !n.decommissioned);
-  if (eligible.length === 0) return 0;
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const load = replicaLoad(ranges);
-  let moved = 0;
-  for (let guard = 0; guard < ranges.length * 3; guard++) {
-    const sorted = [...eligible].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || a.id - b.id);
-    const low = sorted[0];
-    const high = sorted[sorted.length - 1];
-    if ((load.get(high.id) ?? 0) - (load.get(low.id) ?? 0) <= 1) break;
-    const range = ranges.find((r) => {
-      if (!r.replicas.includes(high.id) || r.replicas.includes(low.id)) return false;
-      const others = r.replicas
-        .filter((x) => x !== high.id)
-        .map((x) => byId.get(x))
-        .filter((n): n is NodeView => !!n);
-      return diversityPenalty(low, others) <= diversityPenalty(high, others);
-    });
-    if (!range) break;
-    range.replicas = range.replicas.map((x) => (x === high.id ? low.id : x));
-    if (range.leaseholder === high.id) range.leaseholder = low.id;
-    load.set(high.id, (load.get(high.id) ?? 1) - 1);
-    load.set(low.id, (load.get(low.id) ?? 0) + 1);
-    moved += 1;
-  }
-  return moved;
-}
+export { rebalanceReplicas } from "./rebalance";
 
 function canHoldLease(n: NodeView | undefined): n is NodeView {
   return n !== undefined && n.live && !n.draining && !n.decommissioned;

@@ -15,13 +15,6 @@ import { SimCluster, httpGet, parseTsv, runCockroach, startSimCluster } from "..
 
 const HOST = ["--host", "127.0.12.11:26257", "--insecure"];
 
-/** The replica-placement query of sim/README.md ("Replica placement"), verbatim. */
-const PLACEMENT_QUERY = `SELECT r.range_id, s.node_id, n.locality
-FROM (SELECT range_id, unnest(replicas) AS store_id FROM crdb_internal.ranges_no_leases) AS r
-JOIN crdb_internal.kv_store_status AS s ON s.store_id = r.store_id
-JOIN crdb_internal.gossip_nodes AS n ON n.node_id = s.node_id
-ORDER BY r.range_id, s.node_id`;
-
 async function sql<T = Record<string, unknown>>(hostPort: string, text: string): Promise<T[]> {
   const [host, port] = hostPort.split(":");
   const c = new Client({ host, port: Number(port), user: "root", database: "defaultdb" });
@@ -283,49 +276,6 @@ describe("sim cluster interfaces (CLI, HTTP, SQL)", function () {
         "leases",
       ]);
       assert.strictEqual(nodes[0].server_version, "23.1");
-    });
-
-    it("lists every range's replicas in ranges_no_leases as an INT8[] of store IDs (OID 1016) that pg parses", async () => {
-      const client = new Client({ host: "127.0.12.11", port: 26257, user: "root", database: "defaultdb" });
-      await client.connect();
-      try {
-        const res = await client.query("SELECT range_id, replicas FROM crdb_internal.ranges_no_leases");
-        assert.deepStrictEqual(
-          res.fields.map((f) => [f.name, f.dataTypeID]),
-          [
-            ["range_id", 20],
-            ["replicas", 1016],
-          ],
-        );
-        assert.strictEqual(res.rows.length, 64);
-        for (const row of res.rows as { replicas: unknown }[]) assert.deepStrictEqual(row.replicas, ["1", "2", "3"]);
-      } finally {
-        await client.end();
-      }
-      const r = await runCockroach(bin, [
-        "sql",
-        ...HOST,
-        "-e",
-        "SELECT replicas, replica_localities FROM crdb_internal.ranges_no_leases WHERE range_id = 7",
-      ]);
-      assert.strictEqual(r.stdout, "replicas\treplica_localities\n{1,2,3}\t{region=a,region=b,region=c}\n");
-    });
-
-    it("maps each range's replicas to nodes and localities with the query sim/README.md documents", async () => {
-      const rows = await sql<{ range_id: string; node_id: string; locality: string }>("127.0.12.12:26257", PLACEMENT_QUERY);
-      assert.strictEqual(rows.length, 64 * 3);
-      const byRange = new Map<string, string[]>();
-      for (const r of rows) byRange.set(r.range_id, [...(byRange.get(r.range_id) ?? []), `${r.node_id}:${r.locality}`]);
-      for (const placed of byRange.values()) assert.deepStrictEqual(placed, ["1:region=a", "2:region=b", "3:region=c"]);
-      const leases = await sql<{ lease_holder: string; n: string }>(
-        "127.0.12.13:26257",
-        "SELECT lease_holder, count(*) AS n FROM crdb_internal.ranges WHERE lease_holder = ANY(replicas) GROUP BY lease_holder ORDER BY lease_holder",
-      );
-      assert.strictEqual(
-        leases.reduce((s, l) => s + Number(l.n), 0),
-        64,
-      );
-      assert.ok(leases.every((l) => ["1", "2", "3"].includes(l.lease_holder)));
     });
 
     it("keeps users without passwords on an insecure cluster, refusing to set one as CockroachDB does", async () => {

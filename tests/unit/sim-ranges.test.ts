@@ -89,6 +89,31 @@ describe("sim/fabric/ranges", () => {
     }
   });
 
+  it("spreads nodes that join one by one (9 in 3 zones) over every node, one replica of each range per zone", () => {
+    const nodes = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => node(id, { locality: `region=r1,zone=${"abc"[(id - 1) % 3]}` }));
+    const ranges = bootstrapRanges(64, 1);
+    for (let k = 1; k <= nodes.length; k++) {
+      const joined = nodes.slice(0, k);
+      repairRanges(ranges, joined, 3);
+      rebalanceReplicas(ranges, joined);
+      balanceLeases(ranges, joined);
+    }
+    for (const r of ranges) {
+      assert.deepStrictEqual(new Set(r.replicas.map((id) => nodes[id - 1].locality)).size, 3, `range ${r.id} on ${r.replicas}`);
+    }
+    const load = nodes.map((n) => ranges.filter((r) => r.replicas.includes(n.id)).length);
+    assert.ok(Math.min(...load) >= 20 && Math.max(...load) <= 23, `every node holds its share: ${load}`);
+  });
+
+  it("leaves a stopped node's replicas where they are when another node joins", () => {
+    const nodes = [1, 2, 3, 4].map((id) => node(id));
+    const ranges = placed(nodes, 30);
+    const onFour = ranges.filter((r) => r.replicas.includes(4)).length;
+    const withFourDown = [node(1), node(2), node(3), node(4, { live: false })];
+    rebalanceReplicas(ranges, withFourDown);
+    assert.strictEqual(ranges.filter((r) => r.replicas.includes(4)).length, onFour);
+  });
+
   it("counts nothing under-replicated or unavailable while every node is live", () => {
     const nodes = [1, 2, 3].map((id) => node(id));
     assert.deepStrictEqual(totals(placed(nodes), nodes), { under: 0, unavailable: 0, replicas: 90 });
