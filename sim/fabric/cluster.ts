@@ -10,7 +10,6 @@ import { SimTiming } from "../common/timing";
 import { Series, formatSeries, seriesOfTag } from "../common/versions";
 import { JoinRequest, JoinResponse, LIVENESS_STATUS, NodeFaults, NodeStatusSnapshot, NodeSummary } from "./protocol";
 import {
-  NodeView,
   RangeDesc,
   balanceLeases,
   bootstrapRanges,
