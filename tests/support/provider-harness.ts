@@ -11,10 +11,13 @@ import { execFileSync } from "child_process";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, StrategyInput } from "../../provider/types";
 import { InvariantMonitor, isAlive, type WatchedNode } from "./invariant-monitor";
+import { httpGet } from "./sim-cluster";
 
 /** The part of tests/support/sim-cluster's SimCluster these tests use. */
 export interface SimLike {
   readonly providerNodes: readonly NodeInput[];
+  /** Set for secure clusters: /_status/vars is then served over https with this CA (clear-text HTTP redirects). */
+  readonly certsDir?: string;
 }
 
 /** Short waits for a sim at time scale ~0.1: seconds instead of minutes, same logic. */
@@ -110,11 +113,12 @@ export function prestageOnNode(node: NodeInput, version: string, tarball: string
 /** The running build each node reports in /_status/vars (what the cluster really runs). */
 export async function runningBuilds(sim: SimLike): Promise<Record<string, string | undefined>> {
   const out: Record<string, string | undefined> = {};
+  const ca = sim.certsDir ? fs.readFileSync(path.join(sim.certsDir, "ca.crt")) : undefined;
   await Promise.all(
     sim.providerNodes.map(async (n) => {
       try {
-        const res = await fetch(`http://${n.httpAddr}/_status/vars`);
-        const m = /build_timestamp\{[^}]*tag="([^"]+)"/.exec(await res.text());
+        const res = await httpGet(n.httpAddr, "/_status/vars", 5000, ca);
+        const m = /build_timestamp\{[^}]*tag="([^"]+)"/.exec(res.body);
         out[n.name] = m?.[1];
       } catch {
         out[n.name] = undefined;
