@@ -6,7 +6,7 @@
  *
  * (a) rollout overhead ratio and (c) peak RSS come from
  *     bench/provider-rollout.ts (benchProviderRollout); (b) from
- *     bench/check-diff.ts; (d) and (f) from bench/load.ts.
+ *     bench/check-diff.ts; (d) and (f) from bench/load.ts; (e) from bench/zone-batching.ts.
  * Benchmarks never assert: a failed run is printed as failed.
  */
 import * as fs from "fs";
@@ -15,6 +15,7 @@ import type { Phase, RolloutRecord } from "../provider/types";
 import { benchCheckDiff } from "./check-diff";
 import { benchLoad, METHODS, type LoadBench, type LoadRun, type Method } from "./load";
 import { benchProviderRollout, type RolloutBench } from "./provider-rollout";
+import { benchZoneBatching, type ZoneBatchingBench } from "./zone-batching";
 
 const RESULTS = path.resolve(__dirname, "..", "..", "bench", "RESULTS.md");
 /** The same phases bench/provider-rollout.ts counts as unavoidable. */
@@ -108,7 +109,6 @@ function loadRows(load: LoadBench | Error): Row[] {
       "1",
     ]);
   } else rows.push(["(d) gate query rate", `failed: ${g?.error ?? "not run"}`, "0"]);
-  rows.push(["(e) zone-at-a-time ratio", "pending (locality batching)", "–"]);
   for (const m of METHODS) {
     const runs = load.runs.filter((r) => r.method === m);
     const ok = runs.filter((r) => r.ok);
@@ -147,6 +147,16 @@ function phaseBreakdown(records: readonly RolloutRecord[]): string {
   return per.join(" · ");
 }
 
+function zoneRow(z: ZoneBatchingBench | Error): Row {
+  if (z instanceof Error) return ["(e) zone-at-a-time ratio", `failed: ${z.message.slice(0, 160)}`, "0"];
+  const s = (ms: readonly number[]): string => ms.map((x) => (x / 1000).toFixed(1)).join("/");
+  return [
+    "(e) zone-at-a-time ratio, 9 nodes in 3 zones (locality wall ÷ one-at-a-time wall)",
+    `${z.ratio.toFixed(3)} (${s(z.localityWallMs)} s ÷ ${s(z.nodeWallMs)} s); unavailable ranges max ${z.maxUnavailableRanges} in ${z.rangeSamples} samples; ≤ ${z.maxDownAtOnce} down at once`,
+    String(z.localityWallMs.length),
+  ];
+}
+
 function table(rows: readonly Row[]): string {
   const head: Row = ["Metric", "Value (median)", "Runs"];
   const esc = (s: string): string => s.replace(/\|/g, "\\|");
@@ -160,7 +170,7 @@ function methodNotes(load: LoadBench | Error, runs: number): string {
 - (a)/(c): \`benchProviderRollout()\` (bench/provider-rollout.ts): a 5-node sim at time scale 0.1, the update in a child process; ratio = update wall time ÷ Σ per node of drain + stop + start + await-node + await-cluster + bake (record phases); peak RSS = the child's maxRSS. "Under load": the same ratio from the rollout records of the provider load runs (provider defaults at sim scale), and the child's VmHWM, sampled from /proc/<pid>/status every 200 ms and read by the child at exit.
 - (b): \`benchCheckDiff()\` (bench/check-diff.ts): checkInputs+parseSpec and diffResource+planRollout on a 100-node spec, median of 200 after warm-up.
 - (d): a provider roll with no client workload. HTTP requests are counted inside the provider's process through Node's built-in \`http.client.request.start\` diagnostics channel (nothing wrapped); SQL statements through the simulator's own \`sql_select_count\` per node (the provider is the only SQL client), sampled every 250 ms. Both are attributed to the gate phases of the rollout record (await-node, await-cluster, bake). The sim runs at scale ${scale}, so gate intervals are ${scale}× real; "real timing" divides by the unscaled gate time (await-node polls every 250 ms unscaled, so this slightly overstates real timing).
-- (e): \`strategy.batch: "locality"\` needs the observed replica placement (ObservedCluster.localitySafe), which no observer sets yet, so the plan rolls one node at a time.
+- (e): \`benchZoneBatching()\` (bench/zone-batching.ts): one 9-node sim in 3 zones at time scale 0.1; an update one node at a time and one with \`strategy.batch: "locality"\` (maxUnavailable 3: 3 batches of 3, each proven from replica placement before it stops), same bakes (3 s) and gates, same cluster, same run; every running node's ranges_unavailable sampled every 250 ms throughout. Target ≤ 0.45 with 0 unavailable ranges.
 - (f): one 5-node sim cluster (scale ${scale}) behind HAProxy 2.6 configured as \`cockroach gen haproxy\` writes it (roundrobin, \`option httpchk GET /health?ready=1\`, inter ${2000 * scale} ms = 2000 ms × ${scale}, fall 3, rise 2). The methods alternate up a ladder of patch releases (v23.1.12, .13, ...), ${runs} round(s). Each run: kv table dropped, 4 workers (node-postgres Pool, ${"~"}100 ops/s, half inserts of unique keys, half reads of acked keys, a connection re-made every 25 statements), 5 s idle, then the roll; an operation is retried once only on 57P01 / 08xxx / socket errors. "missing acked" = acknowledged writes not readable afterwards through HAProxy or directly on any node (the worst address). Provider: defaults scaled (waitAfterRejoin 60 s, canary bake 120 s, gate every 5 s, re-check 22 s, in sim seconds) with \`strategy.loadBalancer: { checkInterval: "2s", fall: 3 }\`. Naive: bench/naive-upgrade.ts, the v1.0 procedure (SIGTERM by pid, \`mv cockroach cockroach_old\`, copy, \`start --background\`, sleep 60 s scaled), no drain command, no gate.
 - Simulator caveat: on SIGTERM the sim refuses new SQL sessions at once (57P01), skipping the initial_wait phase that \`cockroach node drain\` honours (sim/node/runtime.ts: shutdown() sets \`stopping\` before the drain runs, and the pgwire admit check refuses while stopping; reference §4 says SIGTERM runs the same graceful drain). The naive runs' client errors are therefore pessimistic with initial_wait 8s; the provider, which drains with \`cockroach node drain\` before its SIGTERM, is unaffected.`;
 }
@@ -172,6 +182,7 @@ async function main(): Promise<void> {
   const checkDiff = await attempt("check/diff", () => benchCheckDiff());
   const rollouts: (RolloutBench | Error)[] = [];
   for (let i = 0; i < runs; i++) rollouts.push(await attempt(`provider rollout ${i + 1}/${runs}`, () => benchProviderRollout()));
+  const zone = await attempt("zone-at-a-time", () => benchZoneBatching({ log: (l) => console.error(`bench:   ${l}`) }));
   const load = await attempt("load (provider vs naive)", () => benchLoad({ runs, timeScale, log: (l) => console.error(`bench:   ${l}`) }));
 
   const { a, c } = rolloutRows(rollouts, load);
@@ -184,6 +195,7 @@ async function main(): Promise<void> {
           ["(b) diff latency (diffResource + planRollout), 100 nodes", `${checkDiff.diffMsMedian.toFixed(2)} ms`, "200"] as Row,
         ]),
     ...c,
+    zoneRow(zone),
     ...loadRows(load),
   ];
   const text = table(rows);
