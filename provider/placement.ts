@@ -103,7 +103,7 @@ function localityLabel(locality: string): string {
   return locality === "" ? "the nodes without a locality" : locality;
 }
 
-/** "range 42: 2 of its 3 voters in the batch (n1, n4), 1 on a node not live (n7)" */
+/** "range 42: 2 of its 3 voters among them (n1, n4), 1 on a node not live (n7)" */
 function describeLoss(r: RangeVoters, gone: ReadonlySet<number>, byId: ReadonlyMap<number, PlacementNode>): string {
   if (r.voterNodes.length === 0) return `range ${r.rangeId}: no voters listed`;
   const name = (id: number | undefined): string => (id === undefined ? "an unknown store" : (byId.get(id)?.label ?? `node ${id}`));
