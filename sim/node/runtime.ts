@@ -230,7 +230,9 @@ export class NodeRuntime {
       host: this.cfg.sql.host,
       port: this.cfg.sql.port,
       buildTag: this.cfg.binaryTag,
-      admit: async () => (this.acceptingSql && !this.stopping ? null : new SqlError("57P01", NOT_ACCEPTING)),
+      // A SIGTERM runs the same drain as `node drain`: during server.shutdown.initial_wait the node is
+      // unready (503) but still admits new sessions; the drainer stops admitting at the SQL-wait phase.
+      admit: async () => (this.acceptingSql ? null : new SqlError("57P01", NOT_ACCEPTING)),
       execute: (sql, params, session) => this.execute(sql, params, session),
       ...(this.pgTls && {
         tls: this.pgTls,
