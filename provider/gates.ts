@@ -59,8 +59,13 @@ export interface PreflightContext {
 
 /** Everything that forbids touching the cluster; empty when the pre-flight gate passes. */
 export function preflightProblems(obs: Observation, ctx: PreflightContext): string[] {
+  if (obs.sqlError !== undefined) {
+    // Without SQL, membership and range health cannot be judged: listing those as problems would
+    // only hide the cause. The cause, what to check, and any node that is down is the whole answer.
+    const down = obs.nodes.filter((n) => n.process === "stopped").map((n) => `node ${n.name} is not running (stopped)`);
+    return [`cannot read the cluster over SQL: ${obs.sqlError}${sqlHint(obs.sqlError)}`, ...down];
+  }
   const problems: string[] = [];
-  if (obs.sqlError !== undefined) problems.push(`cannot read the cluster over SQL: ${obs.sqlError}`);
   for (const n of obs.nodes) problems.push(...nodeProblems(n));
   const builds = [...new Set(obs.nodes.map((n) => n.build).filter((b): b is string => b !== undefined))];
   const mixedOk = ctx.resuming && builds.length === 2 && builds.includes(ctx.target);
@@ -79,6 +84,17 @@ export function preflightProblems(obs: Observation, ctx: PreflightContext): stri
     problems.push(`node ${r.nodeId} (${r.sqlAddress || r.address}) is an active member of the cluster but not listed in nodes`);
   }
   return problems;
+}
+
+/** What to check for the usual causes of a refused SQL connection (messages of pg, Node's TLS and CockroachDB). */
+function sqlHint(error: string): string {
+  if (/password authentication failed|28P01/i.test(error)) return " (check sql.user and sql.password)";
+  if (/altnames|does not match certificate/i.test(error)) return " (sql.tls.serverName, or the node's address, must be a name in the nodes' certificate)";
+  if (/self[- ]signed|unable to verify|unable to get (local )?issuer|certificate (has expired|is not yet valid)/i.test(error))
+    return " (sql.tls.ca must be the CA certificate that signed the nodes' certificates, e.g. the certs dir's ca.crt)";
+  if (/SSL connection required|secure mode/i.test(error)) return " (the cluster is secure: set sql.insecure to false and give sql.tls.ca and a password or client certificate)";
+  if (/does not support SSL|insecure mode/i.test(error)) return " (the cluster is insecure: set sql.insecure to true)";
+  return "";
 }
 
 function nodeProblems(n: NodeObservation): string[] {
