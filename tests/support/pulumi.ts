@@ -93,7 +93,10 @@ export class PulumiWorkspace {
   run(args: readonly string[], opts: { timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<PulumiResult> {
     return new Promise((resolve, reject) => {
       const extra = this.opts.configFile && TAKES_CONFIG_FILE.has(args[0]) ? ["--config-file", this.opts.configFile] : [];
-      const child = spawn(path.join(engineDir(), "pulumi"), [...args, ...extra, "--non-interactive"], {
+      const flags = [...extra, "--non-interactive"];
+      const dashDash = args.indexOf("--");
+      const argv = dashDash < 0 ? [...args, ...flags] : [...args.slice(0, dashDash), ...flags, ...args.slice(dashDash)];
+      const child = spawn(path.join(engineDir(), "pulumi"), argv, {
         cwd: this.opts.programDir,
         env: this.env(),
         stdio: ["ignore", "pipe", "pipe"],
@@ -109,7 +112,9 @@ export class PulumiWorkspace {
       child.on("close", (code) => {
         clearTimeout(timer);
         this.running.delete(child);
-        this.transcript.push(`$ pulumi ${args.join(" ")}\n${stdout}\n${stderr}`);
+        // The command line itself is not output: config values (secrets among them) are left out of it.
+        const shown = args[0] === "config" ? "config ..." : args.join(" ");
+        this.transcript.push(`$ pulumi ${shown}\n${stdout}\n${stderr}`);
         resolve({ code, stdout, stderr });
       });
     });
@@ -128,10 +133,9 @@ export class PulumiWorkspace {
   }
 
   async setConfig(key: string, value: string, opts: { secret?: boolean; path?: boolean } = {}): Promise<void> {
-    const args = ["config", "set", key, value, "--stack", this.stack];
-    if (opts.secret) args.push("--secret");
-    if (opts.path) args.push("--path");
-    await this.ok(args);
+    const flags = ["--stack", this.stack, ...(opts.secret ? ["--secret"] : []), ...(opts.path ? ["--path"] : [])];
+    // "--" so that a value starting with "-" (a PEM block) is not read as a flag.
+    await this.ok(["config", "set", ...flags, "--", key, value]);
   }
 
   async stackOutputs(): Promise<Record<string, unknown>> {
