@@ -139,6 +139,7 @@ class Run {
       this.block = await this.recorder.phase("block-finalization", undefined, () => blockFinalization(reader, want, this.ctx.priorBlock));
     }
     if (plan.skip.length > 0) await this.settleBeforeResuming();
+    else await this.settleBeforeFirst();
     const staged = this.staged as StagedByNode;
     let index = 0;
     for (const batch of plan.batches) {
@@ -165,6 +166,21 @@ class Run {
     for (const w of await drainWarnings(spec.strategy, (name) => this.ctx.reader.showSetting(name))) this.recorder.note(w);
     this.staged = await this.recorder.phase("stage-release", undefined, () =>
       stageEverywhere(spec, handles, signal).catch((e: Error) => {
+        throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
+      }),
+    );
+  }
+
+  /**
+   * A node restarted shortly before this run (by hand, a crash, a host
+   * reboot) may still be catching up its Raft log, which the pre-flight
+   * snapshot cannot see; restarting the first node now could lose quorum
+   * (#101321). The cluster gate, on repeated samples, must hold first.
+   */
+  private async settleBeforeFirst(): Promise<void> {
+    const { spec } = this.ctx;
+    await this.recorder.phase("await-cluster", undefined, () =>
+      awaitClusterGate(this.gate(), spec.strategy.deadlines.clusterMs).catch((e: Error) => {
         throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
       }),
     );
