@@ -163,7 +163,11 @@ export class ClusterReader {
         await this.dropClient();
       }
     }
-    throw new Error(`no SQL gateway answered (tried ${this.gatewayCandidates().map((n) => n.name).join(", ")}): ${lastError?.message ?? "no nodes"}`);
+    throw new Error(
+      `no SQL gateway answered (tried ${this.gatewayCandidates()
+        .map((n) => n.name)
+        .join(", ")}): ${lastError?.message ?? "no nodes"}`,
+    );
   }
 
   /** The current gateway first, then the other non-avoided nodes in list order. */
@@ -197,7 +201,9 @@ export class ClusterReader {
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       query_timeout: QUERY_TIMEOUT_MS,
       application_name: "pulumi-crdb-upgrade",
-      ssl: this.sql.insecure ? false : { ca: tls?.ca, cert: tls?.cert, key: tls?.key, servername: tls?.serverName, rejectUnauthorized: tls?.ca !== undefined },
+      ssl: this.sql.insecure
+        ? false
+        : { ca: tls?.ca, cert: tls?.cert, key: tls?.key, servername: tls?.serverName, rejectUnauthorized: tls?.ca !== undefined },
     };
   }
 
@@ -290,6 +296,11 @@ export function matchNodes(
 }
 
 function sameAddr(a: string, b: string): boolean {
-  const norm = (s: string) => s.trim().toLowerCase().replace(/^\[(.*)\]:/, "$1:").replace(/^localhost:/, "127.0.0.1:");
+  const norm = (s: string) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/^\[(.*)\]:/, "$1:")
+      .replace(/^localhost:/, "127.0.0.1:");
   return a !== "" && norm(a) === norm(b);
 }

@@ -14,9 +14,24 @@ export interface NodePosition {
 }
 
 export type RolloutEvent =
-  | { readonly type: "start"; readonly from: string; readonly to: string; readonly kind: string; readonly nodes: number; readonly estimatedMs: number; readonly lines: readonly string[] }
+  | {
+      readonly type: "start";
+      readonly from: string;
+      readonly to: string;
+      readonly kind: string;
+      readonly nodes: number;
+      readonly estimatedMs: number;
+      readonly lines: readonly string[];
+    }
   | { readonly type: "phase-start"; readonly phase: Phase; readonly at?: NodePosition; readonly detail?: string }
-  | { readonly type: "phase-end"; readonly phase: Phase; readonly at?: NodePosition; readonly ok: boolean; readonly durationMs: number; readonly detail?: string }
+  | {
+      readonly type: "phase-end";
+      readonly phase: Phase;
+      readonly at?: NodePosition;
+      readonly ok: boolean;
+      readonly durationMs: number;
+      readonly detail?: string;
+    }
   | { readonly type: "gate-sample"; readonly phase: Phase; readonly at?: NodePosition; readonly sample: GateSample }
   | { readonly type: "node-done"; readonly at: NodePosition; readonly outcome: string; readonly durationMs: number }
   | { readonly type: "note"; readonly message: string; readonly node?: string }

@@ -89,10 +89,12 @@ export function preflightProblems(obs: Observation, ctx: PreflightContext): stri
 /** What to check for the usual causes of a refused SQL connection (messages of pg, Node's TLS and CockroachDB). */
 function sqlHint(error: string): string {
   if (/password authentication failed|28P01/i.test(error)) return " (check sql.user and sql.password)";
-  if (/altnames|does not match certificate/i.test(error)) return " (sql.tls.serverName, or the node's address, must be a name in the nodes' certificate)";
+  if (/altnames|does not match certificate/i.test(error))
+    return " (sql.tls.serverName, or the node's address, must be a name in the nodes' certificate)";
   if (/self[- ]signed|unable to verify|unable to get (local )?issuer|certificate (has expired|is not yet valid)/i.test(error))
     return " (sql.tls.ca must be the CA certificate that signed the nodes' certificates, e.g. the certs dir's ca.crt)";
-  if (/SSL connection required|secure mode/i.test(error)) return " (the cluster is secure: set sql.insecure to false and give sql.tls.ca and a password or client certificate)";
+  if (/SSL connection required|secure mode/i.test(error))
+    return " (the cluster is secure: set sql.insecure to false and give sql.tls.ca and a password or client certificate)";
   if (/does not support SSL|insecure mode/i.test(error)) return " (the cluster is insecure: set sql.insecure to true)";
   return "";
 }
@@ -101,7 +103,9 @@ function nodeProblems(n: NodeObservation): string[] {
   const p: string[] = [];
   if (n.journal) {
     const j = n.journal;
-    p.push(`node ${n.name} was left ${n.process} by an interrupted ${j.direction} from ${j.from ?? "?"} to ${j.target} (phase ${j.phase}); run the update to ${j.target} (resume) or ${j.from ?? "the previous version"} (revert) first`);
+    p.push(
+      `node ${n.name} was left ${n.process} by an interrupted ${j.direction} from ${j.from ?? "?"} to ${j.target} (phase ${j.phase}); run the update to ${j.target} (resume) or ${j.from ?? "the previous version"} (revert) first`,
+    );
   }
   if (n.nodeId === undefined) {
     p.push(`node ${n.name} is unknown to the cluster (no member with its sqlAddr)`);
@@ -154,11 +158,19 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
     streak = s.ok ? streak + 1 : 0;
     if (streak >= ctx.strategy.gateSamples) return samples;
     if (ctx.failOnUnavailable && (s.unavailable ?? 0) > 0) {
-      const e = new GateFailed("await-cluster", `quorum lost: ${s.detail} (a node restarted earlier may not have caught up yet; consider a longer waitAfterRejoin)`, subject(node));
+      const e = new GateFailed(
+        "await-cluster",
+        `quorum lost: ${s.detail} (a node restarted earlier may not have caught up yet; consider a longer waitAfterRejoin)`,
+        subject(node),
+      );
       throw Object.assign(e, { samples });
     }
     if (Date.now() + ctx.strategy.gateIntervalMs > until) {
-      const e = new GateFailed("await-cluster", `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`, subject(node));
+      const e = new GateFailed(
+        "await-cluster",
+        `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`,
+        subject(node),
+      );
       throw Object.assign(e, { samples });
     }
     await sleep(ctx.strategy.gateIntervalMs, ctx.signal);
@@ -187,7 +199,8 @@ export async function awaitNodeReady(ctx: GateContext, node: NodeSpec, build: st
   for (;;) {
     const why = await nodeNotReadyReason(ctx.reader, node, build, ctx.signal);
     if (why === "") return;
-    if (Date.now() > until) throw new GateFailed("await-node", `not ready on ${build} within ${Math.round(deadlineMs / 1000)}s: ${why}`, subject(node));
+    if (Date.now() > until)
+      throw new GateFailed("await-node", `not ready on ${build} within ${Math.round(deadlineMs / 1000)}s: ${why}`, subject(node));
     await sleep(250, ctx.signal);
   }
 }

@@ -43,7 +43,11 @@ export function httpGet(url: string, opts: HttpOptions): Promise<HttpResponse> {
       if (size <= max) chunks.push(b);
     });
     res.on("end", () =>
-      resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString("utf8") }),
+      resolve({
+        status: res.statusCode ?? 0,
+        contentType: String(res.headers["content-type"] ?? ""),
+        body: Buffer.concat(chunks).toString("utf8"),
+      }),
     );
     res.on("error", reject);
   });

@@ -40,7 +40,8 @@ VALUES (1, $1, ${NEW_TOKEN}, now(), now() + $2::INTERVAL, $3) ON CONFLICT (id) D
 const TAKE_OVER = `UPDATE crdb_upgrade.lease SET holder = $2, token = greatest(token + 1, ${NEW_TOKEN}), acquired_at = now(),
   expires_at = now() + $3::INTERVAL, target = $4 WHERE id = 1 AND token = $1::INT8`;
 const RETURNING_TOKEN = " RETURNING token::STRING AS token";
-const RENEW = "UPDATE crdb_upgrade.lease SET expires_at = now() + $2::INTERVAL WHERE id = 1 AND token = $1::INT8 RETURNING token::STRING AS token";
+const RENEW =
+  "UPDATE crdb_upgrade.lease SET expires_at = now() + $2::INTERVAL WHERE id = 1 AND token = $1::INT8 RETURNING token::STRING AS token";
 const RELEASE = "DELETE FROM crdb_upgrade.lease WHERE id = 1 AND token = $1::INT8 RETURNING token::STRING AS token";
 
 /** Attempts of read-decide-write before giving up on a lease that keeps changing under us. */
@@ -171,7 +172,10 @@ export class ClusterLease {
         if (step.kind === "refuse" && row) throw new LeaseHeld(row.holder, row.expiresAt);
         const token = await write(reader, step, { holder, ttlMs: opts.ttlMs, target: opts.target });
         if (token === undefined) continue; // the row changed since we read it: look again
-        const why = step.kind === "take-over" ? `took over the cluster's upgrade lease from ${row?.holder} (${step.why})` : "took the cluster's upgrade lease";
+        const why =
+          step.kind === "take-over"
+            ? `took over the cluster's upgrade lease from ${row?.holder} (${step.why})`
+            : "took the cluster's upgrade lease";
         opts.emit({ type: "note", message: `${why}: token ${token}, expires in ${Math.round(opts.ttlMs / 1000)}s unless renewed` });
         const lease = new ClusterLease(reader, opts, holder, token);
         lease.startHeartbeat();
@@ -183,7 +187,9 @@ export class ClusterLease {
       ACTIVE_RUNS.delete(opts.run);
       await reader.close();
       if ((e as LeaseHeld).isLeaseHeld) throw e;
-      throw new Error(`preflight: refused, no node was touched: cannot take the cluster's upgrade lease (crdb_upgrade.lease): ${messageOf(e)}`);
+      throw new Error(
+        `preflight: refused, no node was touched: cannot take the cluster's upgrade lease (crdb_upgrade.lease): ${messageOf(e)}`,
+      );
     }
   }
 
@@ -198,7 +204,12 @@ export class ClusterLease {
     if (this.lost === undefined && !leaseFresh(this.lastRenewedAt, this.now(), this.opts.ttlMs)) {
       this.lost = `could not renew the cluster's upgrade lease for ${Math.round((this.now() - this.lastRenewedAt) / 1000)}s (TTL ${Math.round(this.opts.ttlMs / 1000)}s): another run may take it`;
     }
-    if (this.lost !== undefined) throw new LeaseLost(phase, next && { name: next.name, host: next.sqlAddr.host }, `${this.lost}; stopped at the node boundary, nodes left as they are`);
+    if (this.lost !== undefined)
+      throw new LeaseLost(
+        phase,
+        next && { name: next.name, host: next.sqlAddr.host },
+        `${this.lost}; stopped at the node boundary, nodes left as they are`,
+      );
   }
 
   /** Stops the heartbeat and deletes the row if it is still ours. Never throws: an unreleased lease expires. */
@@ -209,7 +220,8 @@ export class ClusterLease {
     if (this.lost !== undefined) return this.reader.close();
     try {
       const rows = await this.reader.rows(RELEASE, [this.token]);
-      if (rows.length === 0) this.opts.emit({ type: "note", message: `the cluster's upgrade lease (token ${this.token}) was no longer ours at release` });
+      if (rows.length === 0)
+        this.opts.emit({ type: "note", message: `the cluster's upgrade lease (token ${this.token}) was no longer ours at release` });
     } catch (e) {
       this.opts.emit({ type: "note", message: `could not release the cluster's upgrade lease (it expires by itself): ${messageOf(e)}` });
     } finally {
@@ -262,17 +274,31 @@ export class ClusterLease {
 async function readRow(reader: ClusterReader): Promise<LeaseRow | undefined> {
   const r = (await reader.rows(READ))[0];
   if (r === undefined) return undefined;
-  return { holder: String(r.holder), token: String(r.token), expiresAt: String(r.expires_at), expired: r.expired === true || r.expired === "t" };
+  return {
+    holder: String(r.holder),
+    token: String(r.token),
+    expiresAt: String(r.expires_at),
+    expired: r.expired === true || r.expired === "t",
+  };
 }
 
 /** Performs the step; the new token, or undefined when the row changed since it was read. */
-async function write(reader: ClusterReader, step: AcquireStep, w: { holder: string; ttlMs: number; target: string }): Promise<string | undefined> {
+async function write(
+  reader: ClusterReader,
+  step: AcquireStep,
+  w: { holder: string; ttlMs: number; target: string },
+): Promise<string | undefined> {
   const ttl = interval(w.ttlMs);
   const rows =
     step.kind === "insert"
       ? await reader.rows(INSERT, [w.holder, ttl, w.target])
       : step.kind === "take-over"
-        ? await reader.rows(TAKE_OVER + (step.requireExpired ? " AND expires_at < now()" : "") + RETURNING_TOKEN, [step.token, w.holder, ttl, w.target])
+        ? await reader.rows(TAKE_OVER + (step.requireExpired ? " AND expires_at < now()" : "") + RETURNING_TOKEN, [
+            step.token,
+            w.holder,
+            ttl,
+            w.target,
+          ])
         : step.kind === "mine"
           ? await reader.rows(RENEW, [step.token, ttl])
           : [];

@@ -48,8 +48,16 @@ export async function check(olds: Props, news: Props): Promise<{ inputs: Props; 
   return { inputs: { ...(inputs as unknown as Props) }, failures };
 }
 
-export async function diff(id: string, olds: Props, news: Props, opts: CallOptions = {}): Promise<{ changes: boolean; replaces: string[] }> {
-  const d = diffResource(withoutEngineKeys(olds) as Partial<ClusterVersionOutputs>, withoutEngineKeys(news) as unknown as ClusterVersionInputs);
+export async function diff(
+  id: string,
+  olds: Props,
+  news: Props,
+  opts: CallOptions = {},
+): Promise<{ changes: boolean; replaces: string[] }> {
+  const d = diffResource(
+    withoutEngineKeys(olds) as Partial<ClusterVersionOutputs>,
+    withoutEngineKeys(news) as unknown as ClusterVersionInputs,
+  );
   new ProgressPrinter(id || "(new)", opts.log).print(d.lines);
   if (d.refusal) throw new Error(`${d.refusal.property}: ${d.refusal.reason}`);
   return { changes: d.changes, replaces: [] };
@@ -100,9 +108,23 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
   const session = await openSession(spec);
   try {
     const printer = new ProgressPrinter(id, opts.log);
-    const result = await runUpdate({ spec, handles: session.handles, reader: session.reader, emit: printer.handle, signal: opts.signal, priorBlock: olds?.finalizationBlock, lease: { resourceId: id } });
+    const result = await runUpdate({
+      spec,
+      handles: session.handles,
+      reader: session.reader,
+      emit: printer.handle,
+      signal: opts.signal,
+      priorBlock: olds?.finalizationBlock,
+      lease: { resourceId: id },
+    });
     const observation = await observeCluster(session.reader, session.handles, undefined, OUTPUTS_ONLY);
-    const outs = buildOutputs({ inputs: news, observation, record: result.record, previous: olds, block: result.block }) as unknown as Props;
+    const outs = buildOutputs({
+      inputs: news,
+      observation,
+      record: result.record,
+      previous: olds,
+      block: result.block,
+    }) as unknown as Props;
     if (result.error) throw partialFailure(id, result.error.message, outs, rawNews);
     return outs;
   } finally {
@@ -123,7 +145,12 @@ function parseSpecOrExplain(inputs: ClusterVersionInputs): Spec {
  * an initialization error: the outputs are saved and the next `up` is forced
  * into update, which resumes.
  */
-function partialFailure(id: string, message: string, outs: Props, rawNews: Props): { message: string; id: string; properties: Props; reasons: string[] } {
+function partialFailure(
+  id: string,
+  message: string,
+  outs: Props,
+  rawNews: Props,
+): { message: string; id: string; properties: Props; reasons: string[] } {
   const properties = rawNews.__provider !== undefined ? { ...outs, __provider: rawNews.__provider } : outs;
   return { message, id, properties, reasons: [message] };
 }

@@ -44,10 +44,14 @@ function probeScript(ops: NodeOps, opts: ProbeOptions): string {
   const lines = [ALIVE_FN, processLines(ops)];
   // `state` is set by processLines: running or stopped (or the systemd word).
   const wantBinary = opts.binary === "if-stopped" ? '[ "$state" != running ]' : "true";
-  lines.push(`bin=""; if ${wantBinary}; then if [ -e ${bin} ]; then bin=$(${bin} version --build-tag 2>/dev/null | head -n 1) && echo "binary=$bin" || echo "binary-error"; else echo "binary-absent"; fi; fi`);
+  lines.push(
+    `bin=""; if ${wantBinary}; then if [ -e ${bin} ]; then bin=$(${bin} version --build-tag 2>/dev/null | head -n 1) && echo "binary=$bin" || echo "binary-error"; else echo "binary-absent"; fi; fi`,
+  );
   const prev = opts.previous ?? "always";
   const wantPrevious = prev === "always" ? "true" : prev === "never" ? "false" : `[ "$bin" = ${shellQuote(prev.whenBinaryIs)} ]`;
-  lines.push(`if ${wantPrevious}; then if [ -e ${old} ]; then p=$(${old} version --build-tag 2>/dev/null | head -n 1) && echo "previous=$p" || echo "previous-error"; else echo "previous-absent"; fi; fi`);
+  lines.push(
+    `if ${wantPrevious}; then if [ -e ${old} ]; then p=$(${old} version --build-tag 2>/dev/null | head -n 1) && echo "previous=$p" || echo "previous-error"; else echo "previous-absent"; fi; fi`,
+  );
   if (opts.journal !== false) {
     const j = shellQuote(`${node.stagingDir}/inflight.json`);
     lines.push(`if [ -f ${j} ]; then echo "journal=$(tr -d '\\n' < ${j})"; fi`);

@@ -68,7 +68,8 @@ export class NodeOps {
     const script = `[ -e ${shellQuote(binary)} ] || exit 3; ${shellJoin([binary, "version", "--build-tag"])}`;
     const r = await this.transport.exec(["sh", "-c", script], { timeoutMs: PROBE_TIMEOUT_MS, signal });
     if (r.code === 3) return undefined;
-    if (r.code !== 0) throw new NodeOpFailed("preflight", this.subject, `${binary} version --build-tag failed`, trimOut(r.stderr || r.stdout));
+    if (r.code !== 0)
+      throw new NodeOpFailed("preflight", this.subject, `${binary} version --build-tag failed`, trimOut(r.stderr || r.stdout));
     return parseBuildTag(r.stdout);
   }
 
@@ -118,8 +119,15 @@ export class NodeOps {
     if (pm.manager === "cockroach") return this.stopByPid(deadlineMs, signal);
     const argv = pm.manager === "systemd" ? this.systemctl("stop", pm.unit, pm.useSudo) : ["sh", "-c", pm.stop];
     const r = await this.transport.exec(argv, { timeoutMs: deadlineMs, signal });
-    if (r.code !== 0) throw new NodeOpFailed("stop", this.subject, `${pm.manager} stop failed (exit ${r.code})`, trimOut(r.stderr || r.stdout));
-    await this.waitUntil(async () => (await this.processState(signal)) === "stopped", deadlineMs, "stop", "process still running after stop", signal);
+    if (r.code !== 0)
+      throw new NodeOpFailed("stop", this.subject, `${pm.manager} stop failed (exit ${r.code})`, trimOut(r.stderr || r.stdout));
+    await this.waitUntil(
+      async () => (await this.processState(signal)) === "stopped",
+      deadlineMs,
+      "stop",
+      "process still running after stop",
+      signal,
+    );
     return { escalated: false };
   }
 
@@ -128,14 +136,19 @@ export class NodeOps {
    * on rollback). When `keepPrevious`, the current binary first becomes
    * `_old`. `libDir` (the release's lib/) replaces `lib/` next to the binary.
    */
-  async swapBinary(opts: { readonly source: string; readonly keepPrevious: boolean; readonly libDir?: string }, signal?: AbortSignal): Promise<void> {
+  async swapBinary(
+    opts: { readonly source: string; readonly keepPrevious: boolean; readonly libDir?: string },
+    signal?: AbortSignal,
+  ): Promise<void> {
     const bin = shellQuote(this.node.binaryPath);
     const lines = ["set -e"];
     if (opts.keepPrevious) lines.push(`cp -p ${bin} ${bin}_old.tmp`, `mv -f ${bin}_old.tmp ${bin}_old`);
     lines.push(`cp -p ${shellQuote(opts.source)} ${bin}.new`, `chmod 755 ${bin}.new`, `mv -f ${bin}.new ${bin}`);
-    if (opts.libDir !== undefined) lines.push(...libSwapLines(opts.libDir, path.posix.join(path.posix.dirname(this.node.binaryPath), "lib"), opts.keepPrevious));
+    if (opts.libDir !== undefined)
+      lines.push(...libSwapLines(opts.libDir, path.posix.join(path.posix.dirname(this.node.binaryPath), "lib"), opts.keepPrevious));
     const r = await this.transport.exec(["sh", "-c", lines.join("\n")], { timeoutMs: 120_000, signal });
-    if (r.code !== 0) throw new NodeOpFailed("swap-binary", this.subject, `cannot install ${opts.source} as ${this.node.binaryPath}`, trimOut(r.stderr));
+    if (r.code !== 0)
+      throw new NodeOpFailed("swap-binary", this.subject, `cannot install ${opts.source} as ${this.node.binaryPath}`, trimOut(r.stderr));
   }
 
   /** Starts the process through its manager. On failure the error carries the tail of the node's log. */
@@ -158,13 +171,25 @@ export class NodeOps {
       throw new NodeOpFailed("start", this.subject, "start did not complete", `${(e as Error).message}${await this.logTailSuffix()}`);
     }
     if (r.code !== 0) {
-      throw new NodeOpFailed("start", this.subject, `start exited ${r.code}`, `${trimOut(r.stdout + r.stderr)}${await this.logTailSuffix()}`);
+      throw new NodeOpFailed(
+        "start",
+        this.subject,
+        `start exited ${r.code}`,
+        `${trimOut(r.stdout + r.stderr)}${await this.logTailSuffix()}`,
+      );
     }
   }
 
   /** The pre-flight hook: `cockroach debug zip <file>` against this node. */
   async debugZip(file: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const argv = [this.node.binaryPath, "debug", "zip", file, `--host=${this.node.sqlAddr.host}:${this.node.sqlAddr.port}`, ...this.securityFlags()];
+    const argv = [
+      this.node.binaryPath,
+      "debug",
+      "zip",
+      file,
+      `--host=${this.node.sqlAddr.host}:${this.node.sqlAddr.port}`,
+      ...this.securityFlags(),
+    ];
     const r = await this.transport.exec(argv, { timeoutMs, signal });
     if (r.code !== 0) throw new NodeOpFailed("hooks", this.subject, `cockroach debug zip ${file} failed`, trimOut(r.stderr || r.stdout));
   }
@@ -267,7 +292,13 @@ export class NodeOps {
     return r.code === 0;
   }
 
-  private async waitUntil(check: () => Promise<boolean>, deadlineMs: number, phase: Phase, what: string, signal?: AbortSignal): Promise<void> {
+  private async waitUntil(
+    check: () => Promise<boolean>,
+    deadlineMs: number,
+    phase: Phase,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const until = Date.now() + deadlineMs;
     while (!(await check())) {
       if (Date.now() > until) throw new NodeOpFailed(phase, this.subject, what);

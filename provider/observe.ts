@@ -46,7 +46,12 @@ export interface ObserveOptions extends ProbeOptions {
   readonly placement?: boolean;
 }
 
-export async function observeCluster(reader: ClusterReader, handles: readonly NodeHandle[], signal?: AbortSignal, opts: ObserveOptions = {}): Promise<Observation> {
+export async function observeCluster(
+  reader: ClusterReader,
+  handles: readonly NodeHandle[],
+  signal?: AbortSignal,
+  opts: ObserveOptions = {},
+): Promise<Observation> {
   let rows: GossipRow[] = [];
   let sqlError: string | undefined;
   try {
@@ -73,7 +78,13 @@ export async function observeCluster(reader: ClusterReader, handles: readonly No
   return { cluster, nodes, rows, unlisted, sqlError };
 }
 
-async function observeNode(reader: ClusterReader, h: NodeHandle, row: GossipRow | undefined, opts: ObserveOptions, signal?: AbortSignal): Promise<NodeObservation> {
+async function observeNode(
+  reader: ClusterReader,
+  h: NodeHandle,
+  row: GossipRow | undefined,
+  opts: ObserveOptions,
+  signal?: AbortSignal,
+): Promise<NodeObservation> {
   const [probe, health, vars] = await Promise.all([
     probeNode(h.ops, opts, signal).catch((e: Error): ProbeResult => ({ process: "unknown", errors: [`probe: ${e.message}`] })),
     reader.health(h.spec, true, signal),
@@ -104,7 +115,9 @@ async function observeNode(reader: ClusterReader, h: NodeHandle, row: GossipRow 
   };
 }
 
-async function readSettings(reader: ClusterReader): Promise<Pick<ObservedCluster, "clusterVersion" | "preserveDowngradeOption" | "autoUpgradeEnabled">> {
+async function readSettings(
+  reader: ClusterReader,
+): Promise<Pick<ObservedCluster, "clusterVersion" | "preserveDowngradeOption" | "autoUpgradeEnabled">> {
   const get = (name: string) => reader.showSetting(name).catch(() => undefined);
   const [clusterVersion, preserveDowngradeOption, autoUpgrade] = await Promise.all([
     get("version"),
@@ -120,8 +133,16 @@ async function readSettings(reader: ClusterReader): Promise<Pick<ObservedCluster
 }
 
 /** Whether each locality may be down as a whole (placement.ts), for the plan's locality batches. */
-async function judgePlacement(reader: ClusterReader, handles: readonly NodeHandle[], rows: readonly GossipRow[]): Promise<Pick<ObservedCluster, "localitySafe" | "localityReason" | "localityVerdicts">> {
-  const v = await localityVerdicts(reader, handles.map((h) => h.spec), rows);
+async function judgePlacement(
+  reader: ClusterReader,
+  handles: readonly NodeHandle[],
+  rows: readonly GossipRow[],
+): Promise<Pick<ObservedCluster, "localitySafe" | "localityReason" | "localityVerdicts">> {
+  const v = await localityVerdicts(
+    reader,
+    handles.map((h) => h.spec),
+    rows,
+  );
   return { localitySafe: v.safe, ...(!v.safe && { localityReason: v.reason }), localityVerdicts: v.localities };
 }
 

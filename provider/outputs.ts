@@ -77,7 +77,14 @@ function safeSeries(version: string): string {
 
 function appendHistory(history: readonly HistoryEntry[], record?: RolloutRecord): HistoryEntry[] {
   if (!record) return [...history];
-  const entry: HistoryEntry = { id: record.id, from: record.from, to: record.to, outcome: record.outcome, startedAt: record.startedAt, finishedAt: record.finishedAt };
+  const entry: HistoryEntry = {
+    id: record.id,
+    from: record.from,
+    to: record.to,
+    outcome: record.outcome,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+  };
   return [...history.filter((h) => h.id !== record.id), entry].slice(-HISTORY_LIMIT);
 }
 

@@ -30,7 +30,11 @@ export class RolloutRecorder {
   finalization?: RolloutRecord["finalization"];
   private readonly notes: string[] = [];
 
-  constructor(head: { readonly id: string; readonly from: string; readonly to: string; readonly kind: UpgradeKind }, nodeNames: readonly string[], private readonly emit: Emit) {
+  constructor(
+    head: { readonly id: string; readonly from: string; readonly to: string; readonly kind: UpgradeKind },
+    nodeNames: readonly string[],
+    private readonly emit: Emit,
+  ) {
     this.head = head;
     for (const name of nodeNames) this.nodes.set(name, { name, to: head.to, outcome: "untouched", phases: [] });
   }
@@ -57,19 +61,37 @@ export class RolloutRecorder {
    * Runs one phase, recording it under the node (or cluster-wide when no
    * node) and emitting phase-start/phase-end. `fn` may return samples to keep.
    */
-  async phase<T>(phase: Phase, at: NodePosition | undefined, fn: () => Promise<T>, samplesOf?: (r: T) => readonly GateSample[]): Promise<T> {
+  async phase<T>(
+    phase: Phase,
+    at: NodePosition | undefined,
+    fn: () => Promise<T>,
+    samplesOf?: (r: T) => readonly GateSample[],
+  ): Promise<T> {
     const started = new Date();
     this.emit({ type: "phase-start", phase, at });
     try {
       const result = await fn();
-      this.push(at?.node, { phase, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), ok: true, samples: capSamples(samplesOf?.(result)) });
+      this.push(at?.node, {
+        phase,
+        startedAt: started.toISOString(),
+        durationMs: Date.now() - started.getTime(),
+        ok: true,
+        samples: capSamples(samplesOf?.(result)),
+      });
       this.emit({ type: "phase-end", phase, at, ok: true, durationMs: Date.now() - started.getTime() });
       return result;
     } catch (raw) {
       const e = this.namingNodeAndPhase(raw, phase, at);
       const detail = (e as Error).message;
       const samples = capSamples((e as { samples?: readonly GateSample[] }).samples);
-      this.push(at?.node, { phase, startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), ok: false, detail, samples });
+      this.push(at?.node, {
+        phase,
+        startedAt: started.toISOString(),
+        durationMs: Date.now() - started.getTime(),
+        ok: false,
+        detail,
+        samples,
+      });
       this.emit({ type: "phase-end", phase, at, ok: false, durationMs: Date.now() - started.getTime(), detail });
       throw e;
     }
@@ -119,7 +141,11 @@ export class RolloutRecorder {
   private push(node: string | undefined, rec: PhaseRecord): void {
     const { samples, detail, ...rest } = rec;
     // Keys with undefined values are left out: outputs must be plain JSON.
-    const clean: PhaseRecord = { ...rest, ...(detail !== undefined ? { detail } : {}), ...(samples && samples.length > 0 ? { samples } : {}) };
+    const clean: PhaseRecord = {
+      ...rest,
+      ...(detail !== undefined ? { detail } : {}),
+      ...(samples && samples.length > 0 ? { samples } : {}),
+    };
     if (node === undefined) return; // cluster-wide phases are reported as events only
     this.nodes.get(node)?.phases.push(clean);
   }

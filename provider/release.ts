@@ -65,7 +65,11 @@ export function looksLikeHtml(head: string): boolean {
  * reach the URL (hosts may have network access the provider lacks), it asks
  * the first node to fetch the checksum.
  */
-export async function resolveRelease(spec: Spec, firstNode: { transport: Transport; node: NodeSpec }, signal?: AbortSignal): Promise<ReleaseRef> {
+export async function resolveRelease(
+  spec: Spec,
+  firstNode: { transport: Transport; node: NodeSpec },
+  signal?: AbortSignal,
+): Promise<ReleaseRef> {
   const url = releaseUrl(spec.release.urlTemplate, spec.version);
   if (spec.release.sha256) return { version: spec.version, url, sha256: spec.release.sha256.toLowerCase() };
   const sumUrl = `${url}.sha256sum`;
@@ -81,7 +85,12 @@ export async function resolveRelease(spec: Spec, firstNode: { transport: Transpo
   } else {
     const r = await firstNode.transport.exec(["sh", "-c", fetchToStdout(sumUrl)], { timeoutMs: SMALL_TIMEOUT_MS, signal });
     if (r.code !== 0) {
-      throw new NodeOpFailed("stage-release", nodeSubject(firstNode.node), `cannot fetch ${redactUrl(sumUrl)} (${missingSumHint(spec.version)})`, trimOut(r.stderr));
+      throw new NodeOpFailed(
+        "stage-release",
+        nodeSubject(firstNode.node),
+        `cannot fetch ${redactUrl(sumUrl)} (${missingSumHint(spec.version)})`,
+        trimOut(r.stderr),
+      );
     }
     body = r.stdout;
   }
@@ -235,13 +244,15 @@ function nodeSubject(node: NodeSpec): { name: string; host: string } {
 function fetchToFile(url: string, dest: string): string {
   const u = shellQuote(url);
   const part = shellQuote(`${dest}.part`);
-  return [
-    "set -e",
-    `if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 -o ${part} ${u}`,
-    `elif command -v wget >/dev/null 2>&1; then wget -q -O ${part} ${u}`,
-    "else exit 127; fi",
-    `mv -f ${part} ${shellQuote(dest)}`,
-  ].join("\n") + "\n";
+  return (
+    [
+      "set -e",
+      `if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 -o ${part} ${u}`,
+      `elif command -v wget >/dev/null 2>&1; then wget -q -O ${part} ${u}`,
+      "else exit 127; fi",
+      `mv -f ${part} ${shellQuote(dest)}`,
+    ].join("\n") + "\n"
+  );
 }
 
 function fetchToStdout(url: string): string {

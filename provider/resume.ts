@@ -53,7 +53,11 @@ export async function recoverInterrupted(obs: Observation, ctx: ResumeContext): 
       ctx.recorder.annotate(n.name, "await-node", `resume: ${found}; node was already running and ready`);
     } else {
       const state = n.process === "running" ? (n.draining ? "running but draining" : "running but not ready") : n.process;
-      ctx.emit({ type: "note", node: n.name, message: `found ${found}; the node is ${state} with binary ${binary}: restarting it on that binary` });
+      ctx.emit({
+        type: "note",
+        node: n.name,
+        message: `found ${found}; the node is ${state} with binary ${binary}: restarting it on that binary`,
+      });
       ctx.recorder.annotate(n.name, "start", `resume: ${found}; node was ${state} with binary ${binary}`);
       await restartInPlace(h, binary, ctx);
       restarted.push(n.name);

@@ -77,7 +77,9 @@ async function rollBackNode(h: NodeHandle, at: NodePosition, ctx: RollbackContex
   const onTarget = binary === spec.version;
   const oldBuild = onTarget ? previous : binary;
   if (oldBuild === undefined || oldBuild === spec.version) {
-    throw new Error(`rollback node ${h.spec.name} (${h.spec.sqlAddr.host}): no previous binary to go back to (${h.ops.oldBinaryPath} is ${previous ?? "missing"})`);
+    throw new Error(
+      `rollback node ${h.spec.name} (${h.spec.sqlAddr.host}): no previous binary to go back to (${h.ops.oldBinaryPath} is ${previous ?? "missing"})`,
+    );
   }
   const state = await h.ops.processState(signal);
   const health = await reader.health(h.spec, true, signal);
@@ -85,7 +87,10 @@ async function rollBackNode(h: NodeHandle, at: NodePosition, ctx: RollbackContex
     await h.ops.clearJournal(signal);
     return oldBuild;
   }
-  await h.ops.writeJournal({ target: oldBuild, from: binary, phase: "rollback", at: new Date().toISOString(), direction: "rollback" }, signal);
+  await h.ops.writeJournal(
+    { target: oldBuild, from: binary, phase: "rollback", at: new Date().toISOString(), direction: "rollback" },
+    signal,
+  );
   await reader.avoid([h.spec.name]);
   if (state === "running" && health.status === 200) {
     // A failing drain must not stop the rollback: SIGTERM drains gracefully too.
@@ -100,8 +105,18 @@ async function rollBackNode(h: NodeHandle, at: NodePosition, ctx: RollbackContex
   await reader.avoid([]);
   await recorder.phase("await-node", at, () => awaitNodeReady(ctx.gate, h.spec, oldBuild, d.readyMs));
   await h.ops.clearJournal(signal);
-  await recorder.phase("await-cluster", at, () => awaitClusterGate(ctx.gate, d.clusterMs, h.spec), (s) => s);
-  await recorder.phase("bake", at, () => bakeWithGate(ctx.gate, spec.strategy.waitAfterRejoinMs, h.spec), (s) => s);
+  await recorder.phase(
+    "await-cluster",
+    at,
+    () => awaitClusterGate(ctx.gate, d.clusterMs, h.spec),
+    (s) => s,
+  );
+  await recorder.phase(
+    "bake",
+    at,
+    () => bakeWithGate(ctx.gate, spec.strategy.waitAfterRejoinMs, h.spec),
+    (s) => s,
+  );
   return oldBuild;
 }
 

@@ -86,7 +86,11 @@ class Run {
     this.block = ctx.priorBlock;
     const id = `${new Date().toISOString().replace(/[:.]/g, "")}-${crypto.randomBytes(3).toString("hex")}`;
     this.runId = id;
-    this.recorder = new RolloutRecorder({ id, from: "", to: ctx.spec.version, kind: "none" }, ctx.spec.nodes.map((n) => n.name), ctx.emit);
+    this.recorder = new RolloutRecorder(
+      { id, from: "", to: ctx.spec.version, kind: "none" },
+      ctx.spec.nodes.map((n) => n.name),
+      ctx.emit,
+    );
     const hosts = new Map(ctx.spec.nodes.map((n) => [n.name, n.connection.kind === "ssh" ? n.connection.host : n.sqlAddr.host]));
     this.recorder.setHostLookup((node) => hosts.get(node) ?? node);
   }
@@ -120,9 +124,18 @@ class Run {
     const plan = planRollout(spec, obs.cluster);
     this.plan = plan;
     this.recorder.setHead({ from: plan.from, kind: plan.kind });
-    for (const n of obs.nodes) this.recorder.node(n.name, { nodeId: n.nodeId, from: n.build, outcome: plan.skip.includes(n.name) ? "skipped" : "untouched" });
+    for (const n of obs.nodes)
+      this.recorder.node(n.name, { nodeId: n.nodeId, from: n.build, outcome: plan.skip.includes(n.name) ? "skipped" : "untouched" });
     const rolled = plan.batches.reduce((a, b) => a + b.nodes.length, 0);
-    this.ctx.emit({ type: "start", from: plan.from, to: plan.to, kind: plan.kind, nodes: rolled, estimatedMs: plan.estimatedMs, lines: renderPlan(plan, spec) });
+    this.ctx.emit({
+      type: "start",
+      from: plan.from,
+      to: plan.to,
+      kind: plan.kind,
+      nodes: rolled,
+      estimatedMs: plan.estimatedMs,
+      lines: renderPlan(plan, spec),
+    });
 
     if (plan.batches.length === 0) {
       await this.finalizeIfAsked(plan);
@@ -193,7 +206,10 @@ class Run {
    */
   private async settleBeforeResuming(): Promise<void> {
     const { spec } = this.ctx;
-    this.ctx.emit({ type: "note", message: `resuming (${this.plan?.skip.join(", ")} already on ${spec.version}): holding the cluster gate for ${Math.round(spec.strategy.waitAfterRejoinMs / 1000)}s before touching the next node` });
+    this.ctx.emit({
+      type: "note",
+      message: `resuming (${this.plan?.skip.join(", ")} already on ${spec.version}): holding the cluster gate for ${Math.round(spec.strategy.waitAfterRejoinMs / 1000)}s before touching the next node`,
+    });
     await this.recorder.phase("await-cluster", undefined, () => awaitClusterGate(this.gate(), spec.strategy.deadlines.clusterMs));
     await this.recorder.phase("bake", undefined, () => bakeWithGate(this.gate(undefined, "bake"), spec.strategy.waitAfterRejoinMs));
   }
@@ -219,33 +235,50 @@ class Run {
   private async takeLease(): Promise<void> {
     const { spec, emit, lease } = this.ctx;
     if (!lease) return;
-    this.lease = await ClusterLease.acquire({ sql: spec.sql, nodes: spec.nodes, ttlMs: spec.strategy.leaseTtlMs, run: this.runId, resource: lease.resourceId, target: spec.version, emit });
+    this.lease = await ClusterLease.acquire({
+      sql: spec.sql,
+      nodes: spec.nodes,
+      ttlMs: spec.strategy.leaseTtlMs,
+      run: this.runId,
+      resource: lease.resourceId,
+      target: spec.version,
+      emit,
+    });
   }
 
   private async rollBatch(batch: PlanBatch, staged: StagedByNode, pos: { first: number; total: number }): Promise<void> {
     const { spec, reader, signal } = this.ctx;
     const d = spec.strategy.deadlines;
-    const members = batch.nodes.map((name, i) => ({ h: this.handle(name), at: { node: name, index: pos.first + i, total: pos.total } as NodePosition }));
+    const members = batch.nodes.map((name, i) => ({
+      h: this.handle(name),
+      at: { node: name, index: pos.first + i, total: pos.total } as NodePosition,
+    }));
     // The node boundary: only the lease holder may touch the next node.
     await this.lease?.confirm("drain", members[0].h.spec);
     const started = Date.now();
     const each = (fn: (m: (typeof members)[number]) => Promise<unknown>) => Promise.all(members.map(fn));
     await each(async ({ h }) => {
       this.touched.push(h);
-      await h.ops.writeJournal({ target: spec.version, from: this.plan?.from, phase: "drain", at: new Date().toISOString(), direction: "upgrade" }, signal);
+      await h.ops.writeJournal(
+        { target: spec.version, from: this.plan?.from, phase: "drain", at: new Date().toISOString(), direction: "upgrade" },
+        signal,
+      );
     });
     await reader.avoid(batch.nodes);
     await each(({ h, at }) => this.recorder.phase("drain", at, () => h.ops.drain(d.drainMs, signal)));
     await each(({ h, at }) =>
       this.recorder.phase("stop", at, async () => {
         const r = await h.ops.stop(d.stopMs, signal);
-        if (r.escalated) this.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
+        if (r.escalated)
+          this.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
       }),
     );
     await each(({ h, at }) => {
       const s = staged.get(h.spec.name);
       if (!s) throw new GateFailed("swap-binary", "release not staged", { name: h.spec.name, host: h.spec.sqlAddr.host });
-      return this.recorder.phase("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, signal));
+      return this.recorder.phase("swap-binary", at, () =>
+        h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, signal),
+      );
     });
     await each(({ h, at }) => this.recorder.phase("start", at, () => h.ops.start(d.startMs, signal)));
     await reader.avoid([]);
@@ -253,8 +286,18 @@ class Run {
     await each(({ h, at }) => this.recorder.phase("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
     await each(({ h }) => h.ops.clearJournal(signal));
     const lead = members[0];
-    await this.recorder.phase("await-cluster", lead.at, () => awaitClusterGate(this.gate(lead.at), d.clusterMs, lead.h.spec), (s) => s);
-    await this.recorder.phase("bake", lead.at, () => bakeWithGate(this.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec), (s) => s);
+    await this.recorder.phase(
+      "await-cluster",
+      lead.at,
+      () => awaitClusterGate(this.gate(lead.at), d.clusterMs, lead.h.spec),
+      (s) => s,
+    );
+    await this.recorder.phase(
+      "bake",
+      lead.at,
+      () => bakeWithGate(this.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec),
+      (s) => s,
+    );
     for (const { h, at } of members) {
       this.recorder.node(h.spec.name, { outcome: "upgraded" });
       this.ctx.emit({ type: "node-done", at, outcome: "upgraded", durationMs: Date.now() - started });
@@ -293,7 +336,15 @@ class Run {
       (lost: Error) => lost,
     );
     if (held) return { outcome: "failed", error: new Error(`${e.message}; no rollback: ${held.message}`) };
-    const rb = await rollBack({ ...this.ctx, recorder: this.recorder, gate: this.gate(undefined, "rollback"), touched: this.touched, skippedOnTarget, cause: e.message, block: this.block });
+    const rb = await rollBack({
+      ...this.ctx,
+      recorder: this.recorder,
+      gate: this.gate(undefined, "rollback"),
+      touched: this.touched,
+      skippedOnTarget,
+      cause: e.message,
+      block: this.block,
+    });
     this.block = rb.block;
     // The outcome goes before any log tail the cause carries, so the first line says it all.
     const [head, ...tail] = e.message.split("\n");

@@ -90,7 +90,11 @@ export function readStrategy(r: Reader, v: unknown, nodes: NodesRead): Strategy 
 function readLeaseTtl(r: Reader, v: unknown): number {
   const ms = readDuration(r, "strategy.leaseTtl", v, true);
   if (ms === undefined) return STRATEGY_DEFAULTS.leaseTtlMs;
-  if (ms < MIN_LEASE_TTL_MS) return (r.fail("strategy.leaseTtl", `must be at least 2s (got ${shown(v)}): the lease is renewed every quarter of it`), STRATEGY_DEFAULTS.leaseTtlMs);
+  if (ms < MIN_LEASE_TTL_MS)
+    return (
+      r.fail("strategy.leaseTtl", `must be at least 2s (got ${shown(v)}): the lease is renewed every quarter of it`),
+      STRATEGY_DEFAULTS.leaseTtlMs
+    );
   return ms;
 }
 

@@ -64,8 +64,13 @@ function pulumiEnv(engine: string): NodeJS.ProcessEnv {
   };
 }
 
+/** Stack config lives in .demo/ too, so the demo never writes Pulumi.<stack>.yaml into the repository. */
+const CONFIG_FILE = path.join(DEMO, "Pulumi.demo.yaml");
+const TAKES_CONFIG_FILE = new Set(["config", "up", "preview", "refresh", "destroy"]);
+
 function pulumi(env: NodeJS.ProcessEnv, args: string[], opts: { capture?: boolean; allowFail?: boolean } = {}): string {
-  const r = spawnSync(path.join(env.PATH!.split(path.delimiter)[0], "pulumi"), [...args, "--non-interactive"], {
+  const extra = TAKES_CONFIG_FILE.has(args[0]) ? ["--config-file", CONFIG_FILE] : [];
+  const r = spawnSync(path.join(env.PATH!.split(path.delimiter)[0], "pulumi"), [...args, ...extra, "--non-interactive"], {
     cwd: ROOT,
     env,
     encoding: "utf8",
@@ -155,6 +160,8 @@ function down(): void {
     if (isAlive(pid)) process.kill(pid, "SIGTERM");
   }
   fs.rmSync(DEMO, { recursive: true, force: true });
+  // `pulumi stack init` keeps the stack's encryption salt next to Pulumi.yaml.
+  fs.rmSync(path.join(ROOT, `Pulumi.${STACK}.yaml`), { force: true });
   console.log("stopped the cluster and the release server; removed .demo/");
 }
 

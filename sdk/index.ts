@@ -78,7 +78,6 @@ export class ClusterVersion extends pulumi.dynamic.Resource {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACKAGE_VERSION: string = require("../../package.json").version;
 
 export type { NodeStatus, RolloutRecord, HistoryEntry, ProcessInput, StrategyInput } from "../provider/types";

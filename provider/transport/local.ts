@@ -65,7 +65,8 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
       // already gone
     }
   };
-  const timer = opts.timeoutMs !== undefined ? setTimeout(() => killGroup(`timed out after ${opts.timeoutMs}ms`), opts.timeoutMs) : undefined;
+  const timer =
+    opts.timeoutMs !== undefined ? setTimeout(() => killGroup(`timed out after ${opts.timeoutMs}ms`), opts.timeoutMs) : undefined;
   const onAbort = (): void => killGroup("aborted");
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 

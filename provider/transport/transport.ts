@@ -38,7 +38,7 @@ export interface Transport {
 
 /** Quotes one argument for a POSIX shell. */
 export function shellQuote(arg: string): string {
-  if (/^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg)) return arg;
+  if (/^[A-Za-z0-9_/.,:=@%+-]+$/.test(arg)) return arg;
   return "'" + arg.replace(/'/g, "'\\''") + "'";
 }
 

@@ -125,7 +125,13 @@ describe("e2e chaos: SIGKILL at a random moment of a rollout, then cancel, refre
     await ws.init();
     // Short bakes: the cluster gate (with raft catch-up) still holds before every next node.
     const strategy = fastStrategy({ waitAfterRejoin: "0.5s", canaryBake: "0.5s", gateRecheckAfter: "1.2s" });
-    program.setConfig(STACK, { nodes: sim.providerNodes, sql: { insecure: true }, strategy, version: VERSIONS[0], release: { urlTemplate: `${served.url}/cockroach-{version}.linux-amd64.tgz` } });
+    program.setConfig(STACK, {
+      nodes: sim.providerNodes,
+      sql: { insecure: true },
+      strategy,
+      version: VERSIONS[0],
+      release: { urlTemplate: `${served.url}/cockroach-{version}.linux-amd64.tgz` },
+    });
     await ws.ok(["up", "--yes", "--skip-preview"]);
     assert.deepStrictEqual(Object.values(await runningBuilds(sim)), uniform(VERSIONS[0]));
   });
@@ -155,7 +161,9 @@ describe("e2e chaos: SIGKILL at a random moment of a rollout, then cancel, refre
       await ws.ok(["refresh", "--yes", "--skip-preview"]);
       await ws.ok(["up", "--yes", "--skip-preview"]);
       await monitor.stop();
-      console.log(`      chaos seed ${seed}: killed run ${((tRecover - t0) / 1000).toFixed(1)} s, recovery ${((Date.now() - tRecover) / 1000).toFixed(1)} s`);
+      console.log(
+        `      chaos seed ${seed}: killed run ${((tRecover - t0) / 1000).toFixed(1)} s, recovery ${((Date.now() - tRecover) / 1000).toFixed(1)} s`,
+      );
       assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), [], "never more than one node down or unready");
       const builds = Object.values(await runningBuilds(sim));
       assert.deepStrictEqual(builds, uniform(target), "converged to the target");
@@ -170,7 +178,9 @@ describe("e2e chaos: SIGKILL at a random moment of a rollout, then cancel, refre
     let pulumiPid = 0;
     let ended = false;
     const spawned = Date.now();
-    const run = ws.run(["up", "--yes", "--skip-preview"], { onSpawn: (c: ChildProcess) => (pulumiPid = c.pid ?? 0) }).finally(() => (ended = true));
+    const run = ws
+      .run(["up", "--yes", "--skip-preview"], { onSpawn: (c: ChildProcess) => (pulumiPid = c.pid ?? 0) })
+      .finally(() => (ended = true));
     await sleep(plan.delayMs);
     // The provider host starts a moment after pulumi: a kill planned before that waits for it.
     let providers: number[] = [];
@@ -190,7 +200,13 @@ describe("e2e chaos: SIGKILL at a random moment of a rollout, then cancel, refre
     return sim.providerNodes
       .map((n) => {
         const s = last?.nodes.find((x) => x.name === n.name);
-        const state = !s?.alive ? "down" : !s.ready ? "unready" : monitor.firstDisturbance(n.name) !== undefined ? "restarted" : "untouched";
+        const state = !s?.alive
+          ? "down"
+          : !s.ready
+            ? "unready"
+            : monitor.firstDisturbance(n.name) !== undefined
+              ? "restarted"
+              : "untouched";
         return `${n.name} ${state}`;
       })
       .join(", ");

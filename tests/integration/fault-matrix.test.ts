@@ -32,7 +32,16 @@ import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
 import { httpGet, startSimCluster, type SimCluster } from "../support/sim-cluster";
-import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, runningBuilds, watch, type CallResult } from "../support/provider-harness";
+import {
+  converge,
+  fastStrategy,
+  inputsFor,
+  nodeFacts,
+  prestageOnNode,
+  runningBuilds,
+  watch,
+  type CallResult,
+} from "../support/provider-harness";
 
 const ID = "crdb-fm";
 const POSITIONS = ["first", "middle", "last"] as const;
@@ -114,7 +123,9 @@ for (const kind of KINDS) {
       });
     }
 
-    const cases = FAULTS.flatMap((f) => POSITIONS.map((p) => ({ f, p }))).filter(({ f, p }) => FULL || QUICK.has(`${kind.name} ${f.fault} ${p}`));
+    const cases = FAULTS.flatMap((f) => POSITIONS.map((p) => ({ f, p }))).filter(
+      ({ f, p }) => FULL || QUICK.has(`${kind.name} ${f.fault} ${p}`),
+    );
     for (const { f, p } of cases) {
       const what = f.expect === "succeeds" ? "rolls through safely" : "fails at that node and is rolled back";
       it(`${f.fault} at the ${p} node ${what}`, async () => {
@@ -153,13 +164,15 @@ for (const kind of KINDS) {
       const target = sim.providerNodes[POSITIONS.indexOf(position)];
       await backToFrom(f);
       clearStaging();
-      if (f.fault === "drain-timeout") await runNodeOn(target.name, extractBinary(sim.buildRelease(kind.from, f.fault).tarball, kind.from), f);
+      if (f.fault === "drain-timeout")
+        await runNodeOn(target.name, extractBinary(sim.buildRelease(kind.from, f.fault).tarball, kind.from), f);
       else prestageOnNode(target, kind.to, sim.buildRelease(kind.to, f.fault).tarball, good.sha256);
       try {
         await judgeCase(f, position);
       } finally {
         // A rolled-back drain-timeout node is back on its faulty old build: give it the good one.
-        if (f.fault === "drain-timeout" && Object.values(await runningBuilds(sim)).every((b) => b === kind.from)) await runNodeOn(target.name, goodFrom, f);
+        if (f.fault === "drain-timeout" && Object.values(await runningBuilds(sim)).every((b) => b === kind.from))
+          await runNodeOn(target.name, goodFrom, f);
       }
     }
 
@@ -195,7 +208,11 @@ for (const kind of KINDS) {
         assert.strictEqual(named[2], target.name, why);
         assert.match(head, new RegExp(`; rolled back (n\\d(, )?)+ to ${kind.from.replace(/\./g, "\\.")}$`), why);
         assert.strictEqual(state.lastRollout?.outcome, "rolled-back");
-        assert.deepStrictEqual(nodeFacts(sim).map((x) => x.binary), [kind.from, kind.from, kind.from], "every binary is the old one");
+        assert.deepStrictEqual(
+          nodeFacts(sim).map((x) => x.binary),
+          [kind.from, kind.from, kind.from],
+          "every binary is the old one",
+        );
       }
       assert.deepStrictEqual(Object.values(builds), [expected, expected, expected], "every node runs the expected build");
       const read = await lifecycle.read(ID, state as unknown as Record<string, unknown>, { log: () => undefined });
@@ -214,7 +231,8 @@ for (const kind of KINDS) {
 
     /** No staged release anywhere: each case stages its own. */
     function clearStaging(): void {
-      for (const n of sim.providerNodes) fs.rmSync(path.join(path.dirname(n.binaryPath), ".crdb-upgrade"), { recursive: true, force: true });
+      for (const n of sim.providerNodes)
+        fs.rmSync(path.join(path.dirname(n.binaryPath), ".crdb-upgrade"), { recursive: true, force: true });
     }
 
     /** Replaces a node's binary and restarts it (test setup, before the monitor starts). */
@@ -274,10 +292,24 @@ const COLUMNS = ["kind", "fault", "position", "outcome", "phase named", "rollbac
 
 function recordRow(row: MatrixRow, mode: "full" | "quick"): void {
   const key = (cells: readonly string[]) => cells.slice(0, 3).join(" ");
-  const cells = [row.kind, row.fault, row.position, row.outcome, row.phase, row.rollback, String(row.maxDown), `${row.wallS.toFixed(1)} s`, `${mode} ${new Date().toISOString().slice(0, 16)}Z`];
+  const cells = [
+    row.kind,
+    row.fault,
+    row.position,
+    row.outcome,
+    row.phase,
+    row.rollback,
+    String(row.maxDown),
+    `${row.wallS.toFixed(1)} s`,
+    `${mode} ${new Date().toISOString().slice(0, 16)}Z`,
+  ];
   const rows = new Map(readRows().map((r) => [key(r), r]));
   rows.set(key(cells), cells);
-  const order = (r: readonly string[]) => [KINDS.findIndex((k) => k.name === r[0]), FAULTS.findIndex((f) => f.fault === r[1]), POSITIONS.indexOf(r[2] as Position)];
+  const order = (r: readonly string[]) => [
+    KINDS.findIndex((k) => k.name === r[0]),
+    FAULTS.findIndex((f) => f.fault === r[1]),
+    POSITIONS.indexOf(r[2] as Position),
+  ];
   const sorted = [...rows.values()].sort((a, b) => {
     const [x, y] = [order(a), order(b)];
     return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
@@ -306,7 +338,7 @@ function recordRow(row: MatrixRow, mode: "full" | "quick"): void {
 }
 
 function readRows(): string[][] {
-  let text = "";
+  let text: string;
   try {
     text = fs.readFileSync(TABLE_FILE, "utf8");
   } catch {
@@ -315,7 +347,12 @@ function readRows(): string[][] {
   return text
     .split("\n")
     .filter((l) => /^\| (patch|major) \|/.test(l))
-    .map((l) => l.split("|").slice(1, -1).map((c) => c.trim()))
+    .map((l) =>
+      l
+        .split("|")
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    )
     .filter((c) => c.length === COLUMNS.length);
 }
 

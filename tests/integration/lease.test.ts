@@ -71,7 +71,8 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
     },
   };
   const inputs = (version: string, extra: Partial<ClusterVersionInputs> = {}) => inputsFor(sim, version, served.url, extra);
-  const leaseRows = async () => (await sql.query("SELECT holder, token::STRING AS token, expires_at > now() AS live FROM crdb_upgrade.lease")).rows;
+  const leaseRows = async () =>
+    (await sql.query("SELECT holder, token::STRING AS token, expires_at > now() AS live FROM crdb_upgrade.lease")).rows;
   /** Which versions are staged in any node's staging dir: what a run prepared to install. */
   const stagedVersions = (): string[] => {
     const seen = new Set<string>();
@@ -83,7 +84,11 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
   };
 
   /** Runs an update; `onLine` sees each progress line as it is printed. */
-  async function update(olds: ClusterVersionOutputs, news: ClusterVersionInputs, onLine: (l: string) => void = () => undefined): Promise<CallResult> {
+  async function update(
+    olds: ClusterVersionOutputs,
+    news: ClusterVersionInputs,
+    onLine: (l: string) => void = () => undefined,
+  ): Promise<CallResult> {
     const lines: string[] = [];
     const log = (l: string) => {
       lines.push(l);
@@ -111,7 +116,12 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
     const loserVersion = won.version === a ? b : a;
     const message = lost.failure?.message ?? "";
     assert.match(message, /^preflight: refused, no node was touched: another rollout holds this cluster's upgrade lease/);
-    assert.match(message, new RegExp(`holder host=\\S+ pid=${process.pid} boot=\\S+ run=\\S+ resource=${ID} target=${won.version.replace(/\./g, "\\.")}; expires \\S+ \\S+ UTC`));
+    assert.match(
+      message,
+      new RegExp(
+        `holder host=\\S+ pid=${process.pid} boot=\\S+ run=\\S+ resource=${ID} target=${won.version.replace(/\./g, "\\.")}; expires \\S+ \\S+ UTC`,
+      ),
+    );
     assert.match(message, /DELETE FROM crdb_upgrade\.lease/);
     assert.ok(!lost.lines.some((l) => /stage-release|drain|hooks/.test(l)), `the refused run did nothing:\n${lost.lines.join("\n")}`);
     assert.ok(lost.failure?.properties.lastRollout?.nodes.every((n) => n.outcome === "untouched"));
@@ -145,7 +155,10 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
     const before = nodeFacts(sim);
     const next = nextVersion();
     const refused = await update(state, inputs(next));
-    assert.match(refused.failure?.message ?? "", /another rollout holds this cluster's upgrade lease \(holder host=ops-2 pid=4242 .* target=v23\.1\.77; expires/);
+    assert.match(
+      refused.failure?.message ?? "",
+      /another rollout holds this cluster's upgrade lease \(holder host=ops-2 pid=4242 .* target=v23\.1\.77; expires/,
+    );
     assert.deepStrictEqual(nodeFacts(sim), before, "no pid or binary changed");
     assert.ok(!stagedVersions().includes(next));
     await sql.query("DELETE FROM crdb_upgrade.lease");
@@ -160,11 +173,19 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
     const pid = Number(dead.stdout);
     const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().slice(0, 8);
     const holder = `host=${os.hostname()} pid=${pid} boot=${boot} run=killed-run resource=${ID} target=${VERSIONS[5]}`;
-    await sql.query("INSERT INTO crdb_upgrade.lease (id, holder, token, acquired_at, expires_at, target) VALUES (1, $1, 11, now(), now() + INTERVAL '10 minutes', $2)", [holder, VERSIONS[5]]);
+    await sql.query(
+      "INSERT INTO crdb_upgrade.lease (id, holder, token, acquired_at, expires_at, target) VALUES (1, $1, 11, now(), now() + INTERVAL '10 minutes', $2)",
+      [holder, VERSIONS[5]],
+    );
     const next = nextVersion();
     const r = await update(state, inputs(next));
     assert.ok(r.outs, r.failure?.message);
-    assert.ok(r.lines.some((l) => l.includes(`took over the cluster's upgrade lease from ${holder} (its process (pid ${pid} on this host) is gone)`)), r.lines.join("\n"));
+    assert.ok(
+      r.lines.some((l) =>
+        l.includes(`took over the cluster's upgrade lease from ${holder} (its process (pid ${pid} on this host) is gone)`),
+      ),
+      r.lines.join("\n"),
+    );
     state = r.outs as ClusterVersionOutputs;
   });
 
@@ -180,18 +201,29 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
       // By n1's bake the run has held the lease for several 2s TTLs: only the heartbeat kept it.
       if (!stolen && / n1 bake \.\.\./.test(l)) {
         stolen = true;
-        void sql.query("UPDATE crdb_upgrade.lease SET holder = 'host=thief pid=1 boot=0 run=t resource=r target=v0.0.0', token = token + 1000, expires_at = now() + INTERVAL '10 minutes'");
+        void sql.query(
+          "UPDATE crdb_upgrade.lease SET holder = 'host=thief pid=1 boot=0 run=t resource=r target=v0.0.0', token = token + 1000, expires_at = now() + INTERVAL '10 minutes'",
+        );
       }
     });
     clearInterval(sampler);
     await monitor.stop();
     assert.ok(stolen, `the lease was stolen during n1's bake:\n${r.lines.join("\n")}`);
-    const beforeTheft = seen.slice(0, seen.findIndex((s) => s.token !== seen[0].token));
+    const beforeTheft = seen.slice(
+      0,
+      seen.findIndex((s) => s.token !== seen[0].token),
+    );
     const heldMs = beforeTheft[beforeTheft.length - 1].t - beforeTheft[0].t;
     assert.ok(heldMs > 2 * 2000, `held for ${heldMs} ms, more than two TTLs`);
-    assert.ok(beforeTheft.every((s) => s.live), "renewed: never expired while the run held it");
+    assert.ok(
+      beforeTheft.every((s) => s.live),
+      "renewed: never expired while the run held it",
+    );
     const head = (r.failure?.message ?? "").split("\n")[0];
-    assert.match(head, /^drain node n2 \(127\.0\.65\.12\): not started: this run lost the cluster's upgrade lease \(token \d+\) to host=thief .*; stopped at the node boundary, nodes left as they are$/);
+    assert.match(
+      head,
+      /^drain node n2 \(127\.0\.65\.12\): not started: this run lost the cluster's upgrade lease \(token \d+\) to host=thief .*; stopped at the node boundary, nodes left as they are$/,
+    );
     assert.deepStrictEqual(monitor.disturbanceOrder(), ["n1"], "n2 and n3 were not touched");
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
     const builds = await runningBuilds(sim);
@@ -201,7 +233,11 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
       Object.values(builds),
       "the recorded state is what the nodes run",
     );
-    assert.deepStrictEqual((await leaseRows()).map((x) => String(x.holder)), ["host=thief pid=1 boot=0 run=t resource=r target=v0.0.0"], "the thief's lease was not released by the loser");
+    assert.deepStrictEqual(
+      (await leaseRows()).map((x) => String(x.holder)),
+      ["host=thief pid=1 boot=0 run=t resource=r target=v0.0.0"],
+      "the thief's lease was not released by the loser",
+    );
 
     // The thief is gone (removed by hand): the same update resumes and finishes.
     await sql.query("DELETE FROM crdb_upgrade.lease");

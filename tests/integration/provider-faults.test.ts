@@ -152,13 +152,20 @@ describe("provider: release faults are rolled back", function () {
           assert.match(m[2], expected.node, head);
           assert.match(head, /; rolled back (n\d(, )?)+ to v23\.1\.11$/, head);
           assert.strictEqual(f.properties.lastRollout?.outcome, "rolled-back");
-          assert.deepStrictEqual(nodeFacts(sim).map((x) => x.binary), [FROM, FROM, FROM], "every binary is the old one");
+          assert.deepStrictEqual(
+            nodeFacts(sim).map((x) => x.binary),
+            [FROM, FROM, FROM],
+            "every binary is the old one",
+          );
           assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [FROM, FROM, FROM], "every node runs the old build");
-          assert.deepStrictEqual(f.properties.nodeStatuses.map((s) => [s.version, s.state]), [
-            [FROM, "running"],
-            [FROM, "running"],
-            [FROM, "running"],
-          ]);
+          assert.deepStrictEqual(
+            f.properties.nodeStatuses.map((s) => [s.version, s.state]),
+            [
+              [FROM, "running"],
+              [FROM, "running"],
+              [FROM, "running"],
+            ],
+          );
         } finally {
           if (restoreFrom) await runNodeOn(target.name, restoreFrom);
         }

@@ -34,7 +34,10 @@ describe("provider: major upgrade and finalization", function () {
     const up = await converge("crdb-m", adopt.outs, inputsFor(sim, TO, served.url, { strategy: fastStrategy({ finalize: "manual" }) }));
     assert.ok(up.outs, `${up.failure?.message}\n${up.lines.join("\n")}`);
     const outs = up.outs as ClusterVersionOutputs;
-    assert.deepStrictEqual(nodeFacts(sim).map((f) => f.binary), [TO, TO, TO]);
+    assert.deepStrictEqual(
+      nodeFacts(sim).map((f) => f.binary),
+      [TO, TO, TO],
+    );
     assert.strictEqual(outs.clusterVersion, "23.1", "not finalized: still the old cluster version");
     assert.strictEqual(outs.finalized, false);
     assert.deepStrictEqual(outs.finalizationBlock, { setting: "cluster.preserve_downgrade_option", previous: "", value: "23.1" });
@@ -57,6 +60,9 @@ describe("provider: major upgrade and finalization", function () {
     assert.ok(up.outs, `${up.failure?.message}\n${up.lines.join("\n")}`);
     assert.strictEqual(up.outs?.clusterVersion, "23.2");
     assert.strictEqual(up.outs?.finalized, true);
-    assert.ok(up.lines.some((l) => /cluster version 23\.1-\d+/.test(l)), "the transition versions are reported");
+    assert.ok(
+      up.lines.some((l) => /cluster version 23\.1-\d+/.test(l)),
+      "the transition versions are reported",
+    );
   });
 });

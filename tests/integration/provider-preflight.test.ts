@@ -59,18 +59,30 @@ describe("provider: pre-flight refuses and touches nothing", function () {
     );
   }
 
-  const three = (url: string, extra: Partial<ClusterVersionInputs> = {}): ClusterVersionInputs => ({ ...inputsFor(sim, TO, url), nodes: sim.providerNodes.slice(0, 3), ...extra });
+  const three = (url: string, extra: Partial<ClusterVersionInputs> = {}): ClusterVersionInputs => ({
+    ...inputsFor(sim, TO, url),
+    nodes: sim.providerNodes.slice(0, 3),
+    ...extra,
+  });
 
   it("refuses an active member of the cluster that is not listed", async () => {
     await refused(three(served.url), /node 4 \(127\.0\.23\.14:26257\) is an active member of the cluster but not listed in nodes/);
   });
 
   it("refuses a checksum mismatch", async () => {
-    await refused(inputsFor(sim, TO, served.url, { release: { urlTemplate: `${served.url}/cockroach-{version}.linux-amd64.tgz`, sha256: "f".repeat(64) } }), /checksum mismatch .* expected f{64}, got [0-9a-f]{64}/);
+    await refused(
+      inputsFor(sim, TO, served.url, {
+        release: { urlTemplate: `${served.url}/cockroach-{version}.linux-amd64.tgz`, sha256: "f".repeat(64) },
+      }),
+      /checksum mismatch .* expected f{64}, got [0-9a-f]{64}/,
+    );
   });
 
   it("refuses an unreachable release URL", async () => {
-    await refused(inputsFor(sim, TO, "http://127.0.23.250:9"), /cannot fetch http:\/\/127\.0\.23\.250:9\/cockroach-v23\.1\.12\.linux-amd64\.tgz\.sha256sum/);
+    await refused(
+      inputsFor(sim, TO, "http://127.0.23.250:9"),
+      /cannot fetch http:\/\/127\.0\.23\.250:9\/cockroach-v23\.1\.12\.linux-amd64\.tgz\.sha256sum/,
+    );
   });
 
   it("refuses a URL that serves HTML instead of the release", async () => {
@@ -78,7 +90,10 @@ describe("provider: pre-flight refuses and touches nothing", function () {
     fs.writeFileSync(path.join(dir, `cockroach-${TO}.linux-amd64.tgz`), "<!DOCTYPE html><html><body>Please sign in</body></html>\n");
     const html = await sim.serveReleases(dir);
     try {
-      await refused(inputsFor(sim, TO, html.url, { release: { urlTemplate: `${html.url}/cockroach-{version}.linux-amd64.tgz`, sha256 } }), /served HTML, not a release tarball/);
+      await refused(
+        inputsFor(sim, TO, html.url, { release: { urlTemplate: `${html.url}/cockroach-{version}.linux-amd64.tgz`, sha256 } }),
+        /served HTML, not a release tarball/,
+      );
     } finally {
       await html.close();
       fs.rmSync(dir, { recursive: true, force: true });

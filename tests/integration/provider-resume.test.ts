@@ -43,7 +43,9 @@ async function updateKilledAt(id: string, olds: ClusterVersionOutputs, news: Clu
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "killed-update-"));
   const file = path.join(dir, "args.json");
   fs.writeFileSync(file, JSON.stringify({ id, olds, news }));
-  const child = spawn(process.execPath, [path.join(__dirname, "..", "support", "provider-update-child.js"), file], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.join(__dirname, "..", "support", "provider-update-child.js"), file], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   let buf = "";
   try {
@@ -57,7 +59,9 @@ async function updateKilledAt(id: string, olds: ClusterVersionOutputs, news: Clu
           if (when.test(l)) child.kill("SIGKILL");
         }
       });
-      child.on("exit", (_code, sig) => (sig === "SIGKILL" ? resolve() : reject(new Error(`the update was not killed:\n${lines.join("\n")}`))));
+      child.on("exit", (_code, sig) =>
+        sig === "SIGKILL" ? resolve() : reject(new Error(`the update was not killed:\n${lines.join("\n")}`)),
+      );
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -99,8 +103,14 @@ describe("provider: interrupted updates resume", function () {
 
     const before = nodeFacts(sim);
     const other = await converge("crdb-r", first.failure.properties, inputsFor(sim, OTHER, served.url));
-    assert.match(other.failure?.message ?? "", /^preflight: refused, no node was touched: .*nodes run different builds \(v23\.1\.11, v23\.1\.12\)/);
-    assert.deepStrictEqual(nodeFacts(sim).map((f) => f.pid), before.map((f) => f.pid));
+    assert.match(
+      other.failure?.message ?? "",
+      /^preflight: refused, no node was touched: .*nodes run different builds \(v23\.1\.11, v23\.1\.12\)/,
+    );
+    assert.deepStrictEqual(
+      nodeFacts(sim).map((f) => f.pid),
+      before.map((f) => f.pid),
+    );
 
     const monitor = await watch(sim);
     const resumed = await converge("crdb-r", first.failure.properties, inputsFor(sim, TO, served.url));
@@ -109,9 +119,19 @@ describe("provider: interrupted updates resume", function () {
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
     assert.deepStrictEqual(monitor.disturbanceOrder(), ["n3"], "only n3 is touched on resume");
     const after = nodeFacts(sim);
-    assert.deepStrictEqual(after.map((f) => f.binary), [TO, TO, TO]);
-    assert.deepStrictEqual(after.slice(0, 2).map((f) => f.pid), before.slice(0, 2).map((f) => f.pid), "n1 and n2 kept running");
-    assert.deepStrictEqual(resumed.outs?.lastRollout?.nodes.map((n) => n.outcome), ["skipped", "skipped", "upgraded"]);
+    assert.deepStrictEqual(
+      after.map((f) => f.binary),
+      [TO, TO, TO],
+    );
+    assert.deepStrictEqual(
+      after.slice(0, 2).map((f) => f.pid),
+      before.slice(0, 2).map((f) => f.pid),
+      "n1 and n2 kept running",
+    );
+    assert.deepStrictEqual(
+      resumed.outs?.lastRollout?.nodes.map((n) => n.outcome),
+      ["skipped", "skipped", "upgraded"],
+    );
   });
 
   it("killed with SIGKILL right after stopping n2: the next update finds n2 down, starts it and finishes", async () => {
@@ -124,10 +144,16 @@ describe("provider: interrupted updates resume", function () {
     const resumed = await converge("crdb-r", adopted, inputsFor(sim, TO, served.url));
     await monitor.stop();
     assert.ok(resumed.outs, `${resumed.failure?.message}\n${resumed.lines.join("\n")}`);
-    assert.ok(resumed.lines.some((l) => /n2 found an interrupted upgrade to v23\.1\.12 .*the node is stopped with binary v23\.1\.11/.test(l)), resumed.lines.join("\n"));
+    assert.ok(
+      resumed.lines.some((l) => /n2 found an interrupted upgrade to v23\.1\.12 .*the node is stopped with binary v23\.1\.11/.test(l)),
+      resumed.lines.join("\n"),
+    );
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
     assert.strictEqual(nodeFacts(sim)[0].pid, before[0].pid, "n1 (already upgraded) kept running");
-    assert.deepStrictEqual(nodeFacts(sim).map((f) => f.binary), [TO, TO, TO]);
+    assert.deepStrictEqual(
+      nodeFacts(sim).map((f) => f.binary),
+      [TO, TO, TO],
+    );
     assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [TO, TO, TO]);
   });
 
@@ -140,20 +166,32 @@ describe("provider: interrupted updates resume", function () {
     const before = nodeFacts(sim);
     const other = await converge("crdb-r", first.failure.properties, inputsFor(sim, OTHER, served.url));
     assert.match(other.failure?.message ?? "", /node n2 was left stopped by an interrupted upgrade from v23\.1\.11 to v23\.1\.12/);
-    assert.deepStrictEqual(nodeFacts(sim).map((f) => [f.pid, f.binaryIno]), before.map((f) => [f.pid, f.binaryIno]));
+    assert.deepStrictEqual(
+      nodeFacts(sim).map((f) => [f.pid, f.binaryIno]),
+      before.map((f) => [f.pid, f.binaryIno]),
+    );
 
     const monitor = await watch(sim);
     const resumed = await converge("crdb-r", first.failure.properties, inputsFor(sim, TO, served.url));
     await monitor.stop();
     assert.ok(resumed.outs, `${resumed.failure?.message}\n${resumed.lines.join("\n")}`);
-    assert.ok(resumed.lines.some((l) => /n2 found an interrupted upgrade to v23\.1\.12 .*restarting it/.test(l)), "what was found is logged");
+    assert.ok(
+      resumed.lines.some((l) => /n2 found an interrupted upgrade to v23\.1\.12 .*restarting it/.test(l)),
+      "what was found is logged",
+    );
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
-    assert.deepStrictEqual(nodeFacts(sim).map((f) => f.binary), [TO, TO, TO]);
+    assert.deepStrictEqual(
+      nodeFacts(sim).map((f) => f.binary),
+      [TO, TO, TO],
+    );
     assert.strictEqual(nodeFacts(sim)[0].pid, before[0].pid, "n1 kept running");
-    assert.deepStrictEqual(resumed.outs?.nodeStatuses.map((s) => [s.version, s.state]), [
-      [TO, "running"],
-      [TO, "running"],
-      [TO, "running"],
-    ]);
+    assert.deepStrictEqual(
+      resumed.outs?.nodeStatuses.map((s) => [s.version, s.state]),
+      [
+        [TO, "running"],
+        [TO, "running"],
+        [TO, "running"],
+      ],
+    );
   });
 });

@@ -53,7 +53,13 @@ describe("provider/index: as the engine loads it", function () {
   });
 
   it("diffs after the round trip: a version change is an update, never a replacement", async () => {
-    const olds = { ...inputs, version: "v23.1.11", nodeStatuses: inputs.nodes.map((n) => ({ name: n.name, version: "v23.1.11", state: "running" })), history: [], finalized: true };
+    const olds = {
+      ...inputs,
+      version: "v23.1.11",
+      nodeStatuses: inputs.nodes.map((n) => ({ name: n.name, version: "v23.1.11", state: "running" })),
+      history: [],
+      finalized: true,
+    };
     const logged: string[] = [];
     const orig = console.log;
     console.log = (l: string) => logged.push(l);
@@ -61,12 +67,19 @@ describe("provider/index: as the engine loads it", function () {
       const d = await revived.diff("crdb-x", olds, { ...inputs, __provider: "x" });
       assert.strictEqual(d.changes, true);
       assert.deepStrictEqual(d.replaces, []);
-      const same = await revived.diff("crdb-x", { ...olds, version: "v23.1.12", nodeStatuses: olds.nodeStatuses.map((s) => ({ ...s, version: "v23.1.12" })) }, inputs);
+      const same = await revived.diff(
+        "crdb-x",
+        { ...olds, version: "v23.1.12", nodeStatuses: olds.nodeStatuses.map((s) => ({ ...s, version: "v23.1.12" })) },
+        inputs,
+      );
       assert.strictEqual(same.changes, false);
     } finally {
       console.log = orig;
     }
-    assert.ok(logged.some((l) => /^\[crdb-upgrade crdb-x\] \d\d:\d\d:\d\d .*v23\.1\.11 -> v23\.1\.12/.test(l)), `plan printed: ${logged.join("\n")}`);
+    assert.ok(
+      logged.some((l) => /^\[crdb-upgrade crdb-x\] \d\d:\d\d:\d\d .*v23\.1\.11 -> v23\.1\.12/.test(l)),
+      `plan printed: ${logged.join("\n")}`,
+    );
   });
 
   it("deletes without touching anything", async () => {

@@ -38,7 +38,11 @@ async function upgradeScenario(nodes: number, baseIp: string): Promise<void> {
 
     // Safety invariants, from the outside.
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
-    assert.deepStrictEqual(monitor.disturbanceOrder(), sim.providerNodes.map((n) => n.name), "nodes disturbed in plan order");
+    assert.deepStrictEqual(
+      monitor.disturbanceOrder(),
+      sim.providerNodes.map((n) => n.name),
+      "nodes disturbed in plan order",
+    );
     for (let i = 1; i < nodes; i++) {
       const prev = sim.providerNodes[i - 1].name;
       const next = sim.providerNodes[i].name;
@@ -53,14 +57,29 @@ async function upgradeScenario(nodes: number, baseIp: string): Promise<void> {
 
     // Every node on the target, every process new; outputs and read say so.
     const facts = nodeFacts(sim);
-    assert.deepStrictEqual(facts.map((f) => f.binary), facts.map(() => TO));
-    assert.ok(facts.every((f, i) => f.alive && f.pid !== pidsBefore[i]), "every node restarted");
+    assert.deepStrictEqual(
+      facts.map((f) => f.binary),
+      facts.map(() => TO),
+    );
+    assert.ok(
+      facts.every((f, i) => f.alive && f.pid !== pidsBefore[i]),
+      "every node restarted",
+    );
     const running = await runningBuilds(sim);
-    assert.deepStrictEqual(Object.values(running), facts.map(() => TO));
+    assert.deepStrictEqual(
+      Object.values(running),
+      facts.map(() => TO),
+    );
     const outs = up.outs as ClusterVersionOutputs;
-    assert.deepStrictEqual(outs.nodeStatuses.map((s) => [s.name, s.version, s.state]), sim.providerNodes.map((n) => [n.name, TO, "running"]));
+    assert.deepStrictEqual(
+      outs.nodeStatuses.map((s) => [s.name, s.version, s.state]),
+      sim.providerNodes.map((n) => [n.name, TO, "running"]),
+    );
     assert.strictEqual(outs.lastRollout?.outcome, "succeeded");
-    assert.deepStrictEqual(outs.lastRollout?.nodes.map((n) => n.outcome), facts.map(() => "upgraded"));
+    assert.deepStrictEqual(
+      outs.lastRollout?.nodes.map((n) => n.outcome),
+      facts.map(() => "upgraded"),
+    );
     assert.strictEqual(outs.finalized, true);
     const read = await lifecycle.read("crdb-test", outs as unknown as Record<string, unknown>);
     assert.strictEqual(read.id, "crdb-test");
@@ -72,7 +91,11 @@ async function upgradeScenario(nodes: number, baseIp: string): Promise<void> {
     const again = await converge("crdb-test", outs, inputsFor(sim, TO, served.url));
     assert.ok(again.outs, again.failure?.message);
     assert.strictEqual(again.outs?.lastRollout?.outcome, "noop");
-    assert.deepStrictEqual(nodeFacts(sim).map((f) => f.pid), facts.map((f) => f.pid), "no pid changed");
+    assert.deepStrictEqual(
+      nodeFacts(sim).map((f) => f.pid),
+      facts.map((f) => f.pid),
+      "no pid changed",
+    );
   } finally {
     await served.close();
     await sim.stop();
@@ -90,4 +113,3 @@ describe("provider: patch upgrade against a sim cluster", function () {
     await upgradeScenario(5, "127.0.22.10");
   });
 });
-

@@ -128,7 +128,10 @@ export class InvariantMonitor {
     const out: string[] = [];
     const max = this.maxDownAtOnce();
     if (max.count > opts.maxUnavailable) {
-      const who = max.at?.nodes.filter((n) => !n.alive || !n.ready).map((n) => n.name).join(", ");
+      const who = max.at?.nodes
+        .filter((n) => !n.alive || !n.ready)
+        .map((n) => n.name)
+        .join(", ");
       out.push(`${max.count} nodes down or draining at once (${who}), more than ${opts.maxUnavailable}`);
     }
     if (opts.notBefore !== undefined) {

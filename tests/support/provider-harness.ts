@@ -36,7 +36,12 @@ export function fastStrategy(extra: Partial<StrategyInput> = {}): StrategyInput 
   };
 }
 
-export function inputsFor(sim: SimLike, version: string, releaseUrl: string, extra: Partial<ClusterVersionInputs> = {}): ClusterVersionInputs {
+export function inputsFor(
+  sim: SimLike,
+  version: string,
+  releaseUrl: string,
+  extra: Partial<ClusterVersionInputs> = {},
+): ClusterVersionInputs {
   return {
     version,
     nodes: sim.providerNodes,
@@ -50,19 +55,32 @@ export function inputsFor(sim: SimLike, version: string, releaseUrl: string, ext
 export interface CallResult {
   readonly outs?: ClusterVersionOutputs;
   /** The partial-failure object the engine would get. */
-  readonly failure?: { readonly message: string; readonly id: string; readonly properties: ClusterVersionOutputs; readonly reasons: readonly string[] };
+  readonly failure?: {
+    readonly message: string;
+    readonly id: string;
+    readonly properties: ClusterVersionOutputs;
+    readonly reasons: readonly string[];
+  };
   readonly lines: readonly string[];
   readonly ms: number;
 }
 
 /** update (or create when `olds` is undefined), capturing lines; never throws for a partial failure. */
-export async function converge(id: string, olds: Partial<ClusterVersionOutputs> | undefined, news: ClusterVersionInputs, signal?: AbortSignal): Promise<CallResult> {
+export async function converge(
+  id: string,
+  olds: Partial<ClusterVersionOutputs> | undefined,
+  news: ClusterVersionInputs,
+  signal?: AbortSignal,
+): Promise<CallResult> {
   const lines: string[] = [];
   const t0 = Date.now();
   const opts = { signal, log: (l: string) => lines.push(l) };
   const n = news as unknown as Record<string, unknown>;
   try {
-    const outs = olds === undefined ? (await lifecycle.create(n, opts)).outs : (await lifecycle.update(id, olds as Record<string, unknown>, n, opts)).outs;
+    const outs =
+      olds === undefined
+        ? (await lifecycle.create(n, opts)).outs
+        : (await lifecycle.update(id, olds as Record<string, unknown>, n, opts)).outs;
     return { outs: outs as unknown as ClusterVersionOutputs, lines, ms: Date.now() - t0 };
   } catch (e) {
     const f = e as CallResult["failure"];
@@ -73,7 +91,8 @@ export async function converge(id: string, olds: Partial<ClusterVersionOutputs> 
 
 export function watched(sim: SimLike): WatchedNode[] {
   return sim.providerNodes.map((n) => {
-    if (typeof n.process !== "object" || n.process.manager !== "cockroach") throw new Error("sim nodes are managed by the cockroach process manager");
+    if (typeof n.process !== "object" || n.process.manager !== "cockroach")
+      throw new Error("sim nodes are managed by the cockroach process manager");
     return { name: n.name, pidFile: n.process.pidFile, httpAddr: n.httpAddr, binaryPath: n.binaryPath };
   });
 }
@@ -83,7 +102,9 @@ export function watch(sim: SimLike): Promise<InvariantMonitor> {
 }
 
 /** What each node's pid file says and which build its binary is: the "was it touched" evidence. */
-export function nodeFacts(sim: SimLike): { readonly name: string; readonly pid?: number; readonly alive: boolean; readonly binary: string; readonly binaryIno: number }[] {
+export function nodeFacts(
+  sim: SimLike,
+): { readonly name: string; readonly pid?: number; readonly alive: boolean; readonly binary: string; readonly binaryIno: number }[] {
   return watched(sim).map((w) => {
     const pid = Number(fs.readFileSync(w.pidFile, "utf8").trim());
     const binary = execFileSync(w.binaryPath, ["version", "--build-tag"], { encoding: "utf8" }).trim();

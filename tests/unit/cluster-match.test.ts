@@ -8,7 +8,18 @@ import * as assert from "assert";
 import { matchNodes, readinessMessage, toGossipRow, type GossipRow } from "../../provider/cluster";
 
 function row(nodeId: number, sqlAddress: string, extra: Partial<GossipRow> = {}): GossipRow {
-  return { nodeId, address: sqlAddress, sqlAddress, build: "v23.1.11", locality: "", isAvailable: true, isLive: true, draining: false, membership: "active", ...extra };
+  return {
+    nodeId,
+    address: sqlAddress,
+    sqlAddress,
+    build: "v23.1.11",
+    locality: "",
+    isAvailable: true,
+    isLive: true,
+    draining: false,
+    membership: "active",
+    ...extra,
+  };
 }
 
 const node = (name: string, host: string, port = 26257) => ({ name, sqlAddr: { host, port } });
@@ -57,7 +68,17 @@ describe("provider/cluster: node matching", () => {
 
 describe("provider/cluster: row and message parsing", () => {
   it("reads booleans whether pg returns them typed or as text", () => {
-    const typed = toGossipRow({ node_id: "1", address: "a:1", sql_address: "a:1", build_tag: "v23.1.11", locality: "", is_available: true, is_live: "t", draining: "false", membership: "active" });
+    const typed = toGossipRow({
+      node_id: "1",
+      address: "a:1",
+      sql_address: "a:1",
+      build_tag: "v23.1.11",
+      locality: "",
+      is_available: true,
+      is_live: "t",
+      draining: "false",
+      membership: "active",
+    });
     assert.strictEqual(typed.nodeId, 1);
     assert.strictEqual(typed.isAvailable, true);
     assert.strictEqual(typed.isLive, true);
@@ -65,7 +86,17 @@ describe("provider/cluster: row and message parsing", () => {
   });
 
   it("reads a NULL gossip side (a node never gossiped) as not live with no build", () => {
-    const r = toGossipRow({ node_id: 5, address: null, sql_address: null, build_tag: null, locality: null, is_available: false, is_live: false, draining: false, membership: "active" });
+    const r = toGossipRow({
+      node_id: 5,
+      address: null,
+      sql_address: null,
+      build_tag: null,
+      locality: null,
+      is_available: false,
+      is_live: false,
+      draining: false,
+      membership: "active",
+    });
     assert.strictEqual(r.build, "");
     assert.strictEqual(r.isLive, false);
   });

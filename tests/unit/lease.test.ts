@@ -12,7 +12,14 @@ import { LeaseHeld, LeaseLost, isLeaseHeld, isLeaseLost } from "../../provider/e
 import { checkInputs, parseSpec } from "../../provider/spec";
 import { inputs as baseInputs } from "./pure-fixtures";
 
-const ME: Holder = { host: "ops-1", pid: 4242, boot: "1a2b3c4d", run: "20260101T000000000Z-aaaaaa", resource: "crdb-0123456789ab", target: "v23.1.12" };
+const ME: Holder = {
+  host: "ops-1",
+  pid: 4242,
+  boot: "1a2b3c4d",
+  run: "20260101T000000000Z-aaaaaa",
+  resource: "crdb-0123456789ab",
+  target: "v23.1.12",
+};
 const row = (holder: Holder | string, expired: boolean, token = "1767225600000000"): LeaseRow => ({
   holder: typeof holder === "string" ? holder : formatHolder(holder),
   token,
@@ -27,7 +34,10 @@ describe("provider/lease", () => {
   describe("holder", () => {
     it("names host, pid, boot, run, resource and target, and parses back", () => {
       const text = formatHolder(ME);
-      assert.strictEqual(text, "host=ops-1 pid=4242 boot=1a2b3c4d run=20260101T000000000Z-aaaaaa resource=crdb-0123456789ab target=v23.1.12");
+      assert.strictEqual(
+        text,
+        "host=ops-1 pid=4242 boot=1a2b3c4d run=20260101T000000000Z-aaaaaa resource=crdb-0123456789ab target=v23.1.12",
+      );
       assert.deepStrictEqual(parseHolder(text), ME);
     });
 
@@ -48,8 +58,18 @@ describe("provider/lease", () => {
       ["no row: insert one", undefined, alive, "insert"],
       ["a live run's unexpired lease: refuse", row(other, false), alive, "refuse"],
       ["a lease written by hand, unexpired: refuse", row("alice doing maintenance", false), gone, "refuse"],
-      ["another host's unexpired lease (its process cannot be checked): refuse", row({ ...other, host: "ops-2" }, false), cannotTell, "refuse"],
-      ["the same host after a reboot (pids mean nothing): refuse until it expires", row({ ...other, boot: "ffffffff" }, false), gone, "refuse"],
+      [
+        "another host's unexpired lease (its process cannot be checked): refuse",
+        row({ ...other, host: "ops-2" }, false),
+        cannotTell,
+        "refuse",
+      ],
+      [
+        "the same host after a reboot (pids mean nothing): refuse until it expires",
+        row({ ...other, boot: "ffffffff" }, false),
+        gone,
+        "refuse",
+      ],
       ["an expired lease of a live run: take over, only if still expired", row(other, true), alive, "take-over expired"],
       ["an expired lease written by hand: take over", row("alice", true), cannotTell, "take-over expired"],
       ["an unexpired lease of a dead process on this host: take over now", row({ ...other, pid: 999 }, false), gone, "take-over now"],
@@ -59,7 +79,11 @@ describe("provider/lease", () => {
       it(what, () => {
         const step = decideAcquire(r, ME, isGone);
         const got =
-          step.kind === "take-over" ? `take-over ${step.requireExpired ? "expired" : "now"}` : step.kind === "mine" ? `mine ${step.token}` : step.kind;
+          step.kind === "take-over"
+            ? `take-over ${step.requireExpired ? "expired" : "now"}`
+            : step.kind === "mine"
+              ? `mine ${step.token}`
+              : step.kind;
         assert.strictEqual(got, want);
       });
     }
@@ -68,7 +92,12 @@ describe("provider/lease", () => {
       const step = decideAcquire(row(other, true, "42"), ME, alive);
       assert.deepStrictEqual(step, { kind: "take-over", token: "42", requireExpired: true, why: "it expired at 2026-01-01 00:01:00" });
       const dead = decideAcquire(row({ ...other, pid: 999 }, false, "43"), ME, gone);
-      assert.deepStrictEqual(dead, { kind: "take-over", token: "43", requireExpired: false, why: "its process (pid 999 on this host) is gone" });
+      assert.deepStrictEqual(dead, {
+        kind: "take-over",
+        token: "43",
+        requireExpired: false,
+        why: "its process (pid 999 on this host) is gone",
+      });
       const sameProcess = decideAcquire(row(other, false, "44"), ME, gone);
       assert.match(sameProcess.kind === "take-over" ? sameProcess.why : "", /an earlier run in this process is gone/);
     });
@@ -124,7 +153,9 @@ describe("provider/lease", () => {
 
     it("refuses less than 2s, saying why", () => {
       const { failures } = checkInputs(undefined, { ...baseInputs(), strategy: { leaseTtl: "500ms" } });
-      assert.deepStrictEqual(failures, [{ property: "strategy.leaseTtl", reason: 'must be at least 2s (got "500ms"): the lease is renewed every quarter of it' }]);
+      assert.deepStrictEqual(failures, [
+        { property: "strategy.leaseTtl", reason: 'must be at least 2s (got "500ms"): the lease is renewed every quarter of it' },
+      ]);
     });
   });
 });

@@ -75,7 +75,12 @@ describe("provider/node: operations on a host", function () {
       locality: "",
       binaryPath: path.join(dir, "bin", "cockroach"),
       stagingDir: path.join(dir, "bin", ".crdb-upgrade"),
-      process: { manager: "cockroach", startFlags: ["--insecure"], pidFile: path.join(dir, "cockroach.pid"), logFile: path.join(dir, "node.log") },
+      process: {
+        manager: "cockroach",
+        startFlags: ["--insecure"],
+        pidFile: path.join(dir, "cockroach.pid"),
+        logFile: path.join(dir, "node.log"),
+      },
     };
     ops = new NodeOps(node, new LocalTransport(), { insecure: true });
   });
@@ -142,7 +147,10 @@ describe("provider/node: operations on a host", function () {
 
   it("retries a drain that timed out once, then fails naming the node and phase", async () => {
     fs.writeFileSync(path.join(dir, "drain-timeout"), "");
-    await assert.rejects(ops.drain(2_000), /^NodeOpFailed: drain node n1 \(127\.0\.20\.1\): cockroach node drain failed: ERROR: drain timeout/);
+    await assert.rejects(
+      ops.drain(2_000),
+      /^NodeOpFailed: drain node n1 \(127\.0\.20\.1\): cockroach node drain failed: ERROR: drain timeout/,
+    );
     assert.strictEqual(fs.readFileSync(path.join(dir, "drain-count"), "utf8").trim(), "2");
     fs.rmSync(path.join(dir, "drain-timeout"));
     fs.rmSync(path.join(dir, "drain-count"));
@@ -151,7 +159,13 @@ describe("provider/node: operations on a host", function () {
 
   it("keeps an in-flight journal until it is cleared", async () => {
     assert.strictEqual(await ops.readJournal(), undefined);
-    const entry = { target: "v23.1.12", from: "v23.1.11", phase: "drain" as const, at: "2024-01-01T00:00:00.000Z", direction: "upgrade" as const };
+    const entry = {
+      target: "v23.1.12",
+      from: "v23.1.11",
+      phase: "drain" as const,
+      at: "2024-01-01T00:00:00.000Z",
+      direction: "upgrade" as const,
+    };
     await ops.writeJournal(entry);
     assert.deepStrictEqual(await ops.readJournal(), entry);
     await ops.clearJournal();

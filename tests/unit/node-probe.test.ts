@@ -21,7 +21,13 @@ describe("provider/node-probe", () => {
   });
 
   it("never guesses: no output is an unknown process, an unreadable journal an error", () => {
-    assert.deepStrictEqual(parseProbe(""), { process: "unknown", binaryBuild: undefined, previousBuild: undefined, journal: undefined, errors: ["process: the probe printed nothing"] });
+    assert.deepStrictEqual(parseProbe(""), {
+      process: "unknown",
+      binaryBuild: undefined,
+      previousBuild: undefined,
+      journal: undefined,
+      errors: ["process: the probe printed nothing"],
+    });
     assert.deepStrictEqual(parseProbe("process=running\njournal={oops\n").errors, ["journal: unreadable inflight.json"]);
   });
 });

@@ -14,7 +14,15 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { NodeOps } from "../../provider/node";
-import { downloadOnProvider, looksLikeHtml, parseSha256Sum, redactUrl, releaseUrl, resolveRelease, stageOnNode } from "../../provider/release";
+import {
+  downloadOnProvider,
+  looksLikeHtml,
+  parseSha256Sum,
+  redactUrl,
+  releaseUrl,
+  resolveRelease,
+  stageOnNode,
+} from "../../provider/release";
 import { LocalTransport } from "../../provider/transport/local";
 import type { NodeSpec, Spec } from "../../provider/types";
 
@@ -113,14 +121,20 @@ describe("provider/release: staging on a node", function () {
   it("refuses a tarball whose sha256 does not match", async () => {
     const t = target("c");
     const rel = await resolveRelease(spec("v23.1.12", { sha256: "0".repeat(64) }), t);
-    await assert.rejects(stageOnNode(t, rel, {}), /^NodeOpFailed: stage-release node c \(127\.0\.20\.251\): checksum mismatch for http:.*: expected 0{64}, got [0-9a-f]{64}/);
+    await assert.rejects(
+      stageOnNode(t, rel, {}),
+      /^NodeOpFailed: stage-release node c \(127\.0\.20\.251\): checksum mismatch for http:.*: expected 0{64}, got [0-9a-f]{64}/,
+    );
   });
 
   it("refuses a URL that serves HTML instead of a tarball", async () => {
     const t = target("d");
     const rel = { version: "v23.1.12", url: `${base}/html/cockroach-v23.1.12.linux-amd64.tgz`, sha256: "1".repeat(64) };
     await assert.rejects(stageOnNode(t, rel, {}), /served HTML, not a release tarball/);
-    await assert.rejects(resolveRelease({ ...spec("v23.1.12", {}), release: { urlTemplate: `${base}/html/x-{version}.tgz`, fetch: "node" } } as Spec, t), /served HTML, not a checksum file/);
+    await assert.rejects(
+      resolveRelease({ ...spec("v23.1.12", {}), release: { urlTemplate: `${base}/html/x-{version}.tgz`, fetch: "node" } } as Spec, t),
+      /served HTML, not a checksum file/,
+    );
   });
 
   it("refuses an unreachable URL, naming it", async () => {
@@ -152,7 +166,10 @@ describe("provider/release: staging on a node", function () {
   });
 
   it("renders URLs and checksum files as documented", () => {
-    assert.strictEqual(releaseUrl("https://binaries.cockroachdb.com/cockroach-{version}.linux-amd64.tgz", "v23.1.12"), "https://binaries.cockroachdb.com/cockroach-v23.1.12.linux-amd64.tgz");
+    assert.strictEqual(
+      releaseUrl("https://binaries.cockroachdb.com/cockroach-{version}.linux-amd64.tgz", "v23.1.12"),
+      "https://binaries.cockroachdb.com/cockroach-v23.1.12.linux-amd64.tgz",
+    );
     assert.strictEqual(redactUrl("https://user:tok@example.com/x.tgz"), "https://***@example.com/x.tgz");
     const hex = "a".repeat(64);
     assert.strictEqual(parseSha256Sum(`${hex}  cockroach-v23.1.12.linux-amd64.tgz\n`, "u"), hex);

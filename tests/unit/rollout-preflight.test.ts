@@ -9,10 +9,25 @@ import type { NodeObservation, Observation } from "../../provider/observe";
 import type { GossipRow } from "../../provider/cluster";
 
 function node(name: string, id: number, extra: Partial<NodeObservation> = {}): NodeObservation {
-  return { name, nodeId: id, build: "v23.1.11", binaryBuild: "v23.1.11", process: "running", live: true, draining: false, membership: "active", ready: true, errors: [], ...extra };
+  return {
+    name,
+    nodeId: id,
+    build: "v23.1.11",
+    binaryBuild: "v23.1.11",
+    process: "running",
+    live: true,
+    draining: false,
+    membership: "active",
+    ready: true,
+    errors: [],
+    ...extra,
+  };
 }
 
-function obs(nodes: NodeObservation[], extra: { under?: number; unavail?: number; clusterVersion?: string; unlisted?: GossipRow[]; sqlError?: string } = {}): Observation {
+function obs(
+  nodes: NodeObservation[],
+  extra: { under?: number; unavail?: number; clusterVersion?: string; unlisted?: GossipRow[]; sqlError?: string } = {},
+): Observation {
   return {
     nodes,
     rows: [],
@@ -43,12 +58,18 @@ describe("provider/gates: pre-flight", () => {
   });
 
   it("refuses a running node whose liveness expired, a draining node and a decommissioning node", () => {
-    const p = preflightProblems(obs([node("n1", 1, { live: false }), node("n2", 2, { draining: true }), node("n3", 3, { membership: "decommissioning" })]), ctx);
+    const p = preflightProblems(
+      obs([node("n1", 1, { live: false }), node("n2", 2, { draining: true }), node("n3", 3, { membership: "decommissioning" })]),
+      ctx,
+    );
     assert.deepStrictEqual(p, ["node n1 is not live", "node n2 is draining", "node n3 is decommissioning"]);
   });
 
   it("refuses under-replicated and unavailable ranges", () => {
-    assert.deepStrictEqual(preflightProblems(obs(healthy(), { under: 4, unavail: 1 }), ctx), ["1 unavailable ranges", "4 under-replicated ranges"]);
+    assert.deepStrictEqual(preflightProblems(obs(healthy(), { under: 4, unavail: 1 }), ctx), [
+      "1 unavailable ranges",
+      "4 under-replicated ranges",
+    ]);
   });
 
   it("refuses when range health is unknown (a metric is missing): never pass on absent data", () => {
@@ -69,13 +90,29 @@ describe("provider/gates: pre-flight", () => {
   });
 
   it("refuses an active member that is not listed, and a listed node the cluster does not know", () => {
-    const extra: GossipRow = { nodeId: 4, address: "127.0.20.14:26257", sqlAddress: "127.0.20.14:26257", build: "v23.1.11", locality: "", isAvailable: true, isLive: true, draining: false, membership: "active" };
+    const extra: GossipRow = {
+      nodeId: 4,
+      address: "127.0.20.14:26257",
+      sqlAddress: "127.0.20.14:26257",
+      build: "v23.1.11",
+      locality: "",
+      isAvailable: true,
+      isLive: true,
+      draining: false,
+      membership: "active",
+    };
     const nodes = [...healthy(), node("n9", 0, { nodeId: undefined })];
     const p = preflightProblems(obs(nodes, { unlisted: [extra] }), ctx);
-    assert.deepStrictEqual(p, ["node n9 is unknown to the cluster (no member with its sqlAddr)", "node 4 (127.0.20.14:26257) is an active member of the cluster but not listed in nodes"]);
+    assert.deepStrictEqual(p, [
+      "node n9 is unknown to the cluster (no member with its sqlAddr)",
+      "node 4 (127.0.20.14:26257) is an active member of the cluster but not listed in nodes",
+    ]);
   });
 
   it("refuses when the cluster cannot be read over SQL", () => {
-    assert.match(preflightProblems(obs(healthy(), { sqlError: "no SQL gateway answered" }), ctx).join(), /cannot read the cluster over SQL/);
+    assert.match(
+      preflightProblems(obs(healthy(), { sqlError: "no SQL gateway answered" }), ctx).join(),
+      /cannot read the cluster over SQL/,
+    );
   });
 });

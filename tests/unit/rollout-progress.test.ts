@@ -14,7 +14,15 @@ describe("provider/progress", () => {
   it("prefixes every line with the label and a clock, and shows node position and ETA", () => {
     const lines: string[] = [];
     const p = new ProgressPrinter("prod", (l) => lines.push(l), fixed);
-    p.handle({ type: "start", from: "v23.1.11", to: "v23.1.12", kind: "patch", nodes: 3, estimatedMs: 250_000, lines: ["crdb-upgrade: v23.1.11 -> v23.1.12 (patch), 3 nodes"] });
+    p.handle({
+      type: "start",
+      from: "v23.1.11",
+      to: "v23.1.12",
+      kind: "patch",
+      nodes: 3,
+      estimatedMs: 250_000,
+      lines: ["crdb-upgrade: v23.1.11 -> v23.1.12 (patch), 3 nodes"],
+    });
     p.handle({ type: "phase-start", phase: "drain", at: { node: "n2", index: 2, total: 3 } });
     assert.strictEqual(lines[0], "[crdb-upgrade prod] 12:00:01 crdb-upgrade: v23.1.11 -> v23.1.12 (patch), 3 nodes");
     assert.match(lines[1], /^\[crdb-upgrade prod\] 12:00:01 n2 drain \.\.\. \(node 2\/3, ETA 4m1[0-9]s\)$/);
@@ -24,14 +32,25 @@ describe("provider/progress", () => {
     const lines: string[] = [];
     const p = new ProgressPrinter("x", (l) => lines.push(l), fixed);
     const events: RolloutEvent[] = [
-      { type: "phase-end", phase: "start", at: { node: "n1", index: 1, total: 3 }, ok: false, durationMs: 1500, detail: "start node n1 (h): start exited 1\n--- last lines ---\nE disk full" },
+      {
+        type: "phase-end",
+        phase: "start",
+        at: { node: "n1", index: 1, total: 3 },
+        ok: false,
+        durationMs: 1500,
+        detail: "start node n1 (h): start exited 1\n--- last lines ---\nE disk full",
+      },
       { type: "rollback-start", nodes: ["n1"], cause: "start node n1 (h): start exited 1" },
       { type: "rollback-end", ok: true, detail: "rolled back n1" },
     ];
     events.forEach(p.handle);
     assert.deepStrictEqual(
       lines.map((l) => l.replace(/^\[crdb-upgrade x\] 12:00:01 /, "")),
-      ["n1 start FAILED after 1.5s: start node n1 (h): start exited 1", "ROLLBACK of n1: start node n1 (h): start exited 1", "rollback complete: rolled back n1"],
+      [
+        "n1 start FAILED after 1.5s: start node n1 (h): start exited 1",
+        "ROLLBACK of n1: start node n1 (h): start exited 1",
+        "rollback complete: rolled back n1",
+      ],
     );
   });
 
