@@ -146,5 +146,6 @@ export async function runningBuilds(sim: SimLike): Promise<Record<string, string
       }
     }),
   );
-  return out;
+  // In the nodes' order, whatever order the requests completed in.
+  return Object.fromEntries(sim.providerNodes.map((n) => [n.name, out[n.name]]));
 }
