@@ -17,7 +17,7 @@
  * One cluster for all seeds (127.0.69.x), short bakes, time scale 0.1.
  */
 import * as assert from "assert";
-import { execFileSync, type ChildProcess } from "child_process";
+import type { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,6 +27,7 @@ import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
 import type { NodeStatus } from "../../provider/types";
+import { descendantsOf } from "../support/processes";
 
 const STACK = "chaos";
 const VERSIONS = ["v23.1.11", "v23.1.12"] as const;
@@ -54,26 +55,6 @@ interface KillPlan {
 function planFor(seed: number): KillPlan {
   const rng = seeded(seed);
   return { seed, victim: rng(2) === 0 ? "provider" : "pulumi", delayMs: 2000 + rng(18000) };
-}
-
-/** Every process below `pid`, from ps. */
-function descendants(pid: number): number[] {
-  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const parent = queue.shift() as number;
-    for (const [child, ppid] of rows) {
-      if (ppid === parent) {
-        out.push(child);
-        queue.push(child);
-      }
-    }
-  }
-  return out;
 }
 
 function cmdline(pid: number): string {
@@ -184,10 +165,11 @@ describe("e2e chaos: SIGKILL at a random moment of a rollout, then cancel, refre
     await sleep(plan.delayMs);
     // The provider host starts a moment after pulumi: a kill planned before that waits for it.
     let providers: number[] = [];
-    while (!ended && (providers = descendants(pulumiPid).filter((p) => /dynamic-provider/.test(cmdline(p)))).length === 0) await sleep(50);
+    while (!ended && (providers = descendantsOf(pulumiPid).filter((p) => /dynamic-provider/.test(cmdline(p)))).length === 0)
+      await sleep(50);
     if (ended) return `the up ended (code ${(await run).code}) before the kill: nothing to kill`;
     const nodes = new Set(sim.providerNodes.map((n) => sim.pidOf(n.name)));
-    const victims = plan.victim === "provider" ? providers : [pulumiPid, ...descendants(pulumiPid).filter((p) => !nodes.has(p))];
+    const victims = plan.victim === "provider" ? providers : [pulumiPid, ...descendantsOf(pulumiPid).filter((p) => !nodes.has(p))];
     const what = nodesNow(monitor);
     killAll(victims);
     const r = await run;

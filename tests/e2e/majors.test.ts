@@ -16,9 +16,6 @@
  * safety invariants are checked after every step.
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { Client } from "pg";
 import { PulumiWorkspace, type PulumiResult } from "../support/pulumi";
 import { rootProgram, RootProgram } from "../support/root-program";
@@ -26,6 +23,7 @@ import { startSimCluster, SimCluster } from "../support/sim-cluster";
 import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
 import type { ClusterVersionOutputs, StrategyInput } from "../../provider/types";
+import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 
 const STACK = "majors";
 const V = {
@@ -40,28 +38,6 @@ const V = {
 /** The settings that hold back auto-finalization (reference §5); absent ones read as undefined. */
 const BLOCK_SETTINGS = ["cluster.preserve_downgrade_option", "cluster.auto_upgrade.enabled"] as const;
 type BlockSettings = Record<(typeof BLOCK_SETTINGS)[number], string | undefined>;
-
-interface Served {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Builds every version into one directory and serves it, as a release mirror would. */
-async function serveReleases(sim: SimCluster, versions: readonly string[]): Promise<Served> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crdb-releases-"));
-  for (const v of versions) {
-    const built = sim.buildRelease(v);
-    for (const f of fs.readdirSync(built.dir)) fs.copyFileSync(path.join(built.dir, f), path.join(dir, f));
-  }
-  const server = await sim.serveReleases(dir);
-  return {
-    url: server.url,
-    close: async () => {
-      await server.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** One statement on the first node that answers, as an operator's `cockroach sql -e` would. */
 async function sql(sim: SimCluster, text: string): Promise<Record<string, unknown>[]> {
@@ -112,7 +88,7 @@ describe("e2e: major versions on a simulated cluster", function () {
   let sim: SimCluster;
   let program: RootProgram;
   let ws: PulumiWorkspace;
-  let served: Served;
+  let served: ReleaseMirror;
   let monitor: InvariantMonitor;
 
   const uniform = (v: string) => Object.fromEntries(sim.providerNodes.map((n) => [n.name, v]));
@@ -176,7 +152,7 @@ describe("e2e: major versions on a simulated cluster", function () {
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: V["23.1"], baseIp: "127.0.60.10", timeScale: 0.1 });
-    served = await serveReleases(sim, Object.values(V));
+    served = await serveReleaseMirror(sim, Object.values(V));
     program = rootProgram();
     ws = new PulumiWorkspace({ programDir: program.dir, stack: STACK });
     await ws.init();

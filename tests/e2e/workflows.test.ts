@@ -7,10 +7,10 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { execFileSync } from "child_process";
 import { PulumiWorkspace } from "../support/pulumi";
+import { descendantsOf } from "../support/processes";
+import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 import { rootProgram, RootProgram } from "../support/root-program";
 import { startSimCluster, SimCluster } from "../support/sim-cluster";
 import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
@@ -19,48 +19,6 @@ import type { NodeStatus } from "../../provider/types";
 
 const STACK = "e2e";
 const VERSIONS = ["v23.1.11", "v23.1.12", "v23.1.13", "v23.1.14"];
-
-interface Served {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Builds every version into one directory and serves it, as a release mirror would. */
-async function serveReleases(sim: SimCluster, versions: readonly string[], fault?: string): Promise<Served> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crdb-releases-"));
-  for (const v of versions) {
-    const built = sim.buildRelease(v, fault);
-    for (const f of fs.readdirSync(built.dir)) fs.copyFileSync(path.join(built.dir, f), path.join(dir, f));
-  }
-  const server = await sim.serveReleases(dir);
-  return {
-    url: server.url,
-    close: async () => {
-      await server.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Every process below `pid` (children first found, then theirs), from ps. */
-function descendants(pid: number): number[] {
-  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
-    for (const [child, ppid] of rows) {
-      if (ppid === parent) {
-        out.push(child);
-        queue.push(child);
-      }
-    }
-  }
-  return out;
-}
 
 async function waitFor(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -75,12 +33,12 @@ describe("e2e: Pulumi workflows on a simulated cluster", function () {
   let sim: SimCluster;
   let program: RootProgram;
   let ws: PulumiWorkspace;
-  let good: Served;
-  let faulty: Served;
+  let good: ReleaseMirror;
+  let faulty: ReleaseMirror;
   let monitor: InvariantMonitor;
   let checkpointAt12: { state: string; config: string } | undefined;
 
-  const releaseTemplate = (s: Served) => `${s.url}/cockroach-{version}.linux-amd64.tgz`;
+  const releaseTemplate = (s: ReleaseMirror) => `${s.url}/cockroach-{version}.linux-amd64.tgz`;
   /** The resource's own outputs in the state (refresh updates these; stack outputs change only on up). */
   const resourceOutputs = async () => {
     const exported = await ws.exportStack();
@@ -91,7 +49,7 @@ describe("e2e: Pulumi workflows on a simulated cluster", function () {
   const versionsOf = (nodes: readonly NodeStatus[]) => Object.fromEntries(nodes.map((n) => [n.name, n.version]));
   const uniform = (v: string) => Object.fromEntries(sim.providerNodes.map((n) => [n.name, v]));
 
-  function setVersion(version: string, release: Served = good): void {
+  function setVersion(version: string, release: ReleaseMirror = good): void {
     program.setConfig(STACK, { version, release: { urlTemplate: releaseTemplate(release) } });
   }
 
@@ -104,8 +62,8 @@ describe("e2e: Pulumi workflows on a simulated cluster", function () {
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: VERSIONS[0], baseIp: "127.0.50.10", timeScale: 0.1 });
-    good = await serveReleases(sim, VERSIONS);
-    faulty = await serveReleases(sim, ["v23.1.13"], "start-fails");
+    good = await serveReleaseMirror(sim, VERSIONS);
+    faulty = await serveReleaseMirror(sim, ["v23.1.13"], "start-fails");
     program = rootProgram();
     ws = new PulumiWorkspace({ programDir: program.dir, stack: STACK });
     await ws.init();
@@ -185,7 +143,7 @@ describe("e2e: Pulumi workflows on a simulated cluster", function () {
     let pulumiPid = 0;
     const run = ws.run(["up", "--yes", "--skip-preview"], { onSpawn: (c) => (pulumiPid = c.pid ?? 0) });
     await waitFor("n2 to be disturbed", () => monitor.firstDisturbance("n2") !== undefined, 120_000);
-    const tree = [pulumiPid, ...descendants(pulumiPid)];
+    const tree = [pulumiPid, ...descendantsOf(pulumiPid)];
     for (const pid of tree) {
       try {
         process.kill(pid, "SIGKILL");

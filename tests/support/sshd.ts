@@ -17,6 +17,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { descendantsOf } from "./processes";
+
+export { descendantsOf };
 
 const SSHD = "/usr/sbin/sshd";
 const START_TIMEOUT_MS = 10_000;
@@ -189,36 +192,6 @@ function accepts(host: string, port: number): Promise<boolean> {
     });
     sock.once("error", () => resolve(false));
   });
-}
-
-/** Every process below `root` in the process tree, found through /proc (children first). */
-export function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const ppid = parentOf(Number(entry));
-    if (ppid === undefined) continue;
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  const out: number[] = [];
-  const walk = (pid: number): void => {
-    for (const c of children.get(pid) ?? []) {
-      walk(c);
-      out.push(c);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name is in parentheses and may contain spaces: fields resume after the last ")".
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined; // exited while we looked
-  }
 }
 
 function signalPid(pid: number, signal: NodeJS.Signals): void {
