@@ -11,7 +11,8 @@ import * as path from "path";
 import { PulumiWorkspace } from "../support/pulumi";
 import { rootProgram, RootProgram } from "../support/root-program";
 import { startSimCluster, SimCluster } from "../support/sim-cluster";
-import { fastStrategy, runningBuilds } from "../support/provider-harness";
+import { fastStrategy, runningBuilds, watch } from "../support/provider-harness";
+import type { InvariantMonitor } from "../support/invariant-monitor";
 
 const STACK = "secrets";
 const PASSWORD = "pw-Secret-7f3a9c-do-not-print";
@@ -24,6 +25,14 @@ describe("e2e: secrets stay secret", function () {
   let releases: { url: string; close(): Promise<void> };
   let faulty: { url: string; close(): Promise<void> };
   let releaseDir: string;
+  let monitor: InvariantMonitor;
+
+  /** The safety invariants, judged from the monitor's samples since the last check. */
+  async function assertInvariants(): Promise<void> {
+    await monitor.stop();
+    assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
+    monitor = await watch(sim);
+  }
 
   before(async () => {
     sim = await startSimCluster({
@@ -55,9 +64,11 @@ describe("e2e: secrets stay secret", function () {
     await ws.setConfig("crdb-upgrade:sql.certsDir", certsDir, { path: true });
     await ws.setConfig("crdb-upgrade:sql.tls.ca", fs.readFileSync(path.join(certsDir, "ca.crt"), "utf8"), { path: true });
     await ws.setConfig("crdb-upgrade:sql.password", PASSWORD, { path: true, secret: true });
+    monitor = await watch(sim);
   });
 
   after(async () => {
+    await monitor?.stop();
     await ws?.dispose();
     program?.dispose();
     await releases?.close();
@@ -76,6 +87,7 @@ describe("e2e: secrets stay secret", function () {
     await ws.ok(["preview", "--diff"]);
     await ws.ok(["up", "--yes", "--skip-preview"]);
     assert.deepStrictEqual(await runningBuilds(sim), { n1: "v23.1.12", n2: "v23.1.12", n3: "v23.1.12" });
+    await assertInvariants();
   });
 
   it("keeps the password out of an error", async () => {
@@ -83,6 +95,8 @@ describe("e2e: secrets stay secret", function () {
     const r = await ws.run(["up", "--yes", "--skip-preview"]);
     assert.notStrictEqual(r.code, 0, "the faulty release fails the update");
     assert.match(r.stdout + r.stderr, /node n1/);
+    assert.deepStrictEqual(await runningBuilds(sim), { n1: "v23.1.12", n2: "v23.1.12", n3: "v23.1.12" }, "rolled back");
+    await assertInvariants();
   });
 
   it("never shows the password in plain text in the state or in any output", async () => {
