@@ -7,11 +7,28 @@
  *
  * The ETA starts from the plan's estimate and, once a node has finished,
  * follows the measured time per node.
+ *
+ * The engine prints every line twice (live, then in the diagnostics
+ * summary), so the default, compact, mode prints one line per node (with its
+ * phase times), one per gate state change, and the run's milestones; the
+ * plan itself is shown by diff, not repeated. `CRDB_UPGRADE_PROGRESS=verbose`
+ * prints every phase and every gate sample. The full detail is always in
+ * the `lastRollout` output.
  */
 import { formatDuration } from "./duration";
 import type { NodePosition, RolloutEvent } from "./events";
 
 export type LineSink = (line: string) => void;
+
+export type ProgressMode = "compact" | "verbose";
+
+/** The mode the environment asks for: `CRDB_UPGRADE_PROGRESS=verbose`, else compact. */
+export function progressModeFromEnv(env: NodeJS.ProcessEnv = process.env): ProgressMode {
+  return env.CRDB_UPGRADE_PROGRESS === "verbose" ? "verbose" : "compact";
+}
+
+/** A waiting gate says so again after this long without a change, so a long wait is never silent. */
+const GATE_REMINDER_MS = 60_000;
 
 export class ProgressPrinter {
   private startedAt = Date.now();
@@ -19,11 +36,16 @@ export class ProgressPrinter {
   private total = 0;
   private done = 0;
   private lastDoneAt = Date.now();
+  /** Compact mode: per node, the phases finished so far ("drain 0.5s"). */
+  private readonly phaseTimes = new Map<string, string[]>();
+  /** Compact mode: per gate (phase + node), the last state shown and when. */
+  private readonly gateShown = new Map<string, { ok: boolean; at: number }>();
 
   constructor(
     private readonly label: string,
     private readonly sink: LineSink = (l) => console.log(l),
     private readonly now: () => Date = () => new Date(),
+    private readonly mode: ProgressMode = progressModeFromEnv(),
   ) {}
 
   /** An Emit: pass `printer.handle` wherever events are emitted. */
@@ -37,6 +59,57 @@ export class ProgressPrinter {
   }
 
   format(e: RolloutEvent): string[] {
+    return this.mode === "verbose" ? this.formatVerbose(e) : this.formatCompact(e);
+  }
+
+  private formatCompact(e: RolloutEvent): string[] {
+    switch (e.type) {
+      case "start":
+        this.formatVerbose(e); // for its bookkeeping (start time, estimate, node count)
+        if (e.nodes === 0) return [`${e.to}: nothing to roll (${e.kind})`];
+        return [`${e.from} -> ${e.to} (${e.kind}): rolling ${e.nodes} node(s), estimated ${formatDuration(e.estimatedMs)}`];
+      case "phase-start":
+        return this.nodeAnnounced(e.at) ? [] : [`${e.at?.node} ${e.phase} ...${this.where(e.at)}`];
+      case "phase-end":
+        if (!e.ok) return this.formatVerbose(e);
+        if (e.at) {
+          this.phaseTimes.get(e.at.node)?.push(`${e.phase} ${formatDuration(e.durationMs)}`);
+          return [];
+        }
+        return this.formatVerbose(e);
+      case "gate-sample":
+        return this.gateChange(e);
+      case "node-done": {
+        const phases = this.phaseTimes.get(e.at.node) ?? [];
+        const [line] = this.formatVerbose(e);
+        return [phases.length > 0 ? `${line}: ${phases.join(", ")}` : line];
+      }
+      default:
+        return this.formatVerbose(e);
+    }
+  }
+
+  /** True when the line is not a node's first phase (a node is announced once; its phases show in its summary line). */
+  private nodeAnnounced(at?: NodePosition): boolean {
+    if (!at || this.phaseTimes.has(at.node)) return true;
+    this.phaseTimes.set(at.node, []);
+    return false;
+  }
+
+  /** A gate's sample is shown when its verdict changes, or as a reminder while it keeps waiting. */
+  private gateChange(e: Extract<RolloutEvent, { type: "gate-sample" }>): string[] {
+    const key = `${e.phase} ${e.at?.node ?? ""}`;
+    const last = this.gateShown.get(key);
+    const now = Date.now();
+    const changed = !last || last.ok !== e.sample.ok;
+    const remind = !e.sample.ok && last !== undefined && now - last.at >= GATE_REMINDER_MS;
+    if (!changed && !remind) return [];
+    this.gateShown.set(key, { ok: e.sample.ok, at: now });
+    const verdict = e.sample.ok ? "gate ok" : "gate not yet";
+    return [`${who(e.at)}${verdict}${remind ? " (still)" : ""}: ${e.sample.detail}`];
+  }
+
+  private formatVerbose(e: RolloutEvent): string[] {
     switch (e.type) {
       case "start":
         this.startedAt = Date.now();

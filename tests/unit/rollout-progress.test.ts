@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import type { RolloutEvent } from "../../provider/events";
-import { ProgressPrinter } from "../../provider/progress";
+import { ProgressPrinter, progressModeFromEnv } from "../../provider/progress";
 import { RolloutRecorder, capSamples } from "../../provider/record";
 
 const fixed = () => new Date(2024, 0, 1, 12, 0, 1);
@@ -13,7 +13,7 @@ const fixed = () => new Date(2024, 0, 1, 12, 0, 1);
 describe("provider/progress", () => {
   it("prefixes every line with the label and a clock, and shows node position and ETA", () => {
     const lines: string[] = [];
-    const p = new ProgressPrinter("prod", (l) => lines.push(l), fixed);
+    const p = new ProgressPrinter("prod", (l) => lines.push(l), fixed, "verbose");
     p.handle({
       type: "start",
       from: "v23.1.11",
@@ -52,6 +52,46 @@ describe("provider/progress", () => {
         "rollback complete: rolled back n1",
       ],
     );
+  });
+
+  it("compact by default: one line per node with its phase times, gate changes only, no repeated plan", () => {
+    const lines: string[] = [];
+    const p = new ProgressPrinter("x", (l) => lines.push(l.replace(/^\[crdb-upgrade x\] 12:00:01 /, "")), fixed, "compact");
+    const at = { node: "n1", index: 1, total: 2 };
+    const sample = (ok: boolean, detail: string): RolloutEvent => ({
+      type: "gate-sample",
+      phase: "await-cluster",
+      at,
+      sample: { at: "t", ok, detail },
+    });
+    const events: RolloutEvent[] = [
+      { type: "start", from: "v1", to: "v2", kind: "patch", nodes: 2, estimatedMs: 120_000, lines: ["plan line 1", "plan line 2"] },
+      { type: "phase-start", phase: "preflight" },
+      { type: "phase-end", phase: "preflight", ok: true, durationMs: 5 },
+      { type: "phase-start", phase: "drain", at },
+      { type: "phase-end", phase: "drain", at, ok: true, durationMs: 500 },
+      { type: "phase-start", phase: "stop", at },
+      { type: "phase-end", phase: "stop", at, ok: true, durationMs: 1000 },
+      sample(false, "catching up: 3"),
+      sample(false, "catching up: 2"),
+      sample(true, "live 3/3"),
+      sample(true, "live 3/3"),
+      { type: "node-done", at, outcome: "upgraded", durationMs: 20_000 },
+    ];
+    events.forEach(p.handle);
+    assert.deepStrictEqual(lines, [
+      "v1 -> v2 (patch): rolling 2 node(s), estimated 2m0s",
+      "preflight done in 5ms",
+      "n1 drain ... (node 1/2, ETA 2m0s)",
+      "n1 gate not yet: catching up: 3",
+      "n1 gate ok: live 3/3",
+      "n1 upgraded (node 1/2, 20s): drain 500ms, stop 1s",
+    ]);
+  });
+
+  it("CRDB_UPGRADE_PROGRESS=verbose asks for every line; anything else is compact", () => {
+    assert.strictEqual(progressModeFromEnv({ CRDB_UPGRADE_PROGRESS: "verbose" }), "verbose");
+    assert.strictEqual(progressModeFromEnv({}), "compact");
   });
 
   it("estimates the remaining time from the measured pace once a node is done", () => {
