@@ -27,6 +27,9 @@ export function progressModeFromEnv(env: NodeJS.ProcessEnv = process.env): Progr
   return env.CRDB_UPGRADE_PROGRESS === "verbose" ? "verbose" : "compact";
 }
 
+/** Phases whose success the next line makes plain: compact mode does not print their "done". */
+const IMPLIED_BY_NEXT: ReadonlySet<string> = new Set(["preflight", "hooks", "await-cluster"]);
+
 /** A waiting gate says so again after this long without a change, so a long wait is never silent. */
 const GATE_REMINDER_MS = 60_000;
 
@@ -76,7 +79,8 @@ export class ProgressPrinter {
           this.phaseTimes.get(e.at.node)?.push(`${e.phase} ${formatDuration(e.durationMs)}`);
           return [];
         }
-        return this.formatVerbose(e);
+        // What follows a passed pre-flight or hook shows it passed; a failure is always printed.
+        return IMPLIED_BY_NEXT.has(e.phase) ? [] : this.formatVerbose(e);
       case "gate-sample":
         return this.gateChange(e);
       case "node-done": {
@@ -98,7 +102,8 @@ export class ProgressPrinter {
 
   /** A gate's sample is shown when its verdict changes, or as a reminder while it keeps waiting. */
   private gateChange(e: Extract<RolloutEvent, { type: "gate-sample" }>): string[] {
-    const key = `${e.phase} ${e.at?.node ?? ""}`;
+    // One gate per node (its await-cluster and its bake are the same gate held on); the cluster's own otherwise.
+    const key = e.at?.node ?? e.phase;
     const last = this.gateShown.get(key);
     const now = Date.now();
     const changed = !last || last.ok !== e.sample.ok;

@@ -80,4 +80,20 @@ export class ClusterVersion extends pulumi.dynamic.Resource {
 
 const PACKAGE_VERSION: string = require("../../package.json").version;
 
-export type { NodeStatus, RolloutRecord, HistoryEntry, ProcessInput, StrategyInput } from "../provider/types";
+export type {
+  NodeStatus,
+  RolloutRecord,
+  HistoryEntry,
+  ProcessInput,
+  StrategyInput,
+  SqlInput,
+  ReleaseInput,
+  HooksInput,
+  DurationInput,
+  ConnectionInput,
+  NodeInput,
+  ClusterVersionInputs,
+  ClusterVersionOutputs,
+  FinalizeMode,
+  NodeProcessState,
+} from "../provider/types";

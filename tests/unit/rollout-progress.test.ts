@@ -68,6 +68,8 @@ describe("provider/progress", () => {
       { type: "start", from: "v1", to: "v2", kind: "patch", nodes: 2, estimatedMs: 120_000, lines: ["plan line 1", "plan line 2"] },
       { type: "phase-start", phase: "preflight" },
       { type: "phase-end", phase: "preflight", ok: true, durationMs: 5 },
+      { type: "phase-start", phase: "stage-release" },
+      { type: "phase-end", phase: "stage-release", ok: true, durationMs: 300 },
       { type: "phase-start", phase: "drain", at },
       { type: "phase-end", phase: "drain", at, ok: true, durationMs: 500 },
       { type: "phase-start", phase: "stop", at },
@@ -75,13 +77,13 @@ describe("provider/progress", () => {
       sample(false, "catching up: 3"),
       sample(false, "catching up: 2"),
       sample(true, "live 3/3"),
-      sample(true, "live 3/3"),
+      { type: "gate-sample", phase: "bake", at, sample: { at: "t", ok: true, detail: "live 3/3" } },
       { type: "node-done", at, outcome: "upgraded", durationMs: 20_000 },
     ];
     events.forEach(p.handle);
     assert.deepStrictEqual(lines, [
       "v1 -> v2 (patch): rolling 2 node(s), estimated 2m0s",
-      "preflight done in 5ms",
+      "stage-release done in 300ms",
       "n1 drain ... (node 1/2, ETA 2m0s)",
       "n1 gate not yet: catching up: 3",
       "n1 gate ok: live 3/3",
