@@ -272,20 +272,22 @@ function toBool(v: unknown): boolean {
 }
 
 /**
- * Matches listed nodes to the cluster's rows by SQL address (or RPC address,
- * for clusters where SQL shares the RPC port). Returns the row per node name
+ * Matches listed nodes to the cluster's rows by SQL address (or RPC address:
+ * the node's rpcAddr, or its SQL address where SQL shares the RPC port). Returns the row per node name
  * and the rows no listed node claims.
  */
 export function matchNodes(
-  nodes: readonly Pick<NodeSpec, "name" | "sqlAddr">[],
+  nodes: readonly (Pick<NodeSpec, "name" | "sqlAddr"> & Partial<Pick<NodeSpec, "rpcAddr">>)[],
   rows: readonly GossipRow[],
 ): { readonly byName: ReadonlyMap<string, GossipRow>; readonly unlisted: readonly GossipRow[] } {
   const byName = new Map<string, GossipRow>();
   const claimed = new Set<number>();
   for (const n of nodes) {
     const want = `${n.sqlAddr.host}:${n.sqlAddr.port}`;
+    const rpc = n.rpcAddr === undefined ? want : `${n.rpcAddr.host}:${n.rpcAddr.port}`;
     const row =
       rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.sqlAddress, want)) ??
+      rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, rpc)) ??
       rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, want));
     if (row) {
       byName.set(n.name, row);
