@@ -3,7 +3,7 @@
  * own queries over pgwire (CR `pkg/cli/node.go`, reference §1) and print
  * with the CLI's headers; `drain` calls the Drain RPC until nothing remains.
  */
-import { CliError, cannotDial, dialCause } from "./errors";
+import { CliError, cannotDial, dialCause, isHangUp, rpcServerClosed } from "./errors";
 import { CLIENT_FLAGS, ParsedArgs, UsageError, flagBool, flagString, parseFlags } from "./flags";
 import { parseFormat, renderTable } from "./format";
 import { SqlConn, resolveTarget } from "./sql-conn";
@@ -183,6 +183,7 @@ async function drainOnce(
   } catch (e) {
     process.stderr.write("\n");
     if ((e as Error).message === "timeout") throw drainTimeout();
+    if (isHangUp(e)) throw rpcServerClosed();
     throw cannotDial(`${host}:${port}`, dialCause(e as NodeJS.ErrnoException));
   }
   if (res.status !== 200) {
@@ -215,7 +216,10 @@ async function checkDrainWait(host: string, port: number, drainWaitMs: number, t
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ECONNREFUSED" || code === "EHOSTUNREACH") throw cannotDial(`${host}:${port}`, dialCause(e as NodeJS.ErrnoException));
-    process.stderr.write(`warning: could not check drain related cluster settings: ${(e as Error).message}\n`);
+    const why = isHangUp(e)
+      ? "rpc error: code = Unavailable desc = connection closed before server preface received"
+      : (e as Error).message;
+    process.stderr.write(`warning: could not check drain related cluster settings: ${why}\n`);
   }
   return drainWaitMs;
 }
