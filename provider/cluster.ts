@@ -15,6 +15,8 @@ import { Client, type ClientConfig } from "pg";
 import type { HostPort, NodeSpec, Spec } from "./types";
 import { httpGet } from "./http";
 import { buildTagOf, parsePrometheusText, sumSeries } from "./prometheus";
+import { SYSTEM_CLUSTER_OPTION, SessionRefused, inApplicationCluster, prepareSession, virtualClusterRefusal } from "./sql-session";
+import { withPrivilegeAdvice } from "./sql-privileges";
 
 /** One row per node the cluster knows: liveness joined with gossip, as `cockroach node status` does. */
 export interface GossipRow {
@@ -70,6 +72,8 @@ export class ClusterReader {
   private client?: Client;
   private gatewayName?: string;
   private readonly avoided = new Set<string>();
+  /** Sessions landed in an application virtual cluster: connect with options=-ccluster=system (sql-session.ts). */
+  private systemOption = false;
 
   constructor(
     private readonly sql: Spec["sql"],
@@ -159,7 +163,9 @@ export class ClusterReader {
         return Array.isArray(res) ? (res[res.length - 1]?.rows ?? []) : res.rows;
       } catch (e) {
         lastError = e as Error;
-        if (isStatementError(e)) throw new Error(`SQL on ${node.name}: ${lastError.message}`);
+        if (e instanceof SessionRefused) throw e;
+        if (isStatementError(e))
+          throw new Error(`SQL on ${node.name}: ${withPrivilegeAdvice(lastError.message, (e as { code?: string }).code, this.sql.user)}`);
         await this.dropClient();
       }
     }
@@ -180,13 +186,35 @@ export class ClusterReader {
   private async clientFor(node: NodeSpec): Promise<Client> {
     if (this.client && this.gatewayName === node.name) return this.client;
     await this.dropClient();
-    const client = new Client(this.clientConfig(node.sqlAddr));
+    let client = await this.connect(node.sqlAddr, this.systemOption);
+    // Session setup per gateway version and virtual cluster (sql-session.ts).
+    let facts = await prepareSession(client).catch(async (e: unknown) => {
+      await client.end().catch(() => undefined);
+      throw e;
+    });
+    if (inApplicationCluster(facts) && !this.systemOption) {
+      await client.end().catch(() => undefined);
+      const landedIn = facts.virtualCluster as string;
+      try {
+        client = await this.connect(node.sqlAddr, true);
+        facts = await prepareSession(client);
+      } catch (e) {
+        throw virtualClusterRefusal(node.name, landedIn, (e as Error).message);
+      }
+      if (inApplicationCluster(facts)) throw virtualClusterRefusal(node.name, landedIn, `it landed in "${facts.virtualCluster}"`);
+      this.systemOption = true;
+    }
+    this.client = client;
+    this.gatewayName = node.name;
+    return client;
+  }
+
+  private async connect(addr: HostPort, systemCluster: boolean): Promise<Client> {
+    const client = new Client({ ...this.clientConfig(addr), ...(systemCluster && { options: SYSTEM_CLUSTER_OPTION }) });
     // A dropped connection (node stopped) emits "error" on the client; without
     // a listener that would crash the process.
     client.on("error", () => void this.dropClient());
     await client.connect();
-    this.client = client;
-    this.gatewayName = node.name;
     return client;
   }
 

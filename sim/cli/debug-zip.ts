@@ -50,7 +50,7 @@ export async function runDebug(args: readonly string[]): Promise<number> {
   // --host is the RPC address; the node tells its SQL address (CR pkg/cli/zip.go asks the node's details over gRPC).
   const sqlAddr = await sqlAddressOf(target);
   const [sqlHost, sqlPort] = splitHostPort(sqlAddr);
-  const conn = await SqlConn.open({ ...target, host: sqlHost, port: sqlPort }, "cockroach debug zip");
+  const conn = await SqlConn.open({ ...target, host: sqlHost, port: sqlPort }, "cockroach debug zip", { internals: true });
   say("cluster", `using SQL address: ${sqlAddr}\n`);
   say("cluster", `creating output file ${out}...`);
   const zip = new ZipWriter();
@@ -109,7 +109,7 @@ async function dumpNode(
   say(`using SQL connection URL: postgresql://${base.user}@${host}:${port}/system?${urlSslParams(base.security, base.user)}\n`);
   let conn: SqlConn;
   try {
-    conn = await SqlConn.open({ ...base, host, port }, "cockroach debug zip");
+    conn = await SqlConn.open({ ...base, host, port }, "cockroach debug zip", { internals: true });
   } catch (e) {
     say(`unable to connect: ${(e as Error).message}\n`);
     return;

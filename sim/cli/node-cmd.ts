@@ -67,7 +67,7 @@ export async function runNode(tag: string, args: readonly string[]): Promise<num
 }
 
 async function withConn<T>(p: ParsedArgs, app: string, fn: (c: SqlConn) => Promise<T>): Promise<T> {
-  const conn = await SqlConn.open(resolveTarget(p, "system"), app);
+  const conn = await SqlConn.open(resolveTarget(p, "system"), app, { internals: true });
   try {
     return await fn(conn);
   } finally {

@@ -17,6 +17,7 @@
 import { PgSession, QueryResult, SqlError, StatementBatchError, toSqlError } from "../pgwire/types";
 import { SelectStmt, Statement } from "./ast";
 import { callsFunction, prefetch, readUserTable, resolveTableName } from "./catalog";
+import { UNSAFE_INTERNALS_VAR, checkUnsafeInternals } from "./unsafe-internals";
 import { createDatabase, createTable, dropDatabase, dropTables, showDatabases, showTables, userTableName } from "./ddl";
 import { runDelete, runInsert, runUpdate } from "./dml";
 import { undefinedDatabase, undefinedTable } from "./errors";
@@ -128,6 +129,7 @@ export class SqlEngine {
   }
 
   private async runQuery(stmt: SelectStmt | DmlStatement, params: readonly unknown[], state: SessionState): Promise<QueryResult> {
+    checkUnsafeInternals(stmt, this.hooks.internalsGuard?.(), state.vars.get(UNSAFE_INTERNALS_VAR));
     const { virtual, needsStore } = await prefetch(stmt, state.database, this.hooks);
     const fn = await this.functionContextFor(stmt, state);
     const run = (tx: StoreTx | undefined): QueryResult => {
