@@ -113,9 +113,14 @@ async function nodeStatus(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * The settings `doDrain` asks for (CR pkg/cli/rpc_node_shutdown.go), by their
+ * internal (pre-v23.2) keys; it sums them, query_wait twice, with no buffer.
+ */
 const DRAIN_SETTINGS = [
   "server.shutdown.drain_wait",
   "server.shutdown.connection_wait",
+  "server.shutdown.jobs_wait",
   "server.shutdown.query_wait",
   "server.shutdown.lease_transfer_wait",
 ];
