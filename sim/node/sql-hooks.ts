@@ -9,6 +9,7 @@ import { unknownSettingForSet, unknownSettingForShow } from "../sql/errors";
 import { VTABLE_SCHEMAS } from "../common/vtable-schemas";
 import { compareSeries, formatSeries, parseSeries, seriesOfTag } from "../common/versions";
 import type { InternalsGuard } from "../sql/unsafe-internals";
+import { metadataTableRefusal } from "../sql/table-privileges";
 import { FabricClient, FabricError } from "../fabric/client";
 import { SettingValue } from "../fabric/protocol";
 import { intervalText } from "../fabric/settings";
@@ -103,6 +104,12 @@ export class NodeSqlHooks implements ClusterHooks {
 
   buildTag(): string {
     return this.ctx.binaryTag;
+  }
+
+  /** The admin role (before v24.3) or VIEWCLUSTERMETADATA (v24.3+) for the gossip and store tables. */
+  tableAccessRefusal(qualifiedName: string, user: string): Error | undefined {
+    const v243 = compareSeries(seriesOfTag(this.ctx.binaryTag), parseSeries("24.3")) >= 0;
+    return metadataTableRefusal(qualifiedName, user, v243);
   }
 
   /** allow_unsafe_internals from v25.4 (default on); off by default, guarding crdb_internal/system, from v26.1. */

@@ -63,6 +63,8 @@ export interface ClusterHooks {
   dropUsers?(names: readonly string[], ifExists: boolean): Promise<void>;
   /** The v26.1 guard on crdb_internal/system and its session variable (./unsafe-internals.ts); absent: no guard, no variable. */
   internalsGuard?(): InternalsGuard;
+  /** A privilege refusal for `user` reading the virtual table (./table-privileges.ts); undefined when allowed. */
+  tableAccessRefusal?(qualifiedName: string, user: string): Error | undefined;
   /** SHOW USERS. */
   listUsers?(): Promise<readonly { readonly username: string; readonly hasPassword: boolean }[]>;
 }
