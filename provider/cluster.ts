@@ -15,6 +15,8 @@ import { Client, type ClientConfig } from "pg";
 import type { HostPort, NodeSpec, Spec } from "./types";
 import { httpGet } from "./http";
 import { buildTagOf, parsePrometheusText, sumSeries } from "./prometheus";
+import { SYSTEM_CLUSTER_OPTION, SessionRefused, inApplicationCluster, prepareSession, virtualClusterRefusal } from "./sql-session";
+import { withPrivilegeAdvice } from "./sql-privileges";
 
 /** One row per node the cluster knows: liveness joined with gossip, as `cockroach node status` does. */
 export interface GossipRow {
@@ -70,6 +72,8 @@ export class ClusterReader {
   private client?: Client;
   private gatewayName?: string;
   private readonly avoided = new Set<string>();
+  /** Sessions landed in an application virtual cluster: connect with options=-ccluster=system (sql-session.ts). */
+  private systemOption = false;
 
   constructor(
     private readonly sql: Spec["sql"],
@@ -159,7 +163,9 @@ export class ClusterReader {
         return Array.isArray(res) ? (res[res.length - 1]?.rows ?? []) : res.rows;
       } catch (e) {
         lastError = e as Error;
-        if (isStatementError(e)) throw new Error(`SQL on ${node.name}: ${lastError.message}`);
+        if (e instanceof SessionRefused) throw e;
+        if (isStatementError(e))
+          throw new Error(`SQL on ${node.name}: ${withPrivilegeAdvice(lastError.message, (e as { code?: string }).code, this.sql.user)}`);
         await this.dropClient();
       }
     }
@@ -180,13 +186,35 @@ export class ClusterReader {
   private async clientFor(node: NodeSpec): Promise<Client> {
     if (this.client && this.gatewayName === node.name) return this.client;
     await this.dropClient();
-    const client = new Client(this.clientConfig(node.sqlAddr));
+    let client = await this.connect(node.sqlAddr, this.systemOption);
+    // Session setup per gateway version and virtual cluster (sql-session.ts).
+    let facts = await prepareSession(client).catch(async (e: unknown) => {
+      await client.end().catch(() => undefined);
+      throw e;
+    });
+    if (inApplicationCluster(facts) && !this.systemOption) {
+      await client.end().catch(() => undefined);
+      const landedIn = facts.virtualCluster as string;
+      try {
+        client = await this.connect(node.sqlAddr, true);
+        facts = await prepareSession(client);
+      } catch (e) {
+        throw virtualClusterRefusal(node.name, landedIn, (e as Error).message);
+      }
+      if (inApplicationCluster(facts)) throw virtualClusterRefusal(node.name, landedIn, `it landed in "${facts.virtualCluster}"`);
+      this.systemOption = true;
+    }
+    this.client = client;
+    this.gatewayName = node.name;
+    return client;
+  }
+
+  private async connect(addr: HostPort, systemCluster: boolean): Promise<Client> {
+    const client = new Client({ ...this.clientConfig(addr), ...(systemCluster && { options: SYSTEM_CLUSTER_OPTION }) });
     // A dropped connection (node stopped) emits "error" on the client; without
     // a listener that would crash the process.
     client.on("error", () => void this.dropClient());
     await client.connect();
-    this.client = client;
-    this.gatewayName = node.name;
     return client;
   }
 
@@ -272,20 +300,22 @@ function toBool(v: unknown): boolean {
 }
 
 /**
- * Matches listed nodes to the cluster's rows by SQL address (or RPC address,
- * for clusters where SQL shares the RPC port). Returns the row per node name
+ * Matches listed nodes to the cluster's rows by SQL address (or RPC address:
+ * the node's rpcAddr, or its SQL address where SQL shares the RPC port). Returns the row per node name
  * and the rows no listed node claims.
  */
 export function matchNodes(
-  nodes: readonly Pick<NodeSpec, "name" | "sqlAddr">[],
+  nodes: readonly (Pick<NodeSpec, "name" | "sqlAddr"> & Partial<Pick<NodeSpec, "rpcAddr">>)[],
   rows: readonly GossipRow[],
 ): { readonly byName: ReadonlyMap<string, GossipRow>; readonly unlisted: readonly GossipRow[] } {
   const byName = new Map<string, GossipRow>();
   const claimed = new Set<number>();
   for (const n of nodes) {
     const want = `${n.sqlAddr.host}:${n.sqlAddr.port}`;
+    const rpc = n.rpcAddr === undefined ? want : `${n.rpcAddr.host}:${n.rpcAddr.port}`;
     const row =
       rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.sqlAddress, want)) ??
+      rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, rpc)) ??
       rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, want));
     if (row) {
       byName.set(n.name, row);

@@ -35,6 +35,10 @@ export interface DrainSettings {
   readonly connectionsTimeoutMs?: number;
   /** server.shutdown.transactions.timeout (alias query_wait). */
   readonly transactionsTimeoutMs?: number;
+  /** server.shutdown.jobs.timeout (alias jobs_wait). */
+  readonly jobsTimeoutMs?: number;
+  /** server.shutdown.lease_transfer_iteration.timeout (alias lease_transfer_wait). */
+  readonly leaseTransferIterationMs?: number;
 }
 
 export interface DrainJudgement {
@@ -48,7 +52,44 @@ export const DRAIN_SETTING_NAMES = {
   initialWaitMs: ["server.shutdown.initial_wait", "server.shutdown.drain_wait"],
   connectionsTimeoutMs: ["server.shutdown.connections.timeout", "server.shutdown.connection_wait"],
   transactionsTimeoutMs: ["server.shutdown.transactions.timeout", "server.shutdown.query_wait"],
+  jobsTimeoutMs: ["server.shutdown.jobs.timeout", "server.shutdown.jobs_wait"],
+  leaseTransferIterationMs: ["server.shutdown.lease_transfer_iteration.timeout", "server.shutdown.lease_transfer_wait"],
 } as const;
+
+/**
+ * The `--drain-wait` that `cockroach node drain` really uses: CockroachDB's
+ * `doDrain` (`pkg/cli/rpc_node_shutdown.go`) reads these five settings over
+ * the Settings RPC and, when their sum exceeds `--drain-wait`, raises it to
+ * the sum with only a warning on stderr: initial_wait + connections.timeout +
+ * jobs.timeout + 2 × transactions.timeout (the SQL drain and the DistSQL drain
+ * each wait up to it) + lease_transfer_iteration.timeout. (Releases before
+ * jobs_wait asked for four settings and added a 10s buffer.) A setting the
+ * server does not know is left out, as the Settings RPC leaves it out.
+ */
+export function cliDrainWaitMs(s: DrainSettings): number {
+  return (
+    (s.initialWaitMs ?? 0) +
+    (s.connectionsTimeoutMs ?? 0) +
+    (s.jobsTimeoutMs ?? 0) +
+    2 * (s.transactionsTimeoutMs ?? 0) +
+    (s.leaseTransferIterationMs ?? 0)
+  );
+}
+
+/**
+ * The drain deadline against what the CLI will wait: when the settings make
+ * `cockroach node drain` raise `--drain-wait` above strategy.deadlines.drain,
+ * say so (the raise is otherwise silent) and what to set. Undefined when it fits.
+ */
+export function drainDeadlineWarning(settings: DrainSettings, drainDeadlineMs: number): string | undefined {
+  const cliMs = cliDrainWaitMs(settings);
+  if (cliMs <= drainDeadlineMs) return undefined;
+  return (
+    `cockroach node drain raises --drain-wait to initial_wait + connections.timeout + jobs.timeout + 2 × transactions.timeout + ` +
+    `lease_transfer_iteration.timeout = ${formatDuration(cliMs)} (CockroachDB's doDrain), longer than strategy.deadlines.drain ` +
+    `(${formatDuration(drainDeadlineMs)}): a drain may outlast the provider's deadline; raise strategy.deadlines.drain above ${formatDuration(cliMs)}`
+  );
+}
 
 /** The shortest initial_wait that outlasts the load balancer's check window: interval × fall + margin. */
 export function requiredInitialWaitMs(lb: LoadBalancerCheck): number {
@@ -75,13 +116,8 @@ export function judgeDrainSettings(settings: DrainSettings, lb: LoadBalancerChec
     );
   }
   if (drainDeadlineMs !== undefined && settings.initialWaitMs !== undefined) {
-    const clientPhasesMs = settings.initialWaitMs + (settings.connectionsTimeoutMs ?? 0) + 2 * (settings.transactionsTimeoutMs ?? 0);
-    if (clientPhasesMs >= drainDeadlineMs) {
-      warnings.push(
-        `the drain's client phases can take up to initial_wait + connections.timeout + 2 × transactions.timeout = ${formatDuration(clientPhasesMs)}, which ` +
-          `does not fit in strategy.deadlines.drain (${formatDuration(drainDeadlineMs)}); raise strategy.deadlines.drain above ${formatDuration(clientPhasesMs)}`,
-      );
-    }
+    const w = drainDeadlineWarning(settings, drainDeadlineMs);
+    if (w !== undefined) warnings.push(w);
   }
   return { ok: warnings.length === 0, warnings };
 }
@@ -143,16 +179,22 @@ export async function readDrainSettings(show: (name: string) => Promise<string>)
 }
 
 /**
- * The pre-flight check: nothing when no load balancer is declared; else the
- * settings read with `show` and judged. Warnings only — never throws.
+ * The pre-flight check: the settings read with `show`; judged against the
+ * load balancer when one is declared, and always against the drain deadline
+ * (the CLI's raise of --drain-wait). Warnings only — never throws.
  */
 export async function drainWarnings(
   strategy: { readonly loadBalancer?: LoadBalancerCheck; readonly deadlines?: { readonly drainMs: number } },
   show: (name: string) => Promise<string>,
 ): Promise<readonly string[]> {
-  if (strategy.loadBalancer === undefined) return [];
+  const drainMs = strategy.deadlines?.drainMs;
+  if (strategy.loadBalancer === undefined && drainMs === undefined) return [];
   const settings = await readDrainSettings(show);
-  return judgeDrainSettings(settings, strategy.loadBalancer, strategy.deadlines?.drainMs).warnings.map((w) => `WARNING: ${w}`);
+  const warnings =
+    strategy.loadBalancer !== undefined
+      ? judgeDrainSettings(settings, strategy.loadBalancer, drainMs).warnings
+      : [drainDeadlineWarning(settings, drainMs as number)].filter((w): w is string => w !== undefined);
+  return warnings.map((w) => `WARNING: ${w}`);
 }
 
 /** "8s", "8.5s": what SET CLUSTER SETTING accepts for an interval. */

@@ -13,6 +13,7 @@ import * as path from "path";
 import { NodeOpFailed, TransportError } from "./errors";
 import { shellJoin, shellQuote, type Transport } from "./transport/transport";
 import type { NodeSpec, NodeProcessState, Phase, Spec } from "./types";
+import { rpcHostFlag } from "./rpc-addr";
 
 /** How the cockroach CLI reaches the node's own server: insecure or a certs dir, never a password. */
 export type CliSecurity = Pick<Spec["sql"], "insecure" | "certsDir">;
@@ -59,6 +60,14 @@ export class NodeOps {
     return { name: this.node.name, host: this.node.sqlAddr.host };
   }
 
+  /**
+   * `--host=<rpcAddr>` for every command that speaks gRPC to the node (node
+   * drain, debug zip): the RPC address, never the SQL one (rpc-addr.ts).
+   */
+  get rpcHost(): string {
+    return rpcHostFlag(this.node.rpcAddr);
+  }
+
   get oldBinaryPath(): string {
     return `${this.node.binaryPath}_old`;
   }
@@ -99,7 +108,7 @@ export class NodeOps {
       "node",
       "drain",
       "--self",
-      `--host=${this.node.sqlAddr.host}:${this.node.sqlAddr.port}`,
+      this.rpcHost,
       ...this.securityFlags(),
       `--drain-wait=${Math.max(1, Math.ceil(deadlineMs / 1000))}s`,
     ];
@@ -182,14 +191,7 @@ export class NodeOps {
 
   /** The pre-flight hook: `cockroach debug zip <file>` against this node. */
   async debugZip(file: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const argv = [
-      this.node.binaryPath,
-      "debug",
-      "zip",
-      file,
-      `--host=${this.node.sqlAddr.host}:${this.node.sqlAddr.port}`,
-      ...this.securityFlags(),
-    ];
+    const argv = [this.node.binaryPath, "debug", "zip", file, this.rpcHost, ...this.securityFlags()];
     const r = await this.transport.exec(argv, { timeoutMs, signal });
     if (r.code !== 0) throw new NodeOpFailed("hooks", this.subject, `cockroach debug zip ${file} failed`, trimOut(r.stderr || r.stdout));
   }

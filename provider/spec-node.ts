@@ -6,6 +6,7 @@
 import { hostKeyProblem } from "./transport/ssh-hostkey";
 import * as path from "path";
 import type { Connection, HostPort, NodeSpec, ProcessManager } from "./types";
+import { defaultRpcAddr } from "./rpc-addr";
 import {
   Reader,
   join,
@@ -23,7 +24,7 @@ import {
   shown,
 } from "./spec-read";
 
-const NODE_KEYS = ["name", "connection", "sqlAddr", "httpAddr", "locality", "binaryPath", "stagingDir", "process"] as const;
+const NODE_KEYS = ["name", "connection", "sqlAddr", "httpAddr", "rpcAddr", "locality", "binaryPath", "stagingDir", "process"] as const;
 const CONNECTION_KEYS = [
   "host",
   "port",
@@ -85,6 +86,7 @@ function readNode(
   const connection = readConnection(r, join(p, "connection"), raw.connection);
   const sqlAddr = readHostPort(r, join(p, "sqlAddr"), raw.sqlAddr);
   const httpAddr = readHostPort(r, join(p, "httpAddr"), raw.httpAddr);
+  const rpcAddrGiven = raw.rpcAddr === undefined ? undefined : readHostPort(r, join(p, "rpcAddr"), raw.rpcAddr);
   const binaryPath =
     raw.binaryPath === undefined
       ? r.fail(join(p, "binaryPath"), "is required, e.g. /usr/local/bin/cockroach")
@@ -94,9 +96,12 @@ function readNode(
   if (name === undefined || locality === undefined || connection === undefined || sqlAddr === undefined || httpAddr === undefined)
     return undefined;
   if (binaryPath === undefined || proc === undefined) return undefined;
+  if (raw.rpcAddr !== undefined && rpcAddrGiven === undefined) return undefined;
+  // `node drain` and `debug zip` speak gRPC to this address (see rpc-addr.ts).
+  const rpcAddr = rpcAddrGiven ?? defaultRpcAddr(proc.manager === "cockroach" ? proc.startFlags : undefined, sqlAddr);
   // Staged releases sit next to the binary so the swap is a rename on one filesystem.
   const staging = stagingDir ?? path.posix.join(path.posix.dirname(binaryPath), ".crdb-upgrade");
-  return { name, connection, sqlAddr, httpAddr, locality, binaryPath, stagingDir: staging, process: proc };
+  return { name, connection, sqlAddr, httpAddr, rpcAddr, locality, binaryPath, stagingDir: staging, process: proc };
 }
 
 const LOCALITY = /^[^=,\s]+=[^=,\s]+(,[^=,\s]+=[^=,\s]+)*$/;

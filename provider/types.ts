@@ -58,6 +58,13 @@ export interface NodeInput {
   readonly sqlAddr: string;
   /** host:port of the node's HTTP endpoint, e.g. "10.0.0.1:8080". */
   readonly httpAddr: string;
+  /**
+   * host:port of the node's RPC (gRPC) listener, where `cockroach node drain`
+   * and `debug zip` connect. Defaults to `--advertise-addr`, else
+   * `--listen-addr`, from `process.startFlags`, else `sqlAddr`. Give it when
+   * the node runs with a separate `--sql-addr` under systemd or commands.
+   */
+  readonly rpcAddr?: string;
   /** e.g. "region=us-east1,zone=a"; used for ordering and locality batches. */
   readonly locality?: string;
   /** The cockroach binary the process runs; swapped in place. e.g. /usr/local/bin/cockroach */
@@ -192,6 +199,8 @@ export interface NodeSpec {
   readonly connection: Connection;
   readonly sqlAddr: HostPort;
   readonly httpAddr: HostPort;
+  /** The RPC address (`rpcAddr`, or its default; see provider/rpc-addr.ts). */
+  readonly rpcAddr: HostPort;
   readonly locality: string; // "" when none
   readonly binaryPath: string;
   readonly stagingDir: string;

@@ -20,6 +20,8 @@ export interface NodeArgs {
   readonly connection?: pulumi.Input<ConnectionArgs | "local">;
   readonly sqlAddr: pulumi.Input<string>;
   readonly httpAddr: pulumi.Input<string>;
+  /** The node's RPC address for `node drain` / `debug zip`; defaults from the start flags, else sqlAddr. */
+  readonly rpcAddr?: pulumi.Input<string>;
   readonly locality?: pulumi.Input<string>;
   readonly binaryPath: pulumi.Input<string>;
   readonly stagingDir?: pulumi.Input<string>;

@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CliError } from "./errors";
+import { CliError, cannotDial, dialCause, isHangUp, rpcServerClosed } from "./errors";
 import { CLIENT_FLAGS, UsageError, flagBool, parseFlags } from "./flags";
 import { renderTable } from "./format";
 import { SqlConn, Target, resolveTarget } from "./sql-conn";
@@ -47,8 +47,11 @@ export async function runDebug(args: readonly string[]): Promise<number> {
   const target = resolveTarget(p, "system");
   const say = (scope: string, text: string): boolean => process.stderr.write(`[${scope}] ${text}`);
   say("cluster", `establishing RPC connection to ${target.host}:${target.port}...\n`);
-  const conn = await SqlConn.open(target, "cockroach debug zip");
-  say("cluster", `using SQL address: ${target.host}:${target.port}\n`);
+  // --host is the RPC address; the node tells its SQL address (CR pkg/cli/zip.go asks the node's details over gRPC).
+  const sqlAddr = await sqlAddressOf(target);
+  const [sqlHost, sqlPort] = splitHostPort(sqlAddr);
+  const conn = await SqlConn.open({ ...target, host: sqlHost, port: sqlPort }, "cockroach debug zip", { internals: true });
+  say("cluster", `using SQL address: ${sqlAddr}\n`);
   say("cluster", `creating output file ${out}...`);
   const zip = new ZipWriter();
   process.stderr.write(" done\n");
@@ -106,7 +109,7 @@ async function dumpNode(
   say(`using SQL connection URL: postgresql://${base.user}@${host}:${port}/system?${urlSslParams(base.security, base.user)}\n`);
   let conn: SqlConn;
   try {
-    conn = await SqlConn.open({ ...base, host, port }, "cockroach debug zip");
+    conn = await SqlConn.open({ ...base, host, port }, "cockroach debug zip", { internals: true });
   } catch (e) {
     say(`unable to connect: ${(e as Error).message}\n`);
     return;
@@ -148,4 +151,18 @@ async function rpcFile(zip: ZipWriter, to: RpcEndpoint, spec: RpcFileSpec, say: 
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
   }
+}
+
+/** The node's SQL address, asked over RPC at --host; fails as the CLI does when --host does not speak RPC. */
+async function sqlAddressOf(target: Target): Promise<string> {
+  let res: { status: number; body: unknown };
+  try {
+    res = await postJson(target.host, target.port, RPC.node, {}, 10_000, rpcTls(target.security));
+  } catch (e) {
+    if (isHangUp(e)) throw rpcServerClosed();
+    throw cannotDial(`${target.host}:${target.port}`, dialCause(e as NodeJS.ErrnoException));
+  }
+  if (res.status !== 200) throw new CliError(`rpc error: ${(res.body as { error?: string }).error ?? `status ${res.status}`}`);
+  const addr = (res.body as { desc?: { sqlAddress?: { addressField?: string } } }).desc?.sqlAddress?.addressField;
+  return addr || `${target.host}:${target.port}`;
 }

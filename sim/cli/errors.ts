@@ -52,3 +52,24 @@ export function dialCause(e: NodeJS.ErrnoException): string {
       return e.message;
   }
 }
+
+/**
+ * The CLI's message when the server at --host accepted the TCP connection
+ * and then closed it without speaking gRPC (CR `pkg/cli/error.go`,
+ * `MaybeDecorateError`, connRefused: "server closed the connection.\nIs
+ * this a CockroachDB node?"), e.g. an RPC command pointed at a node's
+ * separate SQL port. The cause is grpc-go's text for a peer that hung up
+ * before its HTTP/2 preface.
+ */
+export function rpcServerClosed(): CliError {
+  return new CliError(
+    "server closed the connection.\nIs this a CockroachDB node?\n" +
+      "rpc error: code = Unavailable desc = connection closed before server preface received",
+  );
+}
+
+/** The peer accepted the connection and hung up before answering. */
+export function isHangUp(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === "ECONNRESET" || err.code === "EPIPE" || /socket hang up/i.test(err.message ?? "");
+}

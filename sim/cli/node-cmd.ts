@@ -3,7 +3,7 @@
  * own queries over pgwire (CR `pkg/cli/node.go`, reference §1) and print
  * with the CLI's headers; `drain` calls the Drain RPC until nothing remains.
  */
-import { CliError, cannotDial, dialCause } from "./errors";
+import { CliError, cannotDial, dialCause, isHangUp, rpcServerClosed } from "./errors";
 import { CLIENT_FLAGS, ParsedArgs, UsageError, flagBool, flagString, parseFlags } from "./flags";
 import { parseFormat, renderTable } from "./format";
 import { SqlConn, resolveTarget } from "./sql-conn";
@@ -67,7 +67,7 @@ export async function runNode(tag: string, args: readonly string[]): Promise<num
 }
 
 async function withConn<T>(p: ParsedArgs, app: string, fn: (c: SqlConn) => Promise<T>): Promise<T> {
-  const conn = await SqlConn.open(resolveTarget(p, "system"), app);
+  const conn = await SqlConn.open(resolveTarget(p, "system"), app, { internals: true });
   try {
     return await fn(conn);
   } finally {
@@ -113,9 +113,14 @@ async function nodeStatus(args: readonly string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * The settings `doDrain` asks for (CR pkg/cli/rpc_node_shutdown.go), by their
+ * internal (pre-v23.2) keys; it sums them, query_wait twice, with no buffer.
+ */
 const DRAIN_SETTINGS = [
   "server.shutdown.drain_wait",
   "server.shutdown.connection_wait",
+  "server.shutdown.jobs_wait",
   "server.shutdown.query_wait",
   "server.shutdown.lease_transfer_wait",
 ];
@@ -183,6 +188,7 @@ async function drainOnce(
   } catch (e) {
     process.stderr.write("\n");
     if ((e as Error).message === "timeout") throw drainTimeout();
+    if (isHangUp(e)) throw rpcServerClosed();
     throw cannotDial(`${host}:${port}`, dialCause(e as NodeJS.ErrnoException));
   }
   if (res.status !== 200) {
@@ -215,7 +221,10 @@ async function checkDrainWait(host: string, port: number, drainWaitMs: number, t
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ECONNREFUSED" || code === "EHOSTUNREACH") throw cannotDial(`${host}:${port}`, dialCause(e as NodeJS.ErrnoException));
-    process.stderr.write(`warning: could not check drain related cluster settings: ${(e as Error).message}\n`);
+    const why = isHangUp(e)
+      ? "rpc error: code = Unavailable desc = connection closed before server preface received"
+      : (e as Error).message;
+    process.stderr.write(`warning: could not check drain related cluster settings: ${why}\n`);
   }
   return drainWaitMs;
 }

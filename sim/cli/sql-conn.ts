@@ -47,7 +47,13 @@ export function resolveTarget(p: ParsedArgs, database = "defaultdb"): Target {
 export class SqlConn {
   private constructor(private readonly client: Client) {}
 
-  static async open(target: Target, applicationName: string): Promise<SqlConn> {
+  /**
+   * `internals`: the CLI's own introspection queries (node ls/status, debug
+   * zip) read crdb_internal, so the session allows it where the server has
+   * the guard's variable (v25.4+; a 42704 from an older server is ignored).
+   * A user's `cockroach sql` session never gets it.
+   */
+  static async open(target: Target, applicationName: string, opts: { readonly internals?: boolean } = {}): Promise<SqlConn> {
     const client = new Client({
       host: target.host,
       port: target.port,
@@ -63,6 +69,11 @@ export class SqlConn {
       await client.connect();
     } catch (e) {
       throw toCliError(e, `${target.host}:${target.port}`);
+    }
+    if (opts.internals) {
+      await client.query("SET allow_unsafe_internals = true").catch((e: { code?: string }) => {
+        if (e.code !== "42704") throw toCliError(e, "");
+      });
     }
     return new SqlConn(client);
   }

@@ -160,6 +160,8 @@ function nodeConfig(tag: string, faults: ReleaseFaults, p: ParsedArgs, args: rea
     listen,
     advertise,
     sql,
+    // CockroachDB splits SQL onto its own listener whenever --sql-addr is given (pkg/cli/flags.go sets SplitListenSQL).
+    splitSql: flagString(p, "sql-addr") !== undefined,
     http,
     join,
     storePath,

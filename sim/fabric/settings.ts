@@ -45,6 +45,15 @@ export const SETTINGS: readonly SettingDef[] = [
     description: "the timeout for waiting for active transactions to finish during a drain",
   },
   {
+    // CR pkg/server/drain.go: registered as jobs_wait with the name jobs.timeout, default 10s, at most 10m.
+    name: "server.shutdown.jobs.timeout",
+    aliases: ["server.shutdown.jobs_wait"],
+    type: "duration",
+    defaultValue: "10s",
+    description:
+      "the maximum amount of time a server waits for all currently executing jobs to notice drain request and to perform orderly shutdown",
+  },
+  {
     name: "server.shutdown.lease_transfer_iteration.timeout",
     aliases: ["server.shutdown.lease_transfer_wait"],
     type: "duration",

@@ -77,6 +77,9 @@ export interface ClusterInfo {
 
 const PLAN_FILE = "sim-nodes.json";
 
+/** The RPC port of a cluster planned with `splitSql` (SQL keeps 26257). */
+export const SPLIT_RPC_PORT = 26357;
+
 /** 127.0.0.10 + 1 -> 127.0.0.11, carrying into higher octets. */
 export function addToIp(base: string, n: number): string {
   const parts = base.split(".").map(Number);
@@ -93,13 +96,16 @@ export function planCluster(opts: {
   localities: readonly string[];
   timeScale: number;
   secure?: boolean;
+  /** SQL on its own port (--sql-addr=ip:26257) and RPC alone on --listen-addr=ip:26357, as CockroachDB allows. */
+  splitSql?: boolean;
 }): ClusterPlan {
   const dir = path.resolve(opts.dir);
   const certsDir = opts.secure ? path.join(dir, "certs") : undefined;
   const ips = Array.from({ length: opts.nodes }, (_, i) => addToIp(opts.baseIp, i + 1));
+  const rpcPort = opts.splitSql ? SPLIT_RPC_PORT : 26257;
   const join = ips
     .slice(0, 3)
-    .map((ip) => `${ip}:26257`)
+    .map((ip) => `${ip}:${rpcPort}`)
     .join(",");
   const nodes = ips.map((ip, i): NodePlan => {
     const name = `n${i + 1}`;
@@ -108,7 +114,8 @@ export function planCluster(opts: {
     const store = path.join(home, "store");
     const startFlags = [
       certsDir ? `--certs-dir=${certsDir}` : "--insecure",
-      `--listen-addr=${ip}:26257`,
+      `--listen-addr=${ip}:${rpcPort}`,
+      ...(opts.splitSql ? [`--sql-addr=${ip}:26257`] : []),
       `--http-addr=${ip}:8080`,
       `--join=${join}`,
       `--store=${store}`,

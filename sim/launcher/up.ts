@@ -45,6 +45,8 @@ export interface UpOptions {
   readonly secure?: boolean;
   /** Secure clusters only: a password for root (secret; never printed). */
   readonly rootPassword?: string;
+  /** Nodes start with a separate --sql-addr (SQL on 26257, RPC on 26357). */
+  readonly splitSql?: boolean;
 }
 
 /** The simulator's entry point (`dist/sim/main.js`). */
@@ -67,6 +69,7 @@ export async function upCluster(opts: UpOptions): Promise<ClusterInfo> {
     localities: opts.localities ?? [],
     timeScale,
     secure: opts.secure === true,
+    splitSql: opts.splitSql === true,
   });
   const release = buildRelease(opts.version, path.join(dir, "releases"));
   log(`built ${path.basename(release.tarball)} (sha256 ${release.sha256})`);

@@ -86,6 +86,8 @@ export interface NodeConfig {
   /** The address other nodes and `node status` see. */
   readonly advertise: HostPort;
   readonly sql: HostPort;
+  /** `--sql-addr` was given: SQL has its own port and `listen` serves RPC only (CR `SplitListenSQL`). */
+  readonly splitSql: boolean;
   readonly http: HostPort;
   readonly join: readonly string[];
   readonly storePath: string;

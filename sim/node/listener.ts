@@ -6,6 +6,13 @@
  * HTTP, which carries this simulator's RPCs (`POST
  * /cockroach.server.serverpb.Admin/Drain`, ...). pgwire's own TLS starts
  * after its SSLRequest (pgwire/connection.ts).
+ *
+ * With `--sql-addr` CockroachDB splits the two (`pkg/server/start_listen.go`,
+ * `startListenRPCAndSQL`: with `SplitListenSQL` pgwire gets its own listener
+ * and the RPC port's cmux no longer matches pgwire, so a pgwire client there
+ * reaches the gRPC server, which drops it). The SQL listener is plain pgwire:
+ * an RPC client there (HTTP/2 preface, or a TLS ClientHello) is not a startup
+ * packet, and the connection is closed.
  */
 import * as http from "http";
 import * as net from "net";
@@ -26,9 +33,12 @@ export interface ListenerHandlers {
   rpc: http.RequestListener;
   /** A secure node's TLS material: RPC may arrive inside TLS. */
   readonly tls?: NodeTls;
+  /** What this port serves: both (the default, one shared port), RPC only (--listen-addr beside --sql-addr) or SQL only (--sql-addr). */
+  readonly serves?: "sql+rpc" | "rpc" | "sql";
 }
 
 export async function listenSqlRpc(host: string, port: number, handlers: ListenerHandlers): Promise<SqlRpcListener> {
+  const serves = handlers.serves ?? "sql+rpc";
   const rpcServer = http.createServer(handlers.rpc);
   rpcServer.keepAliveTimeout = 1000;
   const tlsServer = handlers.tls
@@ -47,6 +57,11 @@ export async function listenSqlRpc(host: string, port: number, handlers: Listene
     socket.once("readable", () => {
       const first: Buffer | null = socket.read(1);
       if (first === null) return;
+      const pgwire = first[0] === 0x00;
+      if ((serves === "rpc" && pgwire) || (serves === "sql" && !pgwire)) {
+        socket.destroy();
+        return;
+      }
       if (first[0] === TLS_HANDSHAKE_BYTE && tlsServer) {
         const rest: Buffer | null = socket.read();
         tlsServer.emit("connection", replayStream(socket, rest ? Buffer.concat([first, rest]) : first));

@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
+import type * as net from "net";
 import { CrdbLog } from "../common/crdb-log";
 import { findClusterConfig, lockStore, readStoreMeta, unlockStore, writeStoreMeta, StoreMeta } from "../common/cluster-files";
 import { SimTiming, makeTiming } from "../common/timing";
@@ -56,6 +57,8 @@ export class NodeRuntime {
   private stopping = false;
   private fabric: FabricClient | undefined;
   private listener: SqlRpcListener | undefined;
+  /** The SQL-only port when `--sql-addr` splits SQL from RPC (CR `SplitListenSQL`). */
+  private sqlListener: SqlRpcListener | undefined;
   private http: http.Server | undefined;
   private sql: SqlEngine | undefined;
   private clusterDir = "";
@@ -168,11 +171,20 @@ export class NodeRuntime {
   async close(): Promise<void> {
     this.stopping = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.listener?.destroySqlClients();
-    await Promise.all([this.listener?.close(), this.httpPort?.close()]);
+    this.dropSqlClients();
+    await Promise.all([this.listener?.close(), this.sqlListener?.close(), this.httpPort?.close()]);
     if (this.fabric && this.nodeId !== undefined) await this.fabric.call("leave", { nodeId: this.nodeId }).catch(() => undefined);
     this.fabric?.close();
     unlockStore(this.cfg.storePath);
+  }
+
+  private sqlSessionCount(): number {
+    return (this.listener?.sqlSockets.size ?? 0) + (this.sqlListener?.sqlSockets.size ?? 0);
+  }
+
+  private dropSqlClients(): void {
+    this.listener?.destroySqlClients();
+    this.sqlListener?.destroySqlClients();
   }
 
   /** How the process ends; `cockroach start` may replace it. */
@@ -195,15 +207,24 @@ export class NodeRuntime {
 
   private async listen(): Promise<void> {
     const cfg = this.cfg;
+    const handlers = {
+      onSql: (socket: net.Socket) =>
+        new PgConnection(socket, this.pgOptions(), { pid: randomInt(1, 2 ** 31 - 1), secret: randomInt(1, 2 ** 31 - 1) }),
+      rpc: (req: http.IncomingMessage, res: http.ServerResponse) => handleRpc(this, req, res),
+      tls: this.tls,
+    };
     try {
-      this.listener = await listenSqlRpc(cfg.listen.host, cfg.listen.port, {
-        onSql: (socket) =>
-          new PgConnection(socket, this.pgOptions(), { pid: randomInt(1, 2 ** 31 - 1), secret: randomInt(1, 2 ** 31 - 1) }),
-        rpc: (req, res) => handleRpc(this, req, res),
-        tls: this.tls,
-      });
+      this.listener = await listenSqlRpc(cfg.listen.host, cfg.listen.port, { ...handlers, serves: cfg.splitSql ? "rpc" : "sql+rpc" });
     } catch (e) {
       throw new Error(`failed to start server: listen tcp ${formatHostPort(cfg.listen)}: bind: ${bindReason(e)}`);
+    }
+    if (cfg.splitSql) {
+      try {
+        this.sqlListener = await listenSqlRpc(cfg.sql.host, cfg.sql.port, { ...handlers, serves: "sql" });
+      } catch (e) {
+        await this.listener.close();
+        throw new Error(`failed to start server: listen tcp ${formatHostPort(cfg.sql)}: bind: ${bindReason(e)}`);
+      }
     }
     this.http = createHttpApi({
       readinessProblem: () => this.readinessProblem(),
@@ -220,7 +241,7 @@ export class NodeRuntime {
     try {
       this.httpPort = await listenHttpPort(this.http, cfg.http.host, cfg.http.port, this.tls);
     } catch (e) {
-      await this.listener.close();
+      await Promise.all([this.listener.close(), this.sqlListener?.close()]);
       throw new Error(`failed to start server: listen tcp ${formatHostPort(cfg.http)}: bind: ${bindReason(e)}`);
     }
   }
@@ -278,7 +299,7 @@ export class NodeRuntime {
       selfLive: this.expiration > Date.now(),
       liveNodes: self.snapshot.liveNodes,
       startedAt: this.startedAt,
-      sqlConns: this.listener?.sqlSockets.size ?? 0,
+      sqlConns: this.sqlSessionCount(),
       heartbeats: this.heartbeats,
       selectCount: this.selectCount,
     });
@@ -311,9 +332,9 @@ export class NodeRuntime {
       refuseNewSessions: () => {
         this.acceptingSql = false;
       },
-      openSqlSessions: () => this.listener?.sqlSockets.size ?? 0,
+      openSqlSessions: () => this.sqlSessionCount(),
       queriesInFlight: () => this.inFlight,
-      closeSqlSessions: () => this.listener?.destroySqlClients(),
+      closeSqlSessions: () => this.dropSqlClients(),
       setting: async (name) => (await this.mustFabric().call("showSetting", { name, gatewayTag: this.cfg.binaryTag })).value,
       transferLeases: async () => (await this.mustFabric().call("drainLeases", { nodeId: this.nodeId ?? 0 })).remaining,
     });

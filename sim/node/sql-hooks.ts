@@ -7,7 +7,9 @@ import { SqlError, SqlType } from "../pgwire/types";
 import { ClusterHooks, SettingInfo, VirtualTable } from "../sql";
 import { unknownSettingForSet, unknownSettingForShow } from "../sql/errors";
 import { VTABLE_SCHEMAS } from "../common/vtable-schemas";
-import { formatSeries, seriesOfTag } from "../common/versions";
+import { compareSeries, formatSeries, parseSeries, seriesOfTag } from "../common/versions";
+import type { InternalsGuard } from "../sql/unsafe-internals";
+import { metadataTableRefusal } from "../sql/table-privileges";
 import { FabricClient, FabricError } from "../fabric/client";
 import { SettingValue } from "../fabric/protocol";
 import { intervalText } from "../fabric/settings";
@@ -102,6 +104,21 @@ export class NodeSqlHooks implements ClusterHooks {
 
   buildTag(): string {
     return this.ctx.binaryTag;
+  }
+
+  /** The admin role (before v24.3) or VIEWCLUSTERMETADATA (v24.3+) for the gossip and store tables. */
+  tableAccessRefusal(qualifiedName: string, user: string): Error | undefined {
+    const v243 = compareSeries(seriesOfTag(this.ctx.binaryTag), parseSeries("24.3")) >= 0;
+    return metadataTableRefusal(qualifiedName, user, v243);
+  }
+
+  /** allow_unsafe_internals from v25.4 (default on); off by default, guarding crdb_internal/system, from v26.1. */
+  internalsGuard(): InternalsGuard {
+    const series = seriesOfTag(this.ctx.binaryTag);
+    return {
+      variableExists: compareSeries(series, parseSeries("25.4")) >= 0,
+      defaultAllowed: compareSeries(series, parseSeries("26.1")) < 0,
+    };
   }
 
   nodeId(): number {

@@ -16,7 +16,8 @@
  */
 import { PgSession, QueryResult, SqlError, StatementBatchError, toSqlError } from "../pgwire/types";
 import { SelectStmt, Statement } from "./ast";
-import { callsFunction, prefetch, readUserTable, resolveTableName } from "./catalog";
+import { callsFunction, prefetch, readUserTable, resolveTableName, tableRefs } from "./catalog";
+import { UNSAFE_INTERNALS_VAR, checkUnsafeInternals } from "./unsafe-internals";
 import { createDatabase, createTable, dropDatabase, dropTables, showDatabases, showTables, userTableName } from "./ddl";
 import { runDelete, runInsert, runUpdate } from "./dml";
 import { undefinedDatabase, undefinedTable } from "./errors";
@@ -128,6 +129,11 @@ export class SqlEngine {
   }
 
   private async runQuery(stmt: SelectStmt | DmlStatement, params: readonly unknown[], state: SessionState): Promise<QueryResult> {
+    checkUnsafeInternals(stmt, this.hooks.internalsGuard?.(), state.vars.get(UNSAFE_INTERNALS_VAR));
+    for (const parts of tableRefs(stmt)) {
+      const refusal = parts.length >= 2 ? this.hooks.tableAccessRefusal?.(parts.slice(-2).join("."), state.session.user) : undefined;
+      if (refusal) throw refusal;
+    }
     const { virtual, needsStore } = await prefetch(stmt, state.database, this.hooks);
     const fn = await this.functionContextFor(stmt, state);
     const run = (tx: StoreTx | undefined): QueryResult => {

@@ -3,6 +3,7 @@
  * implements this; the engine never reaches into it otherwise.
  */
 import { QueryResult, ResultColumn, SqlType } from "../pgwire/types";
+import type { InternalsGuard } from "./unsafe-internals";
 
 /**
  * A read-only table computed by the cluster (crdb_internal.gossip_nodes, ...).
@@ -60,6 +61,10 @@ export interface ClusterHooks {
   createUser?(name: string, ifNotExists: boolean, password: string | null | undefined): Promise<void>;
   alterUser?(name: string, ifExists: boolean, password: string | null | undefined): Promise<void>;
   dropUsers?(names: readonly string[], ifExists: boolean): Promise<void>;
+  /** The v26.1 guard on crdb_internal/system and its session variable (./unsafe-internals.ts); absent: no guard, no variable. */
+  internalsGuard?(): InternalsGuard;
+  /** A privilege refusal for `user` reading the virtual table (./table-privileges.ts); undefined when allowed. */
+  tableAccessRefusal?(qualifiedName: string, user: string): Error | undefined;
   /** SHOW USERS. */
   listUsers?(): Promise<readonly { readonly username: string; readonly hasPassword: boolean }[]>;
 }

@@ -11,6 +11,7 @@ import { ClusterHooks } from "./hooks";
 import { QueryContext, makeEnv } from "./select";
 import { Decimal } from "./decimal";
 import { SqlValue, normalizeValue, valueToText } from "./values";
+import { UNSAFE_INTERNALS_VAR, isOn } from "./unsafe-internals";
 
 /** Per-connection state, keyed on the PgSession object. */
 export class SessionState {
@@ -61,7 +62,14 @@ function defaults(state: SessionState, hooks: ClusterHooks): Record<string, stri
     integer_datetimes: "on",
     results_buffer_size: "16384",
     enable_implicit_transaction_for_batch_statements: "on",
+    ...internalsVar(hooks),
   };
+}
+
+/** `allow_unsafe_internals` exists from v25.4 (./unsafe-internals.ts). */
+function internalsVar(hooks: ClusterHooks): Record<string, string> {
+  const guard = hooks.internalsGuard?.();
+  return guard?.variableExists ? { [UNSAFE_INTERNALS_VAR]: guard.defaultAllowed ? "on" : "off" } : {};
 }
 
 const READ_ONLY = new Set([
@@ -125,7 +133,12 @@ export function setVar(rawName: string, values: readonly Expr[], state: SessionS
   const d = defaults(state, hooks);
   if (!(name in d)) throw unknownVar(name);
   if (READ_ONLY.has(name)) throw new SqlError("55P02", `parameter "${name}" cannot be changed`);
-  const text = setValueText(values, qc);
+  let text = setValueText(values, qc);
+  if (name === UNSAFE_INTERNALS_VAR) {
+    if (!/^(on|off|true|false|t|f|yes|no|1|0)$/i.test(text))
+      throw new SqlError("22023", `parameter "${name}" requires a Boolean value`, `${text} is a string`);
+    text = isOn(text) ? "on" : "off";
+  }
   if (name === "database") state.database = text;
   else state.vars.set(name, text);
   return { command: "SET", columns: [], rows: [] };

@@ -218,6 +218,7 @@ describe("sim node lifecycle (start, drain, signals)", function () {
     const restarted = await c.restartNode("n3");
     assert.strictEqual(restarted.code, 0, restarted.stderr);
     await setSetting("server.shutdown.query_wait", "0s");
+    await setSetting("server.shutdown.jobs_wait", "0s");
     await setSetting("server.shutdown.lease_transfer_wait", "2s");
     const t0 = Date.now();
     const r = await runCockroach(c.nodes[0].binary, ["node", "drain", "3", "--drain-wait", "1s", ...HOST1]);

@@ -40,6 +40,8 @@ export interface SimClusterOptions {
   readonly secure?: boolean;
   /** Secure clusters: root's password (secret). */
   readonly rootPassword?: string;
+  /** Nodes start with a separate --sql-addr: SQL on ip:26257, RPC alone on ip:26357. */
+  readonly splitSql?: boolean;
 }
 
 export interface BuiltRelease {

@@ -5,7 +5,14 @@
  * the `strategy.loadBalancer` input.
  */
 import * as assert from "assert";
-import { drainWarnings, judgeDrainSettings, parseSettingDuration, readDrainSettings, requiredInitialWaitMs } from "../../provider/lb-drain";
+import {
+  cliDrainWaitMs,
+  drainWarnings,
+  judgeDrainSettings,
+  parseSettingDuration,
+  readDrainSettings,
+  requiredInitialWaitMs,
+} from "../../provider/lb-drain";
 import type { RolloutEvent } from "../../provider/events";
 import { RolloutRecorder } from "../../provider/record";
 import { parseSpec } from "../../provider/spec";
@@ -62,15 +69,34 @@ describe("provider/lb-drain", () => {
       assert.match(j.warnings[0], /could not be read.*= '8s'/);
     });
 
-    it("warns when the drain's client phases do not fit in the drain deadline", () => {
-      const settings = { initialWaitMs: 8000, connectionsTimeoutMs: 10_000, transactionsTimeoutMs: 10_000 };
-      assert.strictEqual(judgeDrainSettings(settings, HAPROXY_DEFAULTS, 600_000).ok, true);
-      const j = judgeDrainSettings(settings, HAPROXY_DEFAULTS, 30_000);
+    it("warns when the CLI would raise --drain-wait above the drain deadline (CockroachDB's doDrain sum)", () => {
+      const settings = {
+        initialWaitMs: 8000,
+        connectionsTimeoutMs: 10_000,
+        transactionsTimeoutMs: 10_000,
+        jobsTimeoutMs: 10_000,
+        leaseTransferIterationMs: 5000,
+      };
+      assert.strictEqual(cliDrainWaitMs(settings), 53_000, "8 + 10 + 10 + 2 × 10 + 5");
+      assert.strictEqual(judgeDrainSettings(settings, HAPROXY_DEFAULTS, 53_000).ok, true);
+      const j = judgeDrainSettings(settings, HAPROXY_DEFAULTS, 50_000);
       assert.strictEqual(j.ok, false);
       assert.match(
         j.warnings[0],
-        /can take up to initial_wait \+ connections\.timeout \+ 2 × transactions\.timeout = 38s, which does not fit in strategy\.deadlines\.drain \(30s\); raise strategy\.deadlines\.drain above 38s/,
+        /raises --drain-wait to initial_wait \+ connections\.timeout \+ jobs\.timeout \+ 2 × transactions\.timeout \+ lease_transfer_iteration\.timeout = 53s .*longer than strategy\.deadlines\.drain \(50s\).*raise strategy\.deadlines\.drain above 53s/,
       );
+    });
+
+    it("checks the deadline even without a load balancer; a setting the server lacks counts 0", async () => {
+      const old: Record<string, string> = { "server.shutdown.query_wait": "30s", "server.shutdown.lease_transfer_wait": "5s" };
+      const show = async (name: string): Promise<string> => {
+        if (!(name in old)) throw new Error(`unknown setting: "${name}"`);
+        return old[name];
+      };
+      const w = await drainWarnings({ deadlines: { drainMs: 60_000 } }, show);
+      assert.strictEqual(w.length, 1);
+      assert.match(w[0], /^WARNING: cockroach node drain raises --drain-wait .* = 1m5s/);
+      assert.deepStrictEqual(await drainWarnings({ deadlines: { drainMs: 65_000 } }, show), []);
     });
   });
 

@@ -72,6 +72,7 @@ describe("provider/node: operations on a host", function () {
       connection: { kind: "local", host: "localhost", port: 22, user: "root", dialErrorLimit: 1, perDialTimeoutMs: 1000 },
       sqlAddr: { host: "127.0.20.1", port: 26257 },
       httpAddr: { host: "127.0.20.1", port: 8080 },
+      rpcAddr: { host: "127.0.20.1", port: 26257 },
       locality: "",
       binaryPath: path.join(dir, "bin", "cockroach"),
       stagingDir: path.join(dir, "bin", ".crdb-upgrade"),

@@ -86,6 +86,7 @@ describe("provider/release: staging on a node", function () {
       connection: { kind: "local", host: "localhost", port: 22, user: "root", dialErrorLimit: 1, perDialTimeoutMs: 1000 },
       sqlAddr: { host: "127.0.20.251", port: 26257 },
       httpAddr: { host: "127.0.20.251", port: 8080 },
+      rpcAddr: { host: "127.0.20.251", port: 26257 },
       locality: "",
       binaryPath: path.join(home, "cockroach"),
       stagingDir: path.join(home, ".crdb-upgrade"),
