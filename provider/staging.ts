@@ -3,6 +3,10 @@
  * EVERY node before any node is touched, all nodes at once (downloads are
  * I/O-bound). In air-gapped mode (fetch "provider") the provider downloads
  * and verifies once, then copies to each node, which verifies again.
+ *
+ * The same path stages another version (`version`): the previous release,
+ * as rollback material (rollback-material.ts), from the same release source
+ * and verified the same way.
  */
 import { downloadOnProvider, resolveRelease, stageOnNode, type StagedRelease } from "./release";
 import type { NodeHandle } from "./observe";
@@ -10,9 +14,15 @@ import type { Spec } from "./types";
 
 export type StagedByNode = ReadonlyMap<string, StagedRelease>;
 
-export async function stageEverywhere(spec: Spec, handles: readonly NodeHandle[], signal?: AbortSignal): Promise<StagedByNode> {
+export async function stageEverywhere(
+  spec: Spec,
+  handles: readonly NodeHandle[],
+  signal?: AbortSignal,
+  version: string = spec.version,
+): Promise<StagedByNode> {
+  if (handles.length === 0) return new Map();
   const first = handles[0];
-  const rel = await resolveRelease(spec, { transport: first.ops.transportRef, node: first.spec }, signal);
+  const rel = await resolveRelease(spec, { transport: first.ops.transportRef, node: first.spec }, signal, version);
   const local = spec.release.fetch === "provider" ? await downloadOnProvider(rel, signal) : undefined;
   try {
     const results = await Promise.allSettled(
