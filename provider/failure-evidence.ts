@@ -20,6 +20,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { ClusterReader } from "./cluster";
+import { formatDuration } from "./duration";
 import { messageOf } from "./errors";
 import type { NodeHandle } from "./observe";
 import { deadlineSignal } from "./timing";
@@ -63,7 +64,7 @@ export async function captureDebugZipOnFailure(ctx: EvidenceContext): Promise<De
     ctx.note(`debug zip taken through ${node} before any rollback: ${local}`);
     return { node, path: local };
   } catch (e) {
-    const why = dl.signal.aborted && !ctx.signal?.aborted ? `did not finish within ${Math.round(ms / 1000)}s` : messageOf(e);
+    const why = dl.signal.aborted && !ctx.signal?.aborted ? `did not finish within ${formatDuration(ms)}` : messageOf(e);
     ctx.note(`debug zip before the rollback failed (the rollback was not held up): ${why}`);
     return { ...(node !== undefined && { node }), error: why };
   } finally {

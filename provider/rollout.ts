@@ -26,7 +26,7 @@ import { journalBelongsTo, recoverInterrupted } from "./resume";
 import { rollBack } from "./rollback";
 import { verifyRollbackMaterial, type RollbackMaterial } from "./rollback-material";
 import { captureDebugZipOnFailure, withEvidence } from "./failure-evidence";
-import { stageEverywhere, type StagedByNode } from "./staging";
+import { isDowngrade, stageEverywhere, type StagedByNode } from "./staging";
 import { runHooks } from "./hooks";
 import { drainWarnings } from "./lb-drain";
 import { deadlineSignal } from "./timing";
@@ -181,7 +181,7 @@ class Run {
     });
     for (const w of await drainWarnings(spec.strategy, (name) => this.ctx.reader.showSetting(name))) this.recorder.note(w);
     this.staged = await this.recorder.phase("stage-release", undefined, () =>
-      stageEverywhere(spec, handles, signal).catch((e: Error) => {
+      stageEverywhere(spec, handles, signal, spec.version, { fromOld: isDowngrade(plan) }).catch((e: Error) => {
         throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
       }),
     );

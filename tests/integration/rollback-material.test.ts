@@ -10,10 +10,16 @@
  *    here, its path in the error and in lastRollout; the rollback re-stages
  *    the previous release from the release server for n1 (verified) and
  *    every node ends ready on the previous build, never more than one down.
- * 2. Pre-flight refusal: n1 already runs the target (an earlier run moved
+ * 2. A debug zip that cannot be made (its directory on the nodes is taken)
+ *    is noted, in the error and the record, and the rollback goes on.
+ * 3. Pre-flight refusal: n1 already runs the target (an earlier run moved
  *    it, its `_old` since removed) and the release server no longer has the
  *    previous release: with rollbackOnFailure the update is refused before
- *    any node is touched, naming both paths tried and the override.
+ *    any node is touched, naming both paths tried and the override; with
+ *    the override (rollbackOnFailure false) it goes ahead, and says so.
+ * 4. A downgrade (issue 13) takes its target from `<binaryPath>_old` where
+ *    its build tag is the target, when the source no longer has it; a node
+ *    with neither is refused at pre-flight, naming both.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -79,7 +85,7 @@ describe("provider: rollback material and evidence before rollback", function ()
     const monitor = await watch(sim);
     let r;
     try {
-      r = await converge("crdb-m", adopted, inputs(TO, served.url));
+      r = await converge("crdb-m", adopted, inputs(TO, served.url), undefined, { keepEvidence: true });
     } finally {
       clearInterval(cleaner);
       await monitor.stop();
@@ -121,7 +127,33 @@ describe("provider: rollback material and evidence before rollback", function ()
     const bytes = fs.readFileSync(zip.path);
     assert.strictEqual(bytes.subarray(0, 2).toString("latin1"), "PK", "a zip file");
     assert.ok(bytes.includes("crdb_internal.gossip_liveness"), "it holds the cluster's tables");
-    assert.ok(!fs.existsSync(path.join(path.dirname(node(zip.node as string).binaryPath), ".crdb-upgrade", "evidence", path.basename(zip.path))));
+    assert.ok(
+      !fs.existsSync(path.join(path.dirname(node(zip.node as string).binaryPath), ".crdb-upgrade", "evidence", path.basename(zip.path))),
+    );
+    adopted = f.properties;
+  });
+
+  it("rolls back even when the debug zip fails, and says why there is none", async () => {
+    clearStaging();
+    prestageOnNode(node("n1"), TO, sim.buildRelease(TO, "start-fails").tarball, good.sha256);
+    // Where the zip would be written on every node is taken by a file: the zip cannot be made.
+    for (const n of sim.providerNodes) {
+      const staging = path.join(path.dirname(n.binaryPath), ".crdb-upgrade");
+      fs.mkdirSync(staging, { recursive: true });
+      fs.writeFileSync(path.join(staging, "evidence"), "");
+    }
+    const monitor = await watch(sim);
+    const r = await converge("crdb-m", adopted, inputs(TO, served.url));
+    await monitor.stop();
+    assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
+    const f = r.failure;
+    assert.ok(f, `the update must fail:\n${r.lines.join("\n")}`);
+    const [head, second] = f.message.split("\n");
+    assert.match(head, /^start node n1 \(.*; rolled back n1 to v23\.1\.11$/, f.message);
+    assert.match(second, /^debug zip before the rollback failed: on n\d: mkdir: .*evidence/, f.message);
+    assert.match(f.properties.lastRollout?.debugZip?.error ?? "", /mkdir/);
+    assert.strictEqual(f.properties.lastRollout?.debugZip?.path, undefined);
+    assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [FROM, FROM, FROM]);
     adopted = f.properties;
   });
 
@@ -154,6 +186,60 @@ describe("provider: rollback material and evidence before rollback", function ()
         "no node was touched",
       );
       assert.strictEqual(f.properties.lastRollout?.debugZip, undefined, "no debug zip for a refusal: nothing was touched");
+      adopted = f.properties;
+      // The override: without a way back, go ahead only when a failure may leave nodes as they are.
+      const override = inputs(TO, only.url);
+      const go = await converge("crdb-m", adopted, { ...override, strategy: { ...override.strategy, rollbackOnFailure: false } });
+      assert.ok(go.outs, go.failure?.message);
+      assert.ok(
+        go.outs.lastRollout?.notes?.some((n) =>
+          /^rollback material not on n1 and not staged: strategy\.rollbackOnFailure is false/.test(n),
+        ),
+        JSON.stringify(go.outs.lastRollout?.notes),
+      );
+      assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [TO, TO, TO]);
+      adopted = go.outs;
+    } finally {
+      await only.close();
+    }
+  });
+
+  it("a downgrade takes the target from _old, verified, where the release source no longer has it", async () => {
+    clearStaging();
+    const mirror = fs.mkdtempSync(path.join(os.tmpdir(), "crdb-mirror-"));
+    cleanup.push(mirror);
+    for (const f of [good.tarball, `${good.tarball}.sha256sum`]) fs.copyFileSync(f, path.join(mirror, path.basename(f)));
+    const only = await sim.serveReleases(mirror);
+    try {
+      // n1 was moved by hand and has no _old: neither the node nor the source has v23.1.11 for it.
+      const before = nodeFacts(sim);
+      const refused = await converge("crdb-m", adopted, inputs(FROM, only.url));
+      const msg = refused.failure?.message ?? "";
+      assert.match(
+        msg,
+        /^preflight: refused, no node was touched: .*v23\.1\.11 is neither on the node nor available from the release source/,
+        msg,
+      );
+      assert.ok(msg.includes(`n1: ${node("n1").binaryPath}_old is missing`), msg);
+      assert.ok(msg.includes(`${only.url}/cockroach-${FROM}.linux-amd64.tgz.sha256sum`), msg);
+      assert.ok(!msg.includes("n2: "), `n2 has v23.1.11 in its _old: ${msg}`);
+      assert.deepStrictEqual(
+        nodeFacts(sim).map((x) => [x.pid, x.binaryIno]),
+        before.map((x) => [x.pid, x.binaryIno]),
+        "no node was touched",
+      );
+      adopted = refused.failure?.properties as ClusterVersionOutputs;
+      // The operator puts the previous build back on n1: now every node has it, and the source is not needed.
+      fs.copyFileSync(`${node("n2").binaryPath}_old`, `${node("n1").binaryPath}_old`);
+      const r = await converge("crdb-m", adopted, inputs(FROM, only.url));
+      assert.ok(r.outs, r.failure?.message);
+      assert.strictEqual(r.outs.lastRollout?.kind, "patch-downgrade");
+      assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [FROM, FROM, FROM]);
+      for (const n of sim.providerNodes) {
+        const staging = path.join(path.dirname(n.binaryPath), ".crdb-upgrade");
+        assert.ok(fs.existsSync(path.join(staging, `${FROM}.from-old`, "cockroach")), `${n.name} staged from _old`);
+        assert.ok(!fs.existsSync(path.join(staging, FROM)), `${n.name} downloaded nothing`);
+      }
     } finally {
       await only.close();
     }
