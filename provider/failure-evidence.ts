@@ -13,7 +13,9 @@
  * through the node's transport in base64 chunks (commands only, so the same
  * code runs over SSH), checked against the node's sha256sum, and removed
  * from the node. The `--host` it connects to comes from NodeOps.debugZip,
- * the one place that builds it.
+ * the one place that builds it. `cockroach debug zip <file> --host=<node>`
+ * collects cluster-wide tables and every live node's status and logs through
+ * that one node (DOCS v24.1 cockroach-debug-zip.md; CR pkg/cli/zip.go).
  */
 import * as crypto from "crypto";
 import * as fs from "fs";

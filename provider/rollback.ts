@@ -7,7 +7,8 @@
  * Per node, what is done depends on what is found (the failure may have hit
  * any phase):
  * - binary is the target: stop (drain first if the node is ready), swap
- *   `_old` back in, start.
+ *   `_old` back in (or, when `_old` is gone or wrong, the previous release
+ *   re-staged from the release source first: rollback-material.ts), start.
  * - binary is still the old one and the node is healthy: nothing (it failed
  *   before the swap and was never stopped, e.g. a drain that timed out — but
  *   a draining node is restarted, since drain leaves it refusing clients).
