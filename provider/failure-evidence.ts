@@ -15,7 +15,7 @@
  * from the node. The `--host` it connects to comes from NodeOps.debugZip,
  * the one place that builds it. `cockroach debug zip <file> --host=<node>`
  * collects cluster-wide tables and every live node's status and logs through
- * that one node (DOCS v24.1 cockroach-debug-zip.md; CR pkg/cli/zip.go).
+ * that one node; per-node data only from live nodes (DOCS v24.1 cockroach-debug-zip.md; CR pkg/cli/zip_cmd.go, debugZipCmd).
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
