@@ -180,18 +180,15 @@ class Run {
       if (problems.length > 0) throw new GateFailed("preflight", `refused, no node was touched: ${problems.join("; ")}`);
     });
     for (const w of await drainWarnings(spec.strategy, (name) => this.ctx.reader.showSetting(name))) this.recorder.note(w);
-    this.staged = await this.recorder.phase("stage-release", undefined, () =>
-      stageEverywhere(spec, handles, signal, spec.version, { fromOld: isDowngrade(plan) }).catch((e: Error) => {
-        throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
-      }),
-    );
-    // The way back, verified as the target is (rollback-material.ts).
+    const refuse = (e: Error): never => {
+      throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
+    };
     const mctx = { spec, handles, signal, note: (m: string) => this.recorder.note(m) };
-    this.material = await this.recorder.phase("stage-release", undefined, () =>
-      verifyRollbackMaterial(mctx, obs, plan).catch((e: Error) => {
-        throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
-      }),
-    );
+    await this.recorder.phase("stage-release", undefined, async () => {
+      this.staged = await stageEverywhere(spec, handles, signal, spec.version, { fromOld: isDowngrade(plan) }).catch(refuse);
+      // The way back, verified as the target is (rollback-material.ts).
+      this.material = await verifyRollbackMaterial(mctx, obs, plan).catch(refuse);
+    });
   }
 
   /**
