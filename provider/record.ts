@@ -28,6 +28,8 @@ export class RolloutRecorder {
   private head: { readonly id: string; readonly from: string; readonly to: string; readonly kind: UpgradeKind };
   /** What finalization did, when it ran or was deferred. */
   finalization?: RolloutRecord["finalization"];
+  /** The evidence taken before a rollback (failure-evidence.ts). */
+  debugZip?: RolloutRecord["debugZip"];
   private readonly notes: string[] = [];
 
   constructor(
@@ -135,6 +137,7 @@ export class RolloutRecorder {
       ...(error !== undefined ? { error } : {}),
       ...(finalization !== undefined ? { finalization } : {}),
       ...(this.notes.length > 0 ? { notes: [...this.notes] } : {}),
+      ...(this.debugZip !== undefined ? { debugZip: { ...this.debugZip } } : {}),
     };
   }
 

@@ -69,9 +69,11 @@ export async function resolveRelease(
   spec: Spec,
   firstNode: { transport: Transport; node: NodeSpec },
   signal?: AbortSignal,
+  version: string = spec.version,
 ): Promise<ReleaseRef> {
-  const url = releaseUrl(spec.release.urlTemplate, spec.version);
-  if (spec.release.sha256) return { version: spec.version, url, sha256: spec.release.sha256.toLowerCase() };
+  const url = releaseUrl(spec.release.urlTemplate, version);
+  // release.sha256 is the TARGET's checksum; any other version (the previous one, for a rollback) uses its .sha256sum.
+  if (spec.release.sha256 && version === spec.version) return { version, url, sha256: spec.release.sha256.toLowerCase() };
   const sumUrl = `${url}.sha256sum`;
   let body: string;
   if (spec.release.fetch === "provider" && sumUrl.startsWith("file:")) {
@@ -80,7 +82,7 @@ export async function resolveRelease(
     const res = await httpGet(sumUrl, { timeoutMs: SMALL_TIMEOUT_MS, signal, maxBytes: 64 * 1024 }).catch((e: Error) => {
       throw new Error(`cannot fetch ${redactUrl(sumUrl)}: ${e.message}`);
     });
-    if (res.status !== 200) throw new Error(`cannot fetch ${redactUrl(sumUrl)}: HTTP ${res.status} (${missingSumHint(spec.version)})`);
+    if (res.status !== 200) throw new Error(`cannot fetch ${redactUrl(sumUrl)}: HTTP ${res.status} (${missingSumHint(version)})`);
     body = res.body;
   } else {
     const r = await firstNode.transport.exec(["sh", "-c", fetchToStdout(sumUrl)], { timeoutMs: SMALL_TIMEOUT_MS, signal });
@@ -88,13 +90,13 @@ export async function resolveRelease(
       throw new NodeOpFailed(
         "stage-release",
         nodeSubject(firstNode.node),
-        `cannot fetch ${redactUrl(sumUrl)} (${missingSumHint(spec.version)})`,
+        `cannot fetch ${redactUrl(sumUrl)} (${missingSumHint(version)})`,
         trimOut(r.stderr),
       );
     }
     body = r.stdout;
   }
-  return { version: spec.version, url, sha256: parseSha256Sum(body, sumUrl) };
+  return { version, url, sha256: parseSha256Sum(body, sumUrl) };
 }
 
 /** A missing checksum most often means a version that was never published (a typo), else a mirror without .sha256sum files. */

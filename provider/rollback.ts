@@ -7,7 +7,8 @@
  * Per node, what is done depends on what is found (the failure may have hit
  * any phase):
  * - binary is the target: stop (drain first if the node is ready), swap
- *   `_old` back in, start.
+ *   `_old` back in (or, when `_old` is gone or wrong, the previous release
+ *   re-staged from the release source first: rollback-material.ts), start.
  * - binary is still the old one and the node is healthy: nothing (it failed
  *   before the swap and was never stopped, e.g. a drain that timed out — but
  *   a draining node is restarted, since drain leaves it refusing clients).
@@ -19,6 +20,7 @@ import { type FinalizationBlock, unblockFinalization } from "./finalization";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate, type GateContext } from "./gates";
 import type { NodeHandle } from "./observe";
 import type { RolloutRecorder } from "./record";
+import { prepareWayBack, type RollbackMaterial } from "./rollback-material";
 import type { Spec } from "./types";
 
 export interface RollbackContext {
@@ -34,6 +36,8 @@ export interface RollbackContext {
   readonly skippedOnTarget: readonly NodeHandle[];
   readonly cause: string;
   readonly block?: FinalizationBlock;
+  /** Verified at pre-flight (rollback-material.ts): the build each node goes back to. */
+  readonly material?: RollbackMaterial;
 }
 
 export interface RollbackResult {
@@ -72,15 +76,10 @@ export async function rollBack(ctx: RollbackContext): Promise<RollbackResult> {
 async function rollBackNode(h: NodeHandle, at: NodePosition, ctx: RollbackContext): Promise<string | undefined> {
   const { spec, reader, signal, recorder } = ctx;
   const d = spec.strategy.deadlines;
-  const binary = await h.ops.buildOf(h.spec.binaryPath, signal);
-  const previous = await h.ops.buildOf(h.ops.oldBinaryPath, signal);
-  const onTarget = binary === spec.version;
-  const oldBuild = onTarget ? previous : binary;
-  if (oldBuild === undefined || oldBuild === spec.version) {
-    throw new Error(
-      `rollback node ${h.spec.name} (${h.spec.sqlAddr.host}): no previous binary to go back to (${h.ops.oldBinaryPath} is ${previous ?? "missing"})`,
-    );
-  }
+  // The way back, found (and re-staged from the release source if `_old` is gone) before the node is touched.
+  const way = await prepareWayBack(h, { spec, expected: ctx.material?.get(h.spec.name)?.build, signal, note: (m) => ctx.recorder.note(m) });
+  const { binary, build: oldBuild } = way;
+  const onTarget = way.swap !== undefined;
   const state = await h.ops.processState(signal);
   const health = await reader.health(h.spec, true, signal);
   if (!onTarget && state === "running" && health.status === 200) {
@@ -97,9 +96,9 @@ async function rollBackNode(h: NodeHandle, at: NodePosition, ctx: RollbackContex
     await recorder.phase("drain", at, () => h.ops.drain(d.drainMs, signal)).catch(() => undefined);
   }
   if (state !== "stopped") await recorder.phase("stop", at, () => h.ops.stop(d.stopMs, signal));
-  if (onTarget) {
-    const libDir = `${h.spec.binaryPath.replace(/\/[^/]*$/, "")}/lib_old`;
-    await recorder.phase("swap-binary", at, () => h.ops.swapBinary({ source: h.ops.oldBinaryPath, keepPrevious: false, libDir }, signal));
+  if (way.swap) {
+    const { source, libDir } = way.swap;
+    await recorder.phase("swap-binary", at, () => h.ops.swapBinary({ source, keepPrevious: false, libDir }, signal));
   }
   await recorder.phase("start", at, () => h.ops.start(d.startMs, signal));
   await reader.avoid([]);

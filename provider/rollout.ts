@@ -24,7 +24,9 @@ import { proveDown } from "./placement";
 import { RolloutRecorder } from "./record";
 import { journalBelongsTo, recoverInterrupted } from "./resume";
 import { rollBack } from "./rollback";
-import { stageEverywhere, type StagedByNode } from "./staging";
+import { verifyRollbackMaterial, type RollbackMaterial } from "./rollback-material";
+import { captureDebugZipOnFailure, withEvidence } from "./failure-evidence";
+import { isDowngrade, stageEverywhere, type StagedByNode } from "./staging";
 import { runHooks } from "./hooks";
 import { drainWarnings } from "./lb-drain";
 import { deadlineSignal } from "./timing";
@@ -168,6 +170,7 @@ class Run {
   }
 
   private staged?: StagedByNode;
+  private material?: RollbackMaterial;
 
   /** Read-only checks, then the release staged and verified on every node. Nothing is touched before this passes. */
   private async preflight(obs: Observation, plan: Plan): Promise<void> {
@@ -177,11 +180,15 @@ class Run {
       if (problems.length > 0) throw new GateFailed("preflight", `refused, no node was touched: ${problems.join("; ")}`);
     });
     for (const w of await drainWarnings(spec.strategy, (name) => this.ctx.reader.showSetting(name))) this.recorder.note(w);
-    this.staged = await this.recorder.phase("stage-release", undefined, () =>
-      stageEverywhere(spec, handles, signal).catch((e: Error) => {
-        throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
-      }),
-    );
+    const refuse = (e: Error): never => {
+      throw new GateFailed("preflight", `refused, no node was touched: ${e.message}`);
+    };
+    const mctx = { spec, handles, signal, note: (m: string) => this.recorder.note(m) };
+    await this.recorder.phase("stage-release", undefined, async () => {
+      this.staged = await stageEverywhere(spec, handles, signal, spec.version, { fromOld: isDowngrade(plan) }).catch(refuse);
+      // The way back, verified as the target is (rollback-material.ts).
+      this.material = await verifyRollbackMaterial(mctx, obs, plan).catch(refuse);
+    });
   }
 
   /**
@@ -321,21 +328,24 @@ class Run {
     const skippedOnTarget = (this.plan?.skip ?? [])
       .filter((n) => {
         const prev = this.observation?.nodes.find((o) => o.name === n)?.previousBuild;
-        return prev !== undefined && prev !== spec.version;
+        return this.material?.has(n) || (prev !== undefined && prev !== spec.version);
       })
       .map((n) => this.handle(n));
     if (this.callerSignal?.aborted) {
       return { outcome: "failed", error: new Error(`${e.message}; interrupted: nodes left as they are (run the update again to resume)`) };
     }
     this.ctx = { ...this.ctx, signal: this.callerSignal };
+    // Evidence before any rollback (the procedure's step 3.1); never blocks what follows.
+    const zip = await captureDebugZipOnFailure({ ...this.ctx, runId: this.runId, failed: e, note: (m) => this.recorder.note(m) });
+    this.recorder.debugZip = zip;
     if (!spec.strategy.rollbackOnFailure) {
-      return { outcome: "failed", error: new Error(`${e.message}; rollbackOnFailure is false: nodes left as they are`) };
+      return { outcome: "failed", error: withEvidence(new Error(`${e.message}; rollbackOnFailure is false: nodes left as they are`), zip) };
     }
     const held = await this.lease?.confirm("rollback").then(
       () => undefined,
       (lost: Error) => lost,
     );
-    if (held) return { outcome: "failed", error: new Error(`${e.message}; no rollback: ${held.message}`) };
+    if (held) return { outcome: "failed", error: withEvidence(new Error(`${e.message}; no rollback: ${held.message}`), zip) };
     const rb = await rollBack({
       ...this.ctx,
       recorder: this.recorder,
@@ -344,12 +354,13 @@ class Run {
       skippedOnTarget,
       cause: e.message,
       block: this.block,
+      material: this.material,
     });
     this.block = rb.block;
     // The outcome goes before any log tail the cause carries, so the first line says it all.
     const [head, ...tail] = e.message.split("\n");
     const outcome = rb.ok ? `rolled back ${rb.nodes.join(", ") || "nothing"} to ${rb.builds.join(", ")}` : `ROLLBACK FAILED: ${rb.error}`;
-    const error = new Error([`${head}; ${outcome}`, ...tail].join("\n"));
+    const error = withEvidence(new Error([`${head}; ${outcome}`, ...tail].join("\n")), zip);
     return { outcome: rb.ok ? "rolled-back" : "failed", error };
   }
 

@@ -14,7 +14,19 @@
 import { SpecError, UpgradeNotAllowed, isUpgradeNotAllowed, messageOf } from "./errors";
 import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, NodeSpec, Spec } from "./types";
 import { DEFAULT_RELEASE_URL, UNKNOWN } from "./types";
-import { Reader, join, pemLabel, readAbsPath, readBool, readObject, readOneOf, readRequiredString, readString, shown } from "./spec-read";
+import {
+  Reader,
+  join,
+  pemLabel,
+  readAbsPath,
+  readBool,
+  readDuration,
+  readObject,
+  readOneOf,
+  readRequiredString,
+  readString,
+  shown,
+} from "./spec-read";
 import { readNodes } from "./spec-node";
 import { readStrategy } from "./spec-strategy";
 import { classifyMove, compareSeries, isValidVersionInput, seriesOf } from "./versions";
@@ -23,7 +35,10 @@ const TOP_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "pr
 const SQL_KEYS = ["user", "password", "insecure", "certsDir", "tls", "database"] as const;
 const TLS_KEYS = ["ca", "cert", "key", "serverName"] as const;
 const RELEASE_KEYS = ["urlTemplate", "sha256", "fetch"] as const;
-const HOOK_KEYS = ["debugZip", "backupCommand", "backupSql"] as const;
+const HOOK_KEYS = ["debugZip", "backupCommand", "backupSql", "debugZipOnFailure", "debugZipDeadline"] as const;
+
+/** Defaults of `hooks`, as documented on HooksInput. */
+export const HOOK_DEFAULTS = { debugZipOnFailure: true, debugZipDeadlineMs: 3 * 60_000 } as const;
 
 /** Defaults of `sql`, as documented on SqlInput. */
 export const SQL_DEFAULTS = { user: "root", database: "defaultdb", insecure: false } as const;
@@ -203,9 +218,13 @@ function readHooks(r: Reader, v: unknown): Spec["hooks"] {
   const debugZip = readAbsPath(r, "hooks.debugZip", raw.debugZip);
   const backupCommand = readString(r, "hooks.backupCommand", raw.backupCommand);
   const backupSql = readString(r, "hooks.backupSql", raw.backupSql);
+  const debugZipOnFailure = readBool(r, "hooks.debugZipOnFailure", raw.debugZipOnFailure) ?? HOOK_DEFAULTS.debugZipOnFailure;
+  const debugZipDeadlineMs = readDuration(r, "hooks.debugZipDeadline", raw.debugZipDeadline, true) ?? HOOK_DEFAULTS.debugZipDeadlineMs;
   return {
     ...(debugZip !== undefined && { debugZip }),
     ...(backupCommand !== undefined && { backupCommand }),
     ...(backupSql !== undefined && { backupSql }),
+    debugZipOnFailure,
+    debugZipDeadlineMs,
   };
 }

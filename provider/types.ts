@@ -157,6 +157,14 @@ export interface HooksInput {
   readonly backupCommand?: string;
   /** SQL run before any node is touched, e.g. a BACKUP statement. */
   readonly backupSql?: string;
+  /**
+   * On a failure mid-roll, before any rollback: a `cockroach debug zip` from a
+   * live node (not the failed one), copied to this machine; its path goes into
+   * the error and `lastRollout.debugZip`. A failing zip never blocks the rollback. Defaults to true.
+   */
+  readonly debugZipOnFailure?: boolean;
+  /** How long that debug zip (and copying it here) may take before it is given up. Defaults to 3m. */
+  readonly debugZipDeadline?: DurationInput;
 }
 
 /** The resource's inputs as the engine hands them to the provider. */
@@ -262,7 +270,13 @@ export interface Spec {
     readonly fetch: "node" | "provider";
   };
   readonly strategy: Strategy;
-  readonly hooks: { readonly debugZip?: string; readonly backupCommand?: string; readonly backupSql?: string };
+  readonly hooks: {
+    readonly debugZip?: string;
+    readonly backupCommand?: string;
+    readonly backupSql?: string;
+    readonly debugZipOnFailure: boolean;
+    readonly debugZipDeadlineMs: number;
+  };
 }
 
 /** A validation failure, in the engine's CheckFailure shape: dotted path + reason. */
@@ -416,6 +430,17 @@ export interface RolloutRecord {
   readonly finalization?: { readonly finalized: boolean; readonly migrationMs?: number; readonly note?: string };
   /** Findings that did not stop the run (e.g. drain settings too short for the load balancer). */
   readonly notes?: readonly string[];
+  /** The evidence taken on a failure mid-roll, before the rollback (hooks.debugZipOnFailure). */
+  readonly debugZip?: DebugZipRecord;
+}
+
+export interface DebugZipRecord {
+  /** The node the zip was taken through. */
+  readonly node?: string;
+  /** Where the zip is on the machine that ran the provider. */
+  readonly path?: string;
+  /** Why there is no zip (it did not block the rollback). */
+  readonly error?: string;
 }
 
 // ---------------------------------------------------------------------------

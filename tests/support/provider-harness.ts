@@ -65,8 +65,24 @@ export interface CallResult {
   readonly ms: number;
 }
 
-/** update (or create when `olds` is undefined), capturing lines; never throws for a partial failure. */
+/**
+ * update (or create when `olds` is undefined), capturing lines; never throws for a partial failure.
+ * A failure's debug zip (hooks.debugZipOnFailure, on by default) is removed from this machine unless `keepEvidence`.
+ */
 export async function converge(
+  id: string,
+  olds: Partial<ClusterVersionOutputs> | undefined,
+  news: ClusterVersionInputs,
+  signal?: AbortSignal,
+  opts: { readonly keepEvidence?: boolean } = {},
+): Promise<CallResult> {
+  const r = await convergeKeepingEvidence(id, olds, news, signal);
+  const zip = (r.outs ?? r.failure?.properties)?.lastRollout?.debugZip?.path;
+  if (zip && !opts.keepEvidence) fs.rmSync(path.dirname(zip), { recursive: true, force: true });
+  return r;
+}
+
+async function convergeKeepingEvidence(
   id: string,
   olds: Partial<ClusterVersionOutputs> | undefined,
   news: ClusterVersionInputs,

@@ -187,6 +187,13 @@ describe("provider/spec refusals", () => {
       ["an empty backup SQL", () => ({ ...inputs(), hooks: { backupSql: "  " } }), "hooks.backupSql", /must not be empty/],
       ["a relative debug zip path", () => ({ ...inputs(), hooks: { debugZip: "zip.zip" } }), "hooks.debugZip", /absolute path/],
       [
+        "a debug zip on failure that is not a boolean",
+        () => ({ ...inputs(), hooks: { debugZipOnFailure: "yes" } }),
+        "hooks.debugZipOnFailure",
+        /must be true or false/,
+      ],
+      ["a zero debug zip deadline", () => ({ ...inputs(), hooks: { debugZipDeadline: 0 } }), "hooks.debugZipDeadline", /greater than zero/],
+      [
         "a password on an insecure cluster",
         () => ({ ...inputs(), sql: { insecure: true, password: "pw" } }),
         "sql.password",

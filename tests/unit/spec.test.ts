@@ -45,7 +45,7 @@ describe("provider/spec", () => {
       assert.strictEqual(s.paused, false);
       assert.deepStrictEqual(spec.sql, { user: "root", insecure: true, database: "defaultdb" });
       assert.deepStrictEqual(spec.release, { urlTemplate: DEFAULT_RELEASE_URL, fetch: "node" });
-      assert.deepStrictEqual(spec.hooks, {});
+      assert.deepStrictEqual(spec.hooks, { debugZipOnFailure: true, debugZipDeadlineMs: 180_000 });
       const n = spec.nodes[0];
       assert.deepStrictEqual(n.connection, {
         kind: "local",
