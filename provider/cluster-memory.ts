@@ -93,8 +93,12 @@ export async function forgetBlock(reader: ClusterReader): Promise<void> {
 }
 
 /** The run's target and phase (best effort for the caller: the block facts above are what recovery needs). */
-export async function rememberProgress(reader: ClusterReader, p: { readonly target: string; readonly phase: string }): Promise<void> {
-  await ensureSchema(reader);
+export async function rememberProgress(
+  reader: ClusterReader,
+  p: { readonly target: string; readonly phase: string },
+  schemaKnown = false,
+): Promise<void> {
+  if (!schemaKnown) await ensureSchema(reader);
   await reader.rows(PUT_PROGRESS, [p.target, p.phase]);
 }
 
@@ -114,6 +118,7 @@ export function startingBlock(memory: RolloutMemory | undefined, fromState: Fina
  */
 export class ProgressMirror {
   private started = false;
+  private schemaKnown = false;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -126,7 +131,12 @@ export class ProgressMirror {
     if (!this.started) return;
     const phase = phaseOf(e);
     if (phase === undefined) return;
-    this.chain = this.chain.then(() => rememberProgress(this.reader, { target: this.target, phase }).catch(() => undefined));
+    this.chain = this.chain.then(() =>
+      rememberProgress(this.reader, { target: this.target, phase }, this.schemaKnown).then(
+        () => void (this.schemaKnown = true),
+        () => undefined,
+      ),
+    );
   };
 
   /** Waits for the writes queued so far. */

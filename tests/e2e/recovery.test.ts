@@ -22,8 +22,6 @@
  */
 import * as assert from "assert";
 import type { ChildProcess } from "child_process";
-import * as fs from "fs";
-import { Client } from "pg";
 import { PulumiWorkspace, type PulumiResult } from "../support/pulumi";
 import { rootProgram, type RootProgram } from "../support/root-program";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
@@ -32,72 +30,13 @@ import type { InvariantMonitor } from "../support/invariant-monitor";
 import type { ClusterVersionOutputs } from "../../provider/types";
 import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 import { descendantsOf } from "../support/processes";
+import { alive, cmdline, killPids as kill, rolloutMemory, setting, sleep, sql, waitUntil } from "../support/cluster-sql";
 
 const STACK = "recovery";
 const OTHER = "recovery-other";
 const V = { "23.1": "v23.1.11", "23.2": "v23.2.3", "24.1": "v24.1.2", "24.3": "v24.3.1", "25.2": "v25.2.1" } as const;
 const AUTO = "cluster.auto_upgrade.enabled";
 const PRESERVE = "cluster.preserve_downgrade_option";
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** One statement on the first node that answers, as an operator's `cockroach sql -e` would. */
-async function sql(sim: SimCluster, text: string): Promise<Record<string, unknown>[]> {
-  let last: Error | undefined;
-  for (const n of sim.providerNodes) {
-    const [host, port] = String(n.sqlAddr).split(":");
-    const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb", ssl: false, connectionTimeoutMillis: 2000 });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      return (await client.query(text)).rows as Record<string, unknown>[];
-    } catch (e) {
-      last = e as Error;
-      if ((e as { code?: string }).code !== undefined && !String((e as { code?: string }).code).startsWith("57P")) throw e;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  throw new Error(`no node answered SQL: ${last?.message}`);
-}
-
-async function setting(sim: SimCluster, name: string): Promise<string> {
-  return String(Object.values((await sql(sim, `SHOW CLUSTER SETTING ${name}`))[0])[0]);
-}
-
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-  } catch {
-    return "";
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/.*\) /, "")[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-function kill(pids: readonly number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
 
 describe("e2e recovery: the cluster's truth survives kills, dead nodes and out-of-band finalization", function () {
   this.timeout(20 * 60 * 1000);
@@ -132,9 +71,7 @@ describe("e2e recovery: the cluster's truth survives kills, dead nodes and out-o
   }
 
   /** What the cluster remembers (crdb_upgrade.rollout), read as an operator would. */
-  async function memory(): Promise<Record<string, unknown> | undefined> {
-    return (await sql(sim, "SELECT setting, previous, value, target, phase FROM crdb_upgrade.rollout WHERE id = 1"))[0];
-  }
+  const memory = () => rolloutMemory(sim);
 
   async function assertInvariants(): Promise<void> {
     await monitor.stop();
