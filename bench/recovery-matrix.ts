@@ -73,7 +73,6 @@ interface Row {
 }
 
 const selected = (process.env.RECOVERY_CASES ?? "").split(",").filter((s) => s !== "");
-const rows: Row[] = [];
 
 describe("bench: recovery matrix (kill at every phase of a major, both block kinds, both originals)", function () {
   this.timeout(0);
@@ -88,7 +87,6 @@ describe("bench: recovery matrix (kill at every phase of a major, both block kin
           if (selected.length > 0 && !selected.includes(id)) continue;
           it(`${id}: recover by ${asked}`, () => runCase({ id, kind, original, phase, victim, asked }));
         }
-  after(() => writeTable(rows));
 });
 
 async function runCase(c: {
@@ -182,7 +180,7 @@ async function runCase(c: {
     row.ok = true;
   } finally {
     row.wallS = Math.round((Date.now() - started) / 100) / 10;
-    rows.push(row);
+    writeTable([row]); // row by row: a long run interrupted keeps what it measured
     killPids(stray);
     await monitor?.stop().catch(() => undefined);
     await ws.dispose();
