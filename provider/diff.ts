@@ -8,10 +8,22 @@
  * "the cluster"); `replaces` is always empty.
  */
 import { isSpecError, isUpgradeNotAllowed, messageOf } from "./errors";
-import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, ObservedCluster, ObservedNode, Plan, Spec } from "./types";
+import type {
+  CheckFailure,
+  ClusterVersionInputs,
+  ClusterVersionOutputs,
+  FinalizeMode,
+  ObservedCluster,
+  ObservedNode,
+  Plan,
+  Spec,
+} from "./types";
 import { UNKNOWN } from "./types";
 import { isUnknown, parseSpec, refuseIfFinalized } from "./spec";
 import { planRollout, renderPlan } from "./plan";
+import { formatDuration } from "./duration";
+import { type FinalizationBlock, finalizeHint } from "./finalization";
+import { compareSeries, parseClusterVersion, seriesOf } from "./versions";
 
 /** Inputs whose change means an update (providerVersion: so fixed code reaches read and delete). */
 export const COMPARED_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "providerVersion"] as const;
@@ -30,11 +42,17 @@ export interface DiffOutcome {
 export function diffResource(olds: Partial<ClusterVersionOutputs>, news: ClusterVersionInputs): DiffOutcome {
   const changed = COMPARED_KEYS.filter((k) => canonical(olds[k]) !== canonical(news[k]));
   const lagging = laggingNodes(olds, news.version);
-  const changes = changed.length > 0 || lagging.length > 0;
-  if (!changes) return { changes, replaces: [], lines: [] };
+  const pending = pendingFinalization(olds, news);
+  const finishes = pending !== undefined && pending.mode.mode !== "manual";
+  const changes = changed.length > 0 || lagging.length > 0 || finishes;
+  const pendingText = pending ? pendingLines(pending, olds) : [];
+  if (!changes) return { changes, replaces: [], lines: pendingText };
   const refusal = refuseIfFinalized(olds, news.version);
   if (refusal !== undefined) return { changes, replaces: [], lines: [`crdb-upgrade: refused: ${refusal.reason}`], refusal };
-  return { changes, replaces: [], ...previewLines(olds, news, changed, lagging) };
+  // Only the finalization is left: no plan to show, the pending lines say what up does.
+  if (changed.length === 0 && lagging.length === 0) return { changes, replaces: [], lines: pendingText };
+  const preview = previewLines(olds, news, changed, lagging);
+  return { changes, replaces: [], ...preview, lines: [...preview.lines, ...pendingText] };
 }
 
 /** Nodes whose last recorded version is not the target: a failed or interrupted roll to resume. */
@@ -148,4 +166,53 @@ export function canonical(v: unknown): string {
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
   }
   return JSON.stringify(v);
+}
+
+/** A major upgrade whose roll is done and whose finalization is not, by the stored outputs. */
+export interface PendingFinalization {
+  readonly series: string;
+  readonly clusterVersion: string;
+  readonly mode: FinalizeMode;
+}
+
+/**
+ * Pure: the finalization still to do when every node runs the target (by
+ * the outputs) and the cluster version is below the target's series. Under
+ * `auto` or `afterBake` that is a difference (`up` finishes it); under
+ * `manual` it is only shown, with the way to do it.
+ */
+export function pendingFinalization(olds: Partial<ClusterVersionOutputs>, news: ClusterVersionInputs): PendingFinalization | undefined {
+  if (olds.finalized !== false || typeof olds.clusterVersion !== "string" || typeof news.version !== "string") return undefined;
+  if (isUnknown(news.strategy) || isUnknown(news.nodes)) return undefined;
+  if (!Array.isArray(olds.nodeStatuses) || olds.nodeStatuses.length === 0) return undefined;
+  if (olds.nodeStatuses.some((s) => s.version !== news.version)) return undefined;
+  let mode: FinalizeMode;
+  let series: string;
+  try {
+    mode = parseSpec(news).strategy.finalize;
+    series = seriesOf(news.version);
+    const cv = parseClusterVersion(olds.clusterVersion);
+    if (!cv.inTransition && compareSeries(cv.series, series) >= 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { series, clusterVersion: olds.clusterVersion, mode };
+}
+
+/** What preview and up print about a pending finalization. */
+export function pendingLines(p: PendingFinalization, olds: Partial<ClusterVersionOutputs>): string[] {
+  const head = `crdb-upgrade: finalization of ${p.series} is pending (cluster version ${p.clusterVersion}; every node runs the target)`;
+  if (p.mode.mode === "manual") {
+    const hint = olds.finalizeHint ?? finalizeHint(toBlock(olds.finalizationBlock), p.series);
+    return [head, `  strategy.finalize is manual, so pulumi up leaves it: ${hint}`];
+  }
+  const bake = p.mode.mode === "afterBake" ? `holds the cluster gate for ${formatDuration(p.mode.bakeMs)}, then ` : "";
+  return [
+    head,
+    `  pulumi up finishes it (strategy.finalize is ${p.mode.mode}): ${bake}checks that every node is live and ready, lifts the block and finalizes (no rollback after this)`,
+  ];
+}
+
+function toBlock(b: ClusterVersionOutputs["finalizationBlock"]): FinalizationBlock | undefined {
+  return b && typeof b.setting === "string" ? b : undefined;
 }

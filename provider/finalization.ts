@@ -10,6 +10,7 @@ import type { ClusterReader, GossipRow } from "./cluster";
 import { GateFailed } from "./errors";
 import type { ClusterVersionOutputs, NodeSpec } from "./types";
 import { matchNodes } from "./cluster";
+import { forgetBlock, recallRollout, rememberBlock } from "./cluster-memory";
 import { sleep } from "./timing";
 
 export type FinalizationBlock = NonNullable<ClusterVersionOutputs["finalizationBlock"]>;
@@ -23,10 +24,15 @@ export async function blockFinalization(
   prior?: FinalizationBlock,
 ): Promise<FinalizationBlock> {
   const current = await reader.showSetting(block.setting);
+  // The cluster's memory first (cluster-memory.ts): a run killed before its state was written left no prior.
+  const remembered = (await recallRollout(reader))?.block ?? prior;
   // When a previous run set this very block, what it replaced is the real "previous".
-  const previous = prior && prior.setting === block.setting && current === block.value ? prior.previous : current;
+  const previous = remembered && remembered.setting === block.setting && current === block.value ? remembered.previous : current;
+  const set = { setting: block.setting, previous, value: block.value };
+  // Remembered before it is set: a kill between the two leaves a memory that restores the same value.
+  await rememberBlock(reader, set);
   if (current !== block.value) await reader.setSetting(block.setting, block.value);
-  return { setting: block.setting, previous, value: block.value };
+  return set;
 }
 
 /**
@@ -38,6 +44,7 @@ export async function blockFinalization(
 export async function unblockFinalization(reader: ClusterReader, block: FinalizationBlock): Promise<{ readonly stillBlocked: boolean }> {
   if (block.previous === "") await reader.resetSetting(block.setting);
   else await reader.setSetting(block.setting, block.previous);
+  await forgetBlock(reader);
   return { stillBlocked: previousStillBlocks(block) };
 }
 

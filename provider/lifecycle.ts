@@ -19,6 +19,10 @@
  */
 import * as crypto from "crypto";
 import { ClusterReader } from "./cluster";
+import { ProgressMirror, recallRollout, startingBlock } from "./cluster-memory";
+import { EndReporter } from "./end-report";
+import { engineWatch } from "./engine-watch";
+import type { Emit } from "./events";
 import { diffResource } from "./diff";
 import { isSpecError, messageOf } from "./errors";
 import { NodeOps } from "./node";
@@ -44,6 +48,7 @@ type Props = Record<string, unknown>;
 const OUTPUTS_ONLY = { binary: "if-stopped", previous: "never", journal: false } as const;
 
 export async function check(olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
+  engineWatch(); // armed at the engine's first call, so an engine that dies while we are idle is noticed too
   const { inputs, failures } = checkInputs(withoutEngineKeys(olds ?? {}), withoutEngineKeys(news ?? {}));
   return { inputs: { ...(inputs as unknown as Props) }, failures };
 }
@@ -59,7 +64,10 @@ export async function diff(
     withoutEngineKeys(news) as unknown as ClusterVersionInputs,
   );
   new ProgressPrinter(id || "(new)", opts.log).print(d.lines);
-  if (d.refusal) throw new Error(`${d.refusal.property}: ${d.refusal.reason}`);
+  // A refusal stops a preview of the move asked for. With `version` unchanged nothing is asked:
+  // the record lags a cluster that moved on (finalized elsewhere), as refresh's own diff sees it;
+  // failing there would keep the truth from being stored. The update refuses, with the truth stored.
+  if (d.refusal && versionChanged(olds, news)) throw new Error(`${d.refusal.property}: ${d.refusal.reason}`);
   return { changes: d.changes, replaces: [] };
 }
 
@@ -86,7 +94,10 @@ export async function read(id: string, props: Props, opts: CallOptions = {}): Pr
   const session = await openSession(spec);
   try {
     const observation = await observeCluster(session.reader, session.handles, opts.signal, OUTPUTS_ONLY);
-    const outs = buildOutputs({ inputs, observation, previous, block: previous.finalizationBlock });
+    // The block the cluster remembers is the truth; the state's only where the cluster has no memory.
+    const memory = await recallRollout(session.reader).catch(() => undefined);
+    const block = startingBlock(memory, previous.finalizationBlock);
+    const outs = buildOutputs({ inputs, observation, previous, block });
     return { id, props: outs as unknown as Props, inputs: inputs as unknown as Props };
   } finally {
     await session.close();
@@ -105,31 +116,55 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
   const spec = parseSpecOrExplain(news);
   const refusal = olds ? refuseIfFinalized(withoutEngineKeys(olds), spec.version) : undefined;
   if (refusal) throw new Error(`${refusal.property}: ${refusal.reason}`);
-  const session = await openSession(spec);
+  // Never outlive the engine: when it is gone, the run stops at a safe boundary (engine-watch.ts).
+  const guard = engineWatch()?.guard();
+  const session = await openSession(spec).catch((e: Error) => {
+    guard?.done();
+    throw e;
+  });
   try {
     const printer = new ProgressPrinter(id, opts.log);
+    const reporter = new EndReporter();
+    const mirror = new ProgressMirror(session.reader, spec.version);
+    const emit: Emit = (e) => {
+      guard?.observe(e);
+      reporter.observe(e);
+      mirror.observe(e);
+      printer.handle(e);
+    };
+    // The cluster remembers the block a killed run set (cluster-memory.ts); the state may not have seen it.
+    const memory = await recallRollout(session.reader).catch(() => undefined);
     const result = await runUpdate({
       spec,
       handles: session.handles,
       reader: session.reader,
-      emit: printer.handle,
-      signal: opts.signal,
-      priorBlock: olds?.finalizationBlock,
+      emit,
+      signal: anySignal(opts.signal, guard?.signal),
+      priorBlock: startingBlock(memory, olds?.finalizationBlock),
       lease: { resourceId: id },
     });
+    await mirror.flush();
     const observation = await observeCluster(session.reader, session.handles, undefined, OUTPUTS_ONLY);
-    const outs = buildOutputs({
-      inputs: news,
-      observation,
-      record: result.record,
-      previous: olds,
-      block: result.block,
-    }) as unknown as Props;
+    const warnings = reporter.report(observation.nodes);
+    for (const w of warnings) printer.handle({ type: "note", message: `warning: ${w}` });
+    const record = warnings.length > 0 ? { ...result.record, warnings } : result.record;
+    const outs = buildOutputs({ inputs: news, observation, record, previous: olds, block: result.block }) as unknown as Props;
     if (result.error) throw partialFailure(id, result.error.message, outs, rawNews);
     return outs;
   } finally {
     await session.close();
+    guard?.done();
   }
+}
+
+function versionChanged(olds: Props, news: Props): boolean {
+  return olds?.version !== news?.version;
+}
+
+/** Fires when either fires (the caller's abort, the engine gone). */
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
 function parseSpecOrExplain(inputs: ClusterVersionInputs): Spec {

@@ -13,7 +13,7 @@ import type { Observation } from "./observe";
 import type { FinalizationBlock } from "./finalization";
 import { finalizeHint } from "./finalization";
 import type { ClusterVersionInputs, ClusterVersionOutputs, HistoryEntry, NodeStatus, RolloutRecord } from "./types";
-import { parseClusterVersion, seriesOf } from "./versions";
+import { compareSeries, parseClusterVersion, seriesOf } from "./versions";
 
 const HISTORY_LIMIT = 10;
 
@@ -54,14 +54,18 @@ export function nodeStatuses(obs: Observation): NodeStatus[] {
 
 /**
  * Finalized: the cluster version is final (no transition suffix) and is the
- * target's series. Unknown cluster version (cluster unreadable) counts as not
- * finalized, which is the conservative answer for rollback decisions.
+ * target's series or a later one. Later: the operator finalized an upgrade
+ * by hand and then reverted `version`; the update is refused, and the
+ * stored truth is that the cluster is finalized (there is nothing to
+ * finalize towards the older target). Unknown cluster version (cluster
+ * unreadable) counts as not finalized, which is the conservative answer for
+ * rollback decisions.
  */
 export function isFinalized(clusterVersion: string | undefined, target: string): boolean {
   if (clusterVersion === undefined) return false;
   try {
     const cv = parseClusterVersion(clusterVersion);
-    return !cv.inTransition && cv.series === seriesOf(target);
+    return !cv.inTransition && compareSeries(cv.series, seriesOf(target)) >= 0;
   } catch {
     return false;
   }

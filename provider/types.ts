@@ -430,6 +430,8 @@ export interface RolloutRecord {
   readonly finalization?: { readonly finalized: boolean; readonly migrationMs?: number; readonly note?: string };
   /** Findings that did not stop the run (e.g. drain settings too short for the load balancer). */
   readonly notes?: readonly string[];
+  /** The cluster's condition at the end of the run (end-report.ts): nodes down, not ready, or down during it. */
+  readonly warnings?: readonly string[];
   /** The evidence taken on a failure mid-roll, before the rollback (hooks.debugZipOnFailure). */
   readonly debugZip?: DebugZipRecord;
 }
