@@ -155,8 +155,8 @@ const URL_TOKEN = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s'"<>`]*/g;
 const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*?)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
 /** `NAME 'literal'`, `NAME = 'literal'` (SQL: WITH PASSWORD '...', encryption_passphrase = '...'). */
 const SQL_SECRET_LITERAL = /\b([A-Za-z_][A-Za-z0-9_]*)(\s*=\s*|\s+)('(?:[^']|'')*')/g;
-/** `NAME=value` not inside a URL query (those are handled per URL): after start, space, ; , ( or a quote. */
-const ASSIGNMENT = /(^|[\s;,("'])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|[^\s&;'"]+)/g;
+/** `NAME=value` / `--name=value` not inside a URL query (those are handled per URL): after start, space, ; , ( or a quote. */
+const ASSIGNMENT = /(^|[\s;,("'])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|[^\s&;'"]+)/g;
 /** An HTTP Authorization value (curl -v, wget -d echo request headers). */
 const AUTH_HEADER = /\b(Authorization:\s*(?:Bearer|Basic|Token|Digest)?)\s*[^\s'"]+/gi;
 /** `"name": "value"` (a JSON body or a dumped object in some tool's error). */
