@@ -7,9 +7,13 @@
  *
  * The ETA starts from the plan's estimate and, once a node has finished,
  * follows the measured time per node.
+ *
+ * Every line goes through redact() (URLs, SQL, command output may carry
+ * credentials); lifecycle.ts adds the inputs' literal secrets on top.
  */
 import { formatDuration } from "./duration";
 import type { NodePosition, RolloutEvent } from "./events";
+import { redact } from "./redact";
 
 export type LineSink = (line: string) => void;
 
@@ -28,12 +32,12 @@ export class ProgressPrinter {
 
   /** An Emit: pass `printer.handle` wherever events are emitted. */
   readonly handle = (e: RolloutEvent): void => {
-    for (const line of this.format(e)) this.sink(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${line}`);
+    for (const line of this.format(e)) this.sink(redact(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${line}`));
   };
 
   /** Plain lines without an event (e.g. the plan shown by diff). */
   print(lines: readonly string[]): void {
-    for (const l of lines) this.sink(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${l}`);
+    for (const l of lines) this.sink(redact(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${l}`));
   }
 
   format(e: RolloutEvent): string[] {
