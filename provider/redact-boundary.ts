@@ -34,7 +34,8 @@ export function secretsIn(props: Props | undefined): string[] {
     for (const cmd of [proc.start, proc.stop, proc.status, ...arr(proc.startFlags)]) found.push(...credentialValuesIn(str(cmd)));
   }
   const hooks = obj(p.hooks);
-  add(hooks.backupCommand);
+  // The whole command too (its output may echo it), unless it is as short as an ordinary word ("true").
+  if (str(hooks.backupCommand) !== undefined && (hooks.backupCommand as string).length >= 12) add(hooks.backupCommand);
   found.push(...credentialValuesIn(str(hooks.backupCommand)), ...credentialValuesIn(str(hooks.backupSql)));
   found.push(...credentialValuesIn(str(obj(p.release).urlTemplate)));
   return [...new Set(found)];
