@@ -18,6 +18,7 @@ import { Reader, join, pemLabel, readAbsPath, readBool, readObject, readOneOf, r
 import { readNodes } from "./spec-node";
 import { readStrategy } from "./spec-strategy";
 import { classifyMove, compareSeries, isValidVersionInput, seriesOf } from "./versions";
+import { redact } from "./redact";
 
 const TOP_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "providerVersion"] as const;
 const SQL_KEYS = ["user", "password", "insecure", "certsDir", "tls", "database"] as const;
@@ -186,12 +187,12 @@ function readUrlTemplate(r: Reader, v: unknown): string | undefined {
   const text = readString(r, "release.urlTemplate", v);
   if (text === undefined) return undefined;
   if (!text.includes("{version}"))
-    return r.fail("release.urlTemplate", `must contain {version}, which is replaced by e.g. v23.1.12 (got ${shown(text)})`);
+    return r.fail("release.urlTemplate", `must contain {version}, which is replaced by e.g. v23.1.12 (got ${shown(redact(text))})`);
   let url: URL;
   try {
     url = new URL(text.split("{version}").join("v0.0.0"));
   } catch {
-    return r.fail("release.urlTemplate", `must be a URL like ${DEFAULT_RELEASE_URL} (got ${shown(text)})`);
+    return r.fail("release.urlTemplate", `must be a URL like ${DEFAULT_RELEASE_URL} (got ${shown(redact(text))})`);
   }
   if (!["https:", "http:", "file:"].includes(url.protocol))
     return r.fail("release.urlTemplate", `must use https://, http:// or file:// (got ${url.protocol}//)`);
@@ -201,8 +202,9 @@ function readUrlTemplate(r: Reader, v: unknown): string | undefined {
 function readHooks(r: Reader, v: unknown): Spec["hooks"] {
   const raw = readObject(r, "hooks", v, HOOK_KEYS) ?? {};
   const debugZip = readAbsPath(r, "hooks.debugZip", raw.debugZip);
-  const backupCommand = readString(r, "hooks.backupCommand", raw.backupCommand);
-  const backupSql = readString(r, "hooks.backupSql", raw.backupSql);
+  // Secret fields (they carry tokens, storage keys): a refusal describes them by type only.
+  const backupCommand = readString(r, "hooks.backupCommand", raw.backupCommand, { secret: true });
+  const backupSql = readString(r, "hooks.backupSql", raw.backupSql, { secret: true });
   return {
     ...(debugZip !== undefined && { debugZip }),
     ...(backupCommand !== undefined && { backupCommand }),
