@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { CREDENTIAL_PARAMS, credentialValuesIn, isCredentialName, redact, redactDeep, urlMayHoldCredentials } from "../../provider/redact";
 import { redactOutputs, redactThrown, secretsIn } from "../../provider/redact-boundary";
+import { check as checkInputs } from "../../provider/lifecycle";
 
 /** [input, expected] pairs. */
 type Case = readonly [string, string];
@@ -258,5 +259,21 @@ describe("redact at the provider's edge (redact-boundary)", () => {
       b: [true, "http://redacted@h/"],
       password: null,
     });
+  });
+
+  it("check: a refused release URL is named masked, refused hooks by type only", async () => {
+    const r = await checkInputs(
+      {},
+      {
+        version: "v23.1.12",
+        nodes: [],
+        release: { urlTemplate: "https://mirror:a-very-long-mirror-password-1234567890@mirror.example/no-version-placeholder.tgz" },
+        hooks: { backupSql: 42, backupCommand: ["TOKEN=tok-abcdef"] },
+      },
+    );
+    const reasons = r.failures.map((f) => `${f.property}: ${f.reason}`).join("\n");
+    assert.match(reasons, /release\.urlTemplate: must contain \{version\}.*https:\/\/redacted@mirror\.example/);
+    assert.match(reasons, /hooks\.backupSql: must be a string \(got a number\)/);
+    assert.ok(!reasons.includes("a-very-long") && !reasons.includes("tok-abcdef"), reasons);
   });
 });
