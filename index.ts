@@ -6,11 +6,18 @@
  *             cluster that `npm run demo` started (.demo/cluster.json) is used
  *   sql, release, strategy, hooks (objects) — secrets such as sql.password go
  *             in secret config: `pulumi config set --secret --path sql.password ...`
+ *
+ * Every object is read with getConfigObject, which keeps the secret marking:
+ * an object holding a secret value has each of its fields secret, so the
+ * state never holds it in plain text while `pulumi preview --diff` still
+ * names the field that changed. The credential fields (passwords, keys,
+ * hooks, a release URL with credentials) are secret even in plain config
+ * (the resource does it: sdk/secret-inputs.ts). See README "Secrets".
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterVersion, ClusterVersionArgs, NodeArgs } from "./sdk";
+import { ClusterVersion, ClusterVersionArgs, getConfigObject, NodeArgs } from "./sdk";
 
 const config = new pulumi.Config("crdb-upgrade");
 
@@ -28,11 +35,11 @@ function localSimNodes(): NodeArgs[] {
 
 const args: ClusterVersionArgs = {
   version: config.require("version"),
-  nodes: config.getObject<NodeArgs[]>("nodes") ?? localSimNodes(),
-  sql: config.getSecretObject("sql") ?? { insecure: true },
-  release: config.getObject("release"),
-  strategy: config.getObject("strategy"),
-  hooks: config.getObject("hooks"),
+  nodes: getConfigObject<NodeArgs[]>(config, "nodes") ?? localSimNodes(),
+  sql: getConfigObject(config, "sql") ?? { insecure: true },
+  release: getConfigObject(config, "release"),
+  strategy: getConfigObject(config, "strategy"),
+  hooks: getConfigObject(config, "hooks"),
 };
 
 const cluster = new ClusterVersion("cluster", args, { protect: config.getBoolean("protect") ?? false });

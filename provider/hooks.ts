@@ -8,6 +8,7 @@ import type { ClusterReader } from "./cluster";
 import type { NodeHandle } from "./observe";
 import { LocalTransport } from "./transport/local";
 import { trimOut } from "./node";
+import { redact } from "./redact";
 import type { Spec } from "./types";
 
 /** Hooks may run long (a backup); the overall deadline still bounds them through the signal. */
@@ -23,7 +24,14 @@ export async function runHooks(spec: Spec, handles: readonly NodeHandle[], reade
   }
   if (backupSql) {
     await reader.execUserSql(backupSql).catch((e: Error) => {
-      throw new Error(`hooks: backup SQL failed: ${e.message}`);
+      // Named so the user knows which statement failed; masked (it may carry a storage key or passphrase).
+      throw new Error(`hooks: backup SQL failed: ${oneLine(redact(backupSql))}: ${e.message}`);
     });
   }
+}
+
+/** A statement on one line, shortened: for messages. */
+function oneLine(sql: string): string {
+  const flat = sql.replace(/\s+/g, " ").trim();
+  return flat.length > 300 ? `${flat.slice(0, 300)}...` : flat;
 }

@@ -29,6 +29,8 @@ import { NodeOps } from "./node";
 import { observeCluster, type NodeHandle } from "./observe";
 import { buildOutputs, withoutEngineKeys } from "./outputs";
 import { ProgressPrinter, type LineSink } from "./progress";
+import { redact } from "./redact";
+import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./redact-boundary";
 import { runUpdate } from "./rollout";
 import { checkInputs, parseSpec, refuseIfFinalized } from "./spec";
 import { openTransport } from "./transport";
@@ -49,8 +51,12 @@ const OUTPUTS_ONLY = { binary: "if-stopped", previous: "never", journal: false }
 
 export async function check(olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
   engineWatch(); // armed at the engine's first call, so an engine that dies while we are idle is noticed too
-  const { inputs, failures } = checkInputs(withoutEngineKeys(olds ?? {}), withoutEngineKeys(news ?? {}));
-  return { inputs: { ...(inputs as unknown as Props) }, failures };
+  const secrets = secretsIn(news);
+  return withRedaction(secrets, async () => {
+    const { inputs, failures } = checkInputs(withoutEngineKeys(olds ?? {}), withoutEngineKeys(news ?? {}));
+    // A reason may quote the value it refuses (a URL, a statement): masked like every message.
+    return { inputs: { ...(inputs as unknown as Props) }, failures: failures.map((f) => ({ ...f, reason: redact(f.reason, secrets) })) };
+  });
 }
 
 export async function diff(
@@ -59,6 +65,11 @@ export async function diff(
   news: Props,
   opts: CallOptions = {},
 ): Promise<{ changes: boolean; replaces: string[] }> {
+  const secrets = [...secretsIn(olds), ...secretsIn(news)];
+  return withRedaction(secrets, async () => diffAndPrint(id, olds, news, { ...opts, log: sinkFor(opts, secrets) }));
+}
+
+async function diffAndPrint(id: string, olds: Props, news: Props, opts: CallOptions): Promise<{ changes: boolean; replaces: string[] }> {
   const d = diffResource(
     withoutEngineKeys(olds) as Partial<ClusterVersionOutputs>,
     withoutEngineKeys(news) as unknown as ClusterVersionInputs,
@@ -73,15 +84,31 @@ export async function diff(
 
 export async function create(inputs: Props, opts: CallOptions = {}): Promise<{ id: string; outs: Props }> {
   const id = resourceIdFor(inputs);
-  const outs = await converge(id, inputs, undefined, opts);
-  return { id, outs };
+  const secrets = secretsIn(inputs);
+  const outs = await withRedaction(secrets, () => converge(id, inputs, undefined, { ...opts, log: sinkFor(opts, secrets) }));
+  return { id, outs: redactOutputs(outs, secrets) };
 }
 
 export async function update(id: string, olds: Props, news: Props, opts: CallOptions = {}): Promise<{ outs: Props }> {
-  return { outs: await converge(id, news, olds as Partial<ClusterVersionOutputs>, opts) };
+  const secrets = [...secretsIn(olds), ...secretsIn(news)];
+  const outs = await withRedaction(secrets, () =>
+    converge(id, news, olds as Partial<ClusterVersionOutputs>, { ...opts, log: sinkFor(opts, secrets) }),
+  );
+  return { outs: redactOutputs(outs, secrets) };
 }
 
 export async function read(id: string, props: Props, opts: CallOptions = {}): Promise<{ id: string; props: Props; inputs?: Props }> {
+  const secrets = secretsIn(props);
+  const r = await withRedaction(secrets, () => readTruth(id, props, { ...opts, log: sinkFor(opts, secrets) }));
+  return { ...r, props: redactOutputs(r.props, secrets) };
+}
+
+/** Every progress line leaves through redact() (see redact-boundary.ts). */
+function sinkFor(opts: CallOptions, secrets: readonly string[]): LineSink {
+  return redactingSink(opts.log ?? ((l) => console.log(l)), secrets);
+}
+
+async function readTruth(id: string, props: Props, opts: CallOptions): Promise<{ id: string; props: Props; inputs?: Props }> {
   const previous = withoutEngineKeys(props ?? {}) as Partial<ClusterVersionOutputs>;
   const inputs = inputsOf(previous);
   let spec: Spec;

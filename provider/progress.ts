@@ -14,9 +14,13 @@
  * plan itself is shown by diff, not repeated. `CRDB_UPGRADE_PROGRESS=verbose`
  * prints every phase and every gate sample. The full detail is always in
  * the `lastRollout` output.
+ *
+ * Every line goes through redact() (URLs, SQL, command output may carry
+ * credentials); lifecycle.ts adds the inputs' literal secrets on top.
  */
 import { formatDuration } from "./duration";
 import type { NodePosition, RolloutEvent } from "./events";
+import { redact } from "./redact";
 
 export type LineSink = (line: string) => void;
 
@@ -53,12 +57,12 @@ export class ProgressPrinter {
 
   /** An Emit: pass `printer.handle` wherever events are emitted. */
   readonly handle = (e: RolloutEvent): void => {
-    for (const line of this.format(e)) this.sink(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${line}`);
+    for (const line of this.format(e)) this.sink(redact(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${line}`));
   };
 
   /** Plain lines without an event (e.g. the plan shown by diff). */
   print(lines: readonly string[]): void {
-    for (const l of lines) this.sink(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${l}`);
+    for (const l of lines) this.sink(redact(`[crdb-upgrade ${this.label}] ${clock(this.now())} ${l}`));
   }
 
   format(e: RolloutEvent): string[] {

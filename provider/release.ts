@@ -17,6 +17,7 @@ import { httpDownload, httpGet } from "./http";
 import { shellQuote, type Transport } from "./transport/transport";
 import type { NodeSpec, Spec } from "./types";
 import { parseBuildTag, trimOut } from "./node";
+import { redact } from "./redact";
 
 export interface ReleaseRef {
   readonly version: string;
@@ -42,9 +43,9 @@ export function releaseUrl(template: string, version: string): string {
   return template.split("{version}").join(version);
 }
 
-/** The URL without user:password, for messages. */
+/** The URL with its credentials masked, for messages: the one masking function, redact.ts. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, "//***@");
+  return redact(url);
 }
 
 /** Parses a `.sha256sum` body: `<hex>  <file>`. Refuses HTML and anything else with a clear reason. */

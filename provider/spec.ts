@@ -30,6 +30,7 @@ import {
 import { readNodes } from "./spec-node";
 import { readStrategy } from "./spec-strategy";
 import { classifyMove, compareSeries, isValidVersionInput, seriesOf } from "./versions";
+import { redact } from "./redact";
 
 const TOP_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "providerVersion"] as const;
 const SQL_KEYS = ["user", "password", "insecure", "certsDir", "tls", "database"] as const;
@@ -201,12 +202,12 @@ function readUrlTemplate(r: Reader, v: unknown): string | undefined {
   const text = readString(r, "release.urlTemplate", v);
   if (text === undefined) return undefined;
   if (!text.includes("{version}"))
-    return r.fail("release.urlTemplate", `must contain {version}, which is replaced by e.g. v23.1.12 (got ${shown(text)})`);
+    return r.fail("release.urlTemplate", `must contain {version}, which is replaced by e.g. v23.1.12 (got ${shown(redact(text))})`);
   let url: URL;
   try {
     url = new URL(text.split("{version}").join("v0.0.0"));
   } catch {
-    return r.fail("release.urlTemplate", `must be a URL like ${DEFAULT_RELEASE_URL} (got ${shown(text)})`);
+    return r.fail("release.urlTemplate", `must be a URL like ${DEFAULT_RELEASE_URL} (got ${shown(redact(text))})`);
   }
   if (!["https:", "http:", "file:"].includes(url.protocol))
     return r.fail("release.urlTemplate", `must use https://, http:// or file:// (got ${url.protocol}//)`);
@@ -216,8 +217,9 @@ function readUrlTemplate(r: Reader, v: unknown): string | undefined {
 function readHooks(r: Reader, v: unknown): Spec["hooks"] {
   const raw = readObject(r, "hooks", v, HOOK_KEYS) ?? {};
   const debugZip = readAbsPath(r, "hooks.debugZip", raw.debugZip);
-  const backupCommand = readString(r, "hooks.backupCommand", raw.backupCommand);
-  const backupSql = readString(r, "hooks.backupSql", raw.backupSql);
+  // Secret fields (they carry tokens, storage keys): a refusal describes them by type only.
+  const backupCommand = readString(r, "hooks.backupCommand", raw.backupCommand, { secret: true });
+  const backupSql = readString(r, "hooks.backupSql", raw.backupSql, { secret: true });
   const debugZipOnFailure = readBool(r, "hooks.debugZipOnFailure", raw.debugZipOnFailure) ?? HOOK_DEFAULTS.debugZipOnFailure;
   const debugZipDeadlineMs = readDuration(r, "hooks.debugZipDeadline", raw.debugZipDeadline, true) ?? HOOK_DEFAULTS.debugZipDeadlineMs;
   return {

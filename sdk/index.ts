@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../provider";
+import { withSecretCredentials } from "./secret-inputs";
 import type * as t from "../provider/types";
 
 // Exclude undefined inside Input (optionality stays on the key), so these types
@@ -66,7 +67,8 @@ export class ClusterVersion extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ClusterVersionArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      ...args,
+      // Credential fields are secret whatever the program passes (sdk/secret-inputs.ts).
+      ...withSecretCredentials({ ...args }),
       providerVersion: PACKAGE_VERSION,
       nodeStatuses: undefined,
       clusterVersion: undefined,
@@ -82,6 +84,7 @@ export class ClusterVersion extends pulumi.dynamic.Resource {
 
 const PACKAGE_VERSION: string = require("../../package.json").version;
 
+export { getConfigObject, isSecretConfigKey } from "./config";
 export type {
   NodeStatus,
   RolloutRecord,

@@ -10,11 +10,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import { ClusterVersion, NodeArgs } from "pulumi-crdb-upgrade";
+import { ClusterVersion, isSecretConfigKey, NodeArgs } from "pulumi-crdb-upgrade";
 
 const config = new pulumi.Config();
 // `sim up` prints the node list in exactly the shape `nodes` takes.
 const cluster = JSON.parse(fs.readFileSync(config.get("clusterFile") ?? "cluster.json", "utf8")) as { providerNodes: NodeArgs[] };
+
+/** config.get would drop the secret marking of a URL set with --secret. */
+function releaseUrl(): pulumi.Input<string> | undefined {
+  return isSecretConfigKey(`${config.name}:releaseUrl`) ? config.getSecret("releaseUrl") : config.get("releaseUrl");
+}
 
 const crdb = new ClusterVersion(
   "local",
@@ -24,7 +29,9 @@ const crdb = new ClusterVersion(
     sql: { insecure: true },
     release: {
       // The release server above; for real clusters leave this out to use binaries.cockroachdb.com.
-      urlTemplate: config.get("releaseUrl") ?? "http://127.0.0.1:8099/cockroach-{version}.linux-amd64.tgz",
+      // A mirror URL with credentials: `pulumi config set --secret releaseUrl ...`; the marking is kept
+      // (a URL with userinfo or a query string is secret in the state anyway, see README "Secrets").
+      urlTemplate: releaseUrl() ?? "http://127.0.0.1:8099/cockroach-{version}.linux-amd64.tgz",
     },
     strategy: {
       waitAfterRejoin: "60s", // the procedure's wait after each node rejoins
