@@ -10,6 +10,7 @@
  * Loopback range: 127.0.19.x.
  */
 import * as assert from "assert";
+import { licenseKey } from "../support/license-keys";
 import { Client } from "pg";
 import { CommandResult, SimCluster, startSimCluster, waitFor } from "../support/sim-cluster";
 
@@ -166,6 +167,9 @@ describe("sim major upgrades (manual finalization, skip rules, rollback)", funct
       );
       await rollAll(c, tar["v24.3.1"]);
       await assert.rejects(sql(H1, "SET CLUSTER SETTING version = '25.1'"), /^error: cannot upgrade directly from 24\.1 to 25\.1$/);
+      // v24_3_check_license.go: 24.3 is finalized only with a licence installed.
+      await assert.rejects(sql(H3, "SET CLUSTER SETTING version = '24.3'"), /upgrade blocked: no license installed/);
+      await sql(H1, `SET CLUSTER SETTING enterprise.license = '${licenseKey("Enterprise")}'`);
       const seen = await finalizeManually(H3, H1, "24.3");
       assert.ok(
         seen.some((v) => /^24\.1-upgrading-to-24\.3-step-\d{3}$/.test(v)),
