@@ -12,6 +12,7 @@ import type { ClusterVersionOutputs, NodeSpec } from "./types";
 import { matchNodes } from "./cluster";
 import { forgetBlock, recallRollout, rememberBlock } from "./cluster-memory";
 import { sleep } from "./timing";
+import { parseClusterVersion } from "./versions";
 
 export type FinalizationBlock = NonNullable<ClusterVersionOutputs["finalizationBlock"]>;
 
@@ -35,17 +36,35 @@ export async function blockFinalization(
   return set;
 }
 
+const PRESERVE = "cluster.preserve_downgrade_option";
+
 /**
  * Restores the setting's value from before the block (RESET when it was
  * unset). Returns whether the restored value still blocks auto-finalization
  * (the user had blocked it themselves) — then finalizing needs the explicit
- * `SET CLUSTER SETTING version`.
+ * `SET CLUSTER SETTING version` — and whether the old value was stale.
+ *
+ * A `preserve_downgrade_option` value names the cluster version it pins, and
+ * CockroachDB refuses any other (`cannot set cluster.preserve_downgrade_option
+ * to X (cluster version is Y)`, clusterversion/setting.go): once the cluster
+ * moved on (finalized, or finalizing), the old value is never written back;
+ * the setting is RESET, as CockroachDB itself clears it after finalizing.
  */
-export async function unblockFinalization(reader: ClusterReader, block: FinalizationBlock): Promise<{ readonly stillBlocked: boolean }> {
-  if (block.previous === "") await reader.resetSetting(block.setting);
+export async function unblockFinalization(
+  reader: ClusterReader,
+  block: FinalizationBlock,
+): Promise<{ readonly stillBlocked: boolean; readonly stale: boolean }> {
+  const stale = block.setting === PRESERVE && block.previous !== "" && (await preserveIsStale(reader, block.previous));
+  if (block.previous === "" || stale) await reader.resetSetting(block.setting);
   else await reader.setSetting(block.setting, block.previous);
   await forgetBlock(reader);
-  return { stillBlocked: previousStillBlocks(block) };
+  return { stillBlocked: !stale && previousStillBlocks(block), stale };
+}
+
+/** The value no longer names the cluster version (it moved on, or is moving). */
+async function preserveIsStale(reader: ClusterReader, value: string): Promise<boolean> {
+  const cv = parseClusterVersion(await reader.showSetting("version"));
+  return cv.inTransition || cv.series !== value;
 }
 
 /** The value the operator had before our block holds finalization back itself (their own block). */
@@ -151,22 +170,54 @@ export async function autoFinalizationHeld(reader: ClusterReader, clusterSeries:
   return auto === "false" || (preserve !== "" && preserve === clusterSeries);
 }
 
-/** Sets the cluster version explicitly: the manual finalization statement. */
+/**
+ * Sets the cluster version explicitly: the manual finalization statement.
+ * CockroachDB refuses any version bump while `cluster.preserve_downgrade_option`
+ * is non-empty (`cannot upgrade to X: cluster.preserve_downgrade_option is set
+ * to Y`, clusterversion/setting.go validateVersionUpgrade), so it is RESET
+ * first. When the statement is refused before anything moved, the option goes
+ * back to its value (still valid: the cluster version did not change).
+ */
 export async function setClusterVersion(reader: ClusterReader, series: string): Promise<void> {
-  await reader.setSetting("version", series);
+  const preserve = await reader.showSetting(PRESERVE);
+  if (preserve !== "") await reader.resetSetting(PRESERVE);
+  try {
+    await reader.setSetting("version", series);
+  } catch (e) {
+    if (preserve !== "") await restorePreserveIfUnmoved(reader, preserve);
+    throw e;
+  }
+}
+
+async function restorePreserveIfUnmoved(reader: ClusterReader, value: string): Promise<void> {
+  try {
+    if (!(await preserveIsStale(reader, value))) await reader.setSetting(PRESERVE, value);
+  } catch {
+    // Best effort: the refusal being reported matters more.
+  }
 }
 
 /**
  * The hint stored in outputs while a major upgrade waits for manual
  * finalization. By hand: lift our block, unless the value it restores (the
  * operator's own) would hold finalization too; then the explicit statement.
+ * A `preserve_downgrade_option` hold is always RESET (never set to an old
+ * value), and `SET CLUSTER SETTING version` is refused while it is set.
  */
 export function finalizeHint(block: FinalizationBlock | undefined, series: string): string {
+  const resetPreserve = `RESET CLUSTER SETTING ${PRESERVE}`;
+  const explicit = `SET CLUSTER SETTING version = '${series}'`;
   const byHand =
-    block === undefined || previousStillBlocks(block)
-      ? `SET CLUSTER SETTING version = '${series}'`
-      : block.previous === ""
-        ? `RESET CLUSTER SETTING ${block.setting}`
-        : `SET CLUSTER SETTING ${block.setting} = '${block.previous}'`;
+    block === undefined
+      ? `${resetPreserve} (CockroachDB refuses any version change while it is set), then ${explicit}`
+      : block.setting === PRESERVE
+        ? previousStillBlocks(block)
+          ? `${resetPreserve}, then ${explicit}`
+          : resetPreserve
+        : previousStillBlocks(block)
+          ? explicit
+          : block.previous === ""
+            ? `RESET CLUSTER SETTING ${block.setting}`
+            : `SET CLUSTER SETTING ${block.setting} = '${block.previous}'`;
   return `to finalize ${series} (no rollback after this): set strategy.finalize to "auto" and run pulumi up, or run ${byHand} and wait until SHOW CLUSTER SETTING version shows ${series}`;
 }

@@ -83,7 +83,9 @@ async function unblock(ctx: FinalizeContext, block: FinalizationBlock): Promise<
 /**
  * Lets CockroachDB finalize (or, when the operator's own setting still
  * blocks it, finalizes explicitly) and waits through the transition
- * versions. The migration time runs from here.
+ * versions. The migration time runs from here. The explicit statement
+ * RESETs `cluster.preserve_downgrade_option` first (setClusterVersion):
+ * CockroachDB refuses any version bump while it is set.
  */
 async function finalize(ctx: FinalizeContext, series: string, explicit: boolean): Promise<{ readonly migrationMs: number }> {
   const started = Date.now();
@@ -110,8 +112,11 @@ async function finalize(ctx: FinalizeContext, series: string, explicit: boolean)
 async function liftStaleBlock(ctx: FinalizeContext, series: string): Promise<undefined> {
   if (!ctx.block) return undefined;
   const block = ctx.block;
-  await ctx.recorder.phase("unblock-finalization", undefined, () => unblockFinalization(ctx.reader, block));
-  const restored = `restored ${block.setting} to ${block.previous === "" ? "its default" : `'${block.previous}'`}`;
+  // A preserve_downgrade_option value of the old series is stale now: it is RESET, never written back.
+  const { stale } = await ctx.recorder.phase("unblock-finalization", undefined, () => unblockFinalization(ctx.reader, block));
+  const restored = stale
+    ? `reset ${block.setting} (its earlier value '${block.previous}' pinned the old cluster version, which CockroachDB no longer accepts)`
+    : `restored ${block.setting} to ${block.previous === "" ? "its default" : `'${block.previous}'`}`;
   ctx.recorder.finalization =
     ctx.plan.kind === "major-rollback"
       ? { finalized: true, note: `rolled back to ${series} before finalization; ${restored}` }

@@ -244,7 +244,10 @@ function describeFinalize(plan: Plan): string {
     case "not-applicable":
       return `n/a (${plan.kind})`;
     case "manual":
-      return `manual (when satisfied: SET CLUSTER SETTING version = '${series}'; until then rollback stays possible)`;
+      // The held preserve_downgrade_option must be reset first: CockroachDB refuses any version change while it is set.
+      return plan.blockFinalization?.setting === "cluster.preserve_downgrade_option"
+        ? `manual (when satisfied: RESET CLUSTER SETTING cluster.preserve_downgrade_option, then SET CLUSTER SETTING version = '${series}'; until then rollback stays possible)`
+        : `manual (when satisfied: SET CLUSTER SETTING version = '${series}'; until then rollback stays possible)`;
     case "auto":
       return "auto, after the last bake";
     case "afterBake":

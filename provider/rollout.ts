@@ -18,6 +18,7 @@ import type { Emit, NodePosition } from "./events";
 import { blockFinalization, type FinalizationBlock } from "./finalization";
 import { finishFinalization } from "./finalize-step";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, type GateContext } from "./gates";
+import { blockerContextFor, preflightBlockers } from "./preflight-blockers";
 import { observeCluster, type NodeHandle, type Observation } from "./observe";
 import { oneAtATime, planRollout, renderPlan } from "./plan";
 import { proveDown } from "./placement";
@@ -178,6 +179,10 @@ class Run {
     await this.recorder.phase("preflight", undefined, async () => {
       const problems = preflightProblems(obs, { target: spec.version, resuming: plan.skip.length > 0 });
       if (problems.length > 0) throw new GateFailed("preflight", `refused, no node was touched: ${problems.join("; ")}`);
+      // What would make CockroachDB refuse to finalize (licence, invalid objects, decommissioning nodes, jobs).
+      const found = await preflightBlockers(this.ctx.reader, blockerContextFor(spec, plan, obs.cluster.clusterVersion, Date.now()));
+      for (const w of found.warnings) this.recorder.note(w);
+      if (found.refusals.length > 0) throw new GateFailed("preflight", `refused, no node was touched: ${found.refusals.join("; ")}`);
     });
     for (const w of await drainWarnings(spec.strategy, (name) => this.ctx.reader.showSetting(name))) this.recorder.note(w);
     const refuse = (e: Error): never => {

@@ -13,6 +13,7 @@
  * No I/O here; classifyMove is called from check (without cluster context)
  * and again before rolling (with the observed cluster version).
  */
+import { withdrawnRelease } from "./withdrawn-releases";
 import * as semver from "semver";
 import { UpgradeNotAllowed } from "./errors";
 import type { UpgradeKind } from "./types";
@@ -199,6 +200,7 @@ export function classifyMove(from: string, to: string, ctx: MoveContext): Upgrad
     if (!isKnownSeries(s)) throw new UpgradeNotAllowed(from, to, unknownSeriesReason(s), allowedNextSeries(a.series));
   }
   refuseDevToProduction(a, b);
+  refuseWithdrawn(a, b);
   if (a.series === b.series) return classifyWithinSeries(a, b);
   return compareSeries(b.series, a.series) > 0 ? classifyMajorUpgrade(a, b, ctx) : classifyMajorRollback(a, b, ctx);
 }
@@ -219,6 +221,15 @@ function refuseDevToProduction(a: ParsedVersion, b: ParsedVersion): void {
     b.tag,
     `the cluster runs ${kind === "alpha" ? "an alpha" : "a development (master)"} build, and since v22.2 such a cluster cannot move to production releases; restore a backup into a new cluster running ${b.tag}`,
   );
+}
+
+/** Cockroach Labs withdrew the release: "do not upgrade to this release" (withdrawn-releases.ts). */
+function refuseWithdrawn(a: ParsedVersion, b: ParsedVersion): void {
+  if (a.tag === b.tag) return;
+  const w = withdrawnRelease(b.tag);
+  if (w === undefined) return;
+  const next = `pick the next patch release of ${b.series}`;
+  throw new UpgradeNotAllowed(a.tag, b.tag, `${b.tag} was ${w.reason}; do not upgrade to it: ${next}`);
 }
 
 function classifyWithinSeries(a: ParsedVersion, b: ParsedVersion): UpgradeKind {
@@ -249,15 +260,16 @@ function refuseUnfinalized(a: ParsedVersion, b: ParsedVersion, ctx: MoveContext)
   // `finalized: false` may belong to the upgrade being resumed.
   if (ctx.clusterVersion === undefined) return;
   const cv = parseClusterVersion(ctx.clusterVersion);
-  // The finalization setting that exists on the cluster's (old) version.
-  const reenable =
-    finalizationBlockFor(cv.series).setting === "cluster.auto_upgrade.enabled"
-      ? "SET CLUSTER SETTING cluster.auto_upgrade.enabled = true"
-      : "RESET CLUSTER SETTING cluster.preserve_downgrade_option";
+  // CockroachDB refuses any version bump while cluster.preserve_downgrade_option is set
+  // (clusterversion/setting.go validateVersionUpgrade): it is reset first, never set to an old value.
+  const preserveEra = finalizationBlockFor(cv.series).setting === "cluster.preserve_downgrade_option";
+  const explicit = `SET CLUSTER SETTING version = '${a.series}'`;
+  const byHand = preserveEra
+    ? `RESET CLUSTER SETTING cluster.preserve_downgrade_option (CockroachDB refuses any version change while it is set; auto-finalization follows), or after that reset ${explicit}`
+    : `${explicit} (after RESET CLUSTER SETTING cluster.preserve_downgrade_option if it is set: CockroachDB refuses any version change while it is), or re-enable auto-finalization: SET CLUSTER SETTING cluster.auto_upgrade.enabled = true`;
   // The finalize mode belongs to the run that rolls to a.tag: naming it with the new version would not finalize a.series.
   const howTo =
-    `finalize the previous upgrade first: SET CLUSTER SETTING version = '${a.series}' ` +
-    `(or re-enable auto-finalization: ${reenable}), ` +
+    `finalize the previous upgrade first: ${byHand}, ` +
     `or run pulumi up once with version ${a.tag} and strategy.finalize "auto"; then move to ${b.tag}`;
   if (cv.inTransition) {
     throw new UpgradeNotAllowed(

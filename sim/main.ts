@@ -7,6 +7,8 @@
  *                                                     start a cluster; prints the cluster JSON
  *   down --dir DIR [--grace S]                        stop every process of the cluster (SIGKILL after S, default 0.3)
  *   status --dir DIR                                  print the cluster JSON with live pids
+ *   inject --dir DIR [--clear] [--decommissioning ID[,ID]] [--invalid-object "db.schema.name=error"]
+ *          [--job "TYPE|status|description"]      test hook: state the simulator does not produce itself
  *   fabric --dir DIR                                  (internal) the cluster's state process
  * Only the JSON goes to stdout; progress and errors go to stderr.
  */
@@ -73,6 +75,18 @@ async function main(argv: readonly string[]): Promise<number> {
       print(clusterInfo(readPlan(required(p, "dir"))));
       return 0;
     }
+    case "inject": {
+      const p = parseFlags(rest, [...["dir", "decommissioning", "invalid-object", "job"].map(str), { name: "clear", kind: "bool" }]);
+      const { injectIntoCluster, injectRequest } = await import("./launcher/inject");
+      const req = injectRequest({
+        clear: flagBool(p, "clear"),
+        decommissioning: flagString(p, "decommissioning"),
+        invalidObject: flagString(p, "invalid-object"),
+        job: flagString(p, "job"),
+      });
+      await injectIntoCluster(required(p, "dir"), req);
+      return 0;
+    }
     case "fabric": {
       const p = parseFlags(rest, [str("dir")]);
       const { runFabric } = await import("./fabric/main");
@@ -80,7 +94,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return new Promise<number>(() => undefined);
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(cmd ?? "")}; commands: release, serve, up, down, status`);
+      throw new UsageError(`unknown command ${JSON.stringify(cmd ?? "")}; commands: release, serve, up, down, status, inject`);
   }
 }
 

@@ -106,6 +106,31 @@ export const VTABLE_SCHEMAS: Readonly<Record<string, readonly VColumn[]>> = {
   "crdb_internal.ranges_no_leases": RANGES_NO_LEASES,
   "crdb_internal.ranges": [...RANGES_NO_LEASES, col("lease_holder", "int8"), col("range_size", "int8")],
   "crdb_internal.node_runtime_info": [col("node_id", "int8"), col("component", "text"), col("field", "text"), col("value", "text")],
+  // Descriptors that fail validation; the first upgrade of a release refuses while it has rows.
+  "crdb_internal.invalid_objects": [
+    col("id", "int8"),
+    col("database_name", "text"),
+    col("schema_name", "text"),
+    col("obj_name", "text"),
+    col("error", "text"),
+  ],
+  // The columns of crdb_internal.jobs up to coordinator_id (later ones are not served).
+  "crdb_internal.jobs": [
+    col("job_id", "int8"),
+    col("job_type", "text"),
+    col("description", "text"),
+    col("statement", "text"),
+    col("user_name", "text"),
+    col("status", "text"),
+    col("running_status", "text"),
+    col("created", "timestamp"),
+    col("started", "timestamp"),
+    col("finished", "timestamp"),
+    col("modified", "timestamp"),
+    col("fraction_completed", "float8"),
+    col("error", "text"),
+    col("coordinator_id", "int8"),
+  ],
 };
 
 export function isVirtualTable(name: string): boolean {

@@ -145,6 +145,22 @@ export interface FabricMethods {
   listUsers(p: Record<string, never>): readonly { readonly username: string; readonly hasPassword: boolean }[];
   /** POST /_status/critical_nodes: the gateway JSON body. */
   criticalNodes(p: Record<string, never>): Record<string, unknown>;
+  /** Test hook (`sim inject`): state the simulator does not produce by itself. */
+  inject(p: InjectRequest): void;
+}
+
+/** What `sim inject` sets: nodes stuck decommissioning, invalid catalog objects, jobs; `clear` undoes all of it first. */
+export interface InjectRequest {
+  readonly clear?: boolean;
+  readonly decommissioning?: readonly number[];
+  readonly invalidObjects?: readonly {
+    readonly id: number;
+    readonly databaseName: string;
+    readonly schemaName: string;
+    readonly objName: string;
+    readonly error: string;
+  }[];
+  readonly jobs?: readonly { readonly jobId: number; readonly jobType: string; readonly description: string; readonly status: string }[];
 }
 
 export type FabricMethod = keyof FabricMethods;

@@ -12,6 +12,9 @@ import { ClusterVersion } from "./upgrade";
 import { virtualTableRows } from "./vtables";
 import { Users } from "./users";
 import { criticalNodesResponse } from "./critical-nodes";
+import { InjectedCatalog } from "./preconditions";
+import { CATALOG_VTABLES, catalogTableRows } from "./catalog-vtables";
+import { InvalidLicense, decodeLicense } from "./license";
 
 type Handlers = { [M in FabricMethod]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 
@@ -26,11 +29,12 @@ export class FabricService implements Handlers {
   readonly cluster: ClusterState;
   readonly version: ClusterVersion;
   readonly users = new Users();
+  readonly catalog = new InjectedCatalog();
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(opts: FabricOptions) {
     this.cluster = new ClusterState(opts.timing, opts.rangeCount);
-    this.version = new ClusterVersion(this.cluster, opts.initialVersion);
+    this.version = new ClusterVersion(this.cluster, opts.initialVersion, undefined, this.catalog);
   }
 
   start(): void {
@@ -78,6 +82,7 @@ export class FabricService implements Handlers {
   }
 
   virtualTable(p: ParamsOf<"virtualTable">): ResultOf<"virtualTable"> {
+    if ((CATALOG_VTABLES as readonly string[]).includes(p.name)) return { rows: catalogTableRows(this.catalog, p.name) };
     return { rows: virtualTableRows(this.cluster, p.name) };
   }
 
@@ -112,6 +117,7 @@ export class FabricService implements Handlers {
       throw new SqlErrorLike("22023", (e as Error).message);
     }
     if (def.name === "cluster.preserve_downgrade_option" && value !== "") this.validatePreserveDowngrade(value);
+    if (def.name === "enterprise.license") validateLicense(value);
     this.cluster.settings.set(def.name, value);
   }
 
@@ -167,6 +173,22 @@ export class FabricService implements Handlers {
     return criticalNodesResponse(this.cluster);
   }
 
+  inject(p: ParamsOf<"inject">): void {
+    if (p.clear) {
+      this.catalog.invalidObjects = [];
+      this.catalog.jobs = [];
+      for (const n of this.cluster.nodes.values()) if (n.membership === "decommissioning") n.membership = "active";
+    }
+    for (const id of p.decommissioning ?? []) {
+      const n = this.cluster.nodes.get(id);
+      if (!n) throw new Error(`node ${id} is not a member of this cluster`);
+      n.membership = "decommissioning";
+    }
+    this.catalog.invalidObjects.push(...(p.invalidObjects ?? []));
+    const now = Date.now();
+    this.catalog.jobs.push(...(p.jobs ?? []).map((j) => ({ ...j, created: now })));
+  }
+
   private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {
     try {
       return lookupSetting(name, seriesOfTag(gatewayTag));
@@ -190,6 +212,16 @@ export class FabricService implements Handlers {
         `cannot set cluster.preserve_downgrade_option to ${value} (cluster version is ${formatSeries(current)})`,
       );
     }
+  }
+}
+
+/** CR licenseccl.Decode: a key that does not decode is refused on SET. */
+function validateLicense(value: string): void {
+  try {
+    decodeLicense(value);
+  } catch (e) {
+    if (e instanceof InvalidLicense) throw new SqlErrorLike("XXUUU", e.message);
+    throw e;
   }
 }
 

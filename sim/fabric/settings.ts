@@ -75,6 +75,22 @@ export const SETTINGS: readonly SettingDef[] = [
     description: "disable (automatic or manual) cluster version upgrade from the specified version until reset",
   },
   {
+    // CR pkg/ccl/utilccl/license_check.go (enterprise.license); decoded as licenseccl.Decode does (license.ts).
+    name: "enterprise.license",
+    aliases: [],
+    type: "string",
+    defaultValue: "",
+    description: "the encoded cluster license",
+  },
+  {
+    // CR pkg/util/log/logcrash (DiagnosticsReportingEnabled): on by default.
+    name: "diagnostics.reporting.enabled",
+    aliases: [],
+    type: "bool",
+    defaultValue: "true",
+    description: "enable reporting diagnostic metrics to cockroach labs",
+  },
+  {
     name: "cluster.auto_upgrade.enabled",
     aliases: [],
     type: "bool",

@@ -8,6 +8,7 @@ import { FINALIZE_STEPS } from "../common/timing";
 import { Series, compareSeries, formatSeries, minSupportedSeries, parseSeries, seriesOfTag, transitionSteps } from "../common/versions";
 import { ClusterState } from "./cluster";
 import { UpgradeStatus } from "./protocol";
+import { InjectedCatalog, checkPreconditions } from "./preconditions";
 
 interface Finalizing {
   readonly to: Series;
@@ -24,6 +25,7 @@ export class ClusterVersion {
     /** The finalized version. */
     public active: Series,
     private readonly onChange: () => void = () => undefined,
+    private readonly catalog: InjectedCatalog = new InjectedCatalog(),
   ) {}
 
   /** What SHOW CLUSTER SETTING version prints: "23.1", or a transition string while finalizing. */
@@ -59,6 +61,11 @@ export class ClusterVersion {
     if (compareSeries(gateway, target) < 0) {
       throw new SqlErrorLike("XXUUU", `cannot upgrade to ${formatSeries(target)}: node running ${formatSeries(gateway)}`);
     }
+    // CR clusterversion/setting.go validateVersionUpgrade: any bump is refused while the option is set.
+    const preserve = this.cluster.setting("cluster.preserve_downgrade_option");
+    if (preserve !== "") {
+      throw new SqlErrorLike("XXUUU", `cannot upgrade to ${formatSeries(target)}: cluster.preserve_downgrade_option is set to ${preserve}`);
+    }
     for (const n of this.cluster.nodes.values()) {
       if (n.membership === "decommissioned") continue;
       if (!this.cluster.isLive(n)) throw new SqlErrorLike("XXUUU", `nodes n${n.id} required, but unavailable`);
@@ -67,6 +74,8 @@ export class ClusterVersion {
         throw new SqlErrorLike("XXUUU", `cannot upgrade to ${formatSeries(target)}: node n${n.id} running ${formatSeries(s)}`);
       }
     }
+    if (!this.finalizing)
+      checkPreconditions(this.cluster, this.catalog, this.active, target, transitionSteps(this.active, target, FINALIZE_STEPS));
     return this.finalize(target);
   }
 

@@ -20,6 +20,7 @@ import { Client } from "pg";
 import { PulumiWorkspace, type PulumiResult } from "../support/pulumi";
 import { rootProgram, RootProgram } from "../support/root-program";
 import { startSimCluster, SimCluster } from "../support/sim-cluster";
+import { licenseKey } from "../support/license-keys";
 import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
 import type { ClusterVersionOutputs, StrategyInput } from "../../provider/types";
@@ -152,6 +153,8 @@ describe("e2e: major versions on a simulated cluster", function () {
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: V["23.1"], baseIp: "127.0.60.10", timeScale: 0.1 });
+    // CockroachDB finalizes 24.3 only with a licence (v24_3_check_license.go).
+    await sql(sim, `SET CLUSTER SETTING enterprise.license = '${licenseKey("Enterprise")}'`);
     served = await serveReleaseMirror(sim, Object.values(V));
     program = rootProgram();
     ws = new PulumiWorkspace({ programDir: program.dir, stack: STACK });

@@ -20,6 +20,7 @@ import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { licenseKey } from "../support/license-keys";
 import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
 
@@ -67,6 +68,8 @@ describe("provider: majors — rollbacks, the operator's own block, finalization
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: V["23.2"], baseIp: "127.0.61.10", timeScale: 0.1 });
+    // CockroachDB finalizes 24.3 only with a licence (v24_3_check_license.go).
+    await sql(sim, `SET CLUSTER SETTING enterprise.license = '${licenseKey("Enterprise")}'`);
     const dir = path.join(path.dirname(sim.buildRelease(V["24.1"]).dir), "releases-all");
     fs.mkdirSync(dir, { recursive: true });
     for (const v of [V["24.1"], V["24.3"]]) {

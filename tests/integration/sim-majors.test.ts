@@ -10,6 +10,7 @@
  * Loopback range: 127.0.19.x.
  */
 import * as assert from "assert";
+import { licenseKey } from "../support/license-keys";
 import { Client } from "pg";
 import { CommandResult, SimCluster, startSimCluster, waitFor } from "../support/sim-cluster";
 
@@ -97,10 +98,16 @@ describe("sim major upgrades (manual finalization, skip rules, rollback)", funct
       await sql(H1, "SET CLUSTER SETTING cluster.preserve_downgrade_option = '23.1'");
       const early = await roll(c, "n1", tar["v23.2.5"]);
       assert.strictEqual(early.code, 0, early.stderr);
-      await assert.rejects(sql(H1, "SET CLUSTER SETTING version = '23.2'"), /^error: cannot upgrade to 23\.2: node n2 running 23\.1$/);
+      // CR clusterversion/setting.go validateVersionUpgrade: refused while the option is set, before any node check.
+      const held = /^error: cannot upgrade to 23\.2: cluster\.preserve_downgrade_option is set to 23\.1$/;
+      await assert.rejects(sql(H1, "SET CLUSTER SETTING version = '23.2'"), held);
       await rollAll(c, tar["v23.2.5"]);
       await sleep(3500); // past the auto-upgrade loop's longest backoff (30 s scaled)
       assert.strictEqual(await clusterVersion(H2), "23.1");
+      await assert.rejects(sql(H1, "SET CLUSTER SETTING version = '23.2'"), held);
+      // Manual finalization: auto-upgrade off (23.2 binaries know the setting), the option reset, then the statement.
+      await sql(H1, "SET CLUSTER SETTING cluster.auto_upgrade.enabled = false");
+      await sql(H1, "RESET CLUSTER SETTING cluster.preserve_downgrade_option");
       const seen = await finalizeManually(H1, H2, "23.2");
       assert.ok(
         seen.some((v) => /^23\.1-\d+$/.test(v)),
@@ -160,6 +167,9 @@ describe("sim major upgrades (manual finalization, skip rules, rollback)", funct
       );
       await rollAll(c, tar["v24.3.1"]);
       await assert.rejects(sql(H1, "SET CLUSTER SETTING version = '25.1'"), /^error: cannot upgrade directly from 24\.1 to 25\.1$/);
+      // v24_3_check_license.go: 24.3 is finalized only with a licence installed.
+      await assert.rejects(sql(H3, "SET CLUSTER SETTING version = '24.3'"), /upgrade blocked: no license installed/);
+      await sql(H1, `SET CLUSTER SETTING enterprise.license = '${licenseKey("Enterprise")}'`);
       const seen = await finalizeManually(H3, H1, "24.3");
       assert.ok(
         seen.some((v) => /^24\.1-upgrading-to-24\.3-step-\d{3}$/.test(v)),
