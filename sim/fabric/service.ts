@@ -12,6 +12,7 @@ import { ClusterVersion } from "./upgrade";
 import { virtualTableRows } from "./vtables";
 import { Users } from "./users";
 import { criticalNodesResponse } from "./critical-nodes";
+import { rangesResponse } from "./ranges-status";
 
 type Handlers = { [M in FabricMethod]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 
@@ -165,6 +166,17 @@ export class FabricService implements Handlers {
 
   criticalNodes(): ResultOf<"criticalNodes"> {
     return criticalNodesResponse(this.cluster);
+  }
+
+  recordWrites(p: ParamsOf<"recordWrites">): void {
+    if (Number.isInteger(p.rows) && p.rows > 0) this.cluster.recordWrites(p.rows);
+  }
+
+  /** Served for a node whose process is up, as CockroachDB forwards the request to it. */
+  statusRanges(p: ParamsOf<"statusRanges">): ResultOf<"statusRanges"> {
+    const node = this.cluster.mustGet(p.nodeId);
+    if (!node.processUp) throw new Error(`node ${p.nodeId} is not available`);
+    return rangesResponse(this.cluster, p.nodeId);
   }
 
   private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {

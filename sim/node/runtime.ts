@@ -31,6 +31,9 @@ import { nodeStatusJson, nodesResponse } from "./status-json";
 import { randomUUID, randomInt } from "crypto";
 import type { TlsOptions } from "tls";
 
+/** Command tags of statements whose rows are writes (each a Raft entry in the fabric). */
+const WRITE_COMMANDS = new Set(["INSERT", "UPSERT", "UPDATE", "DELETE"]);
+
 export interface StartResult {
   readonly nodeId: number;
   readonly clusterId: string;
@@ -216,6 +219,7 @@ export class NodeRuntime {
         return nodeStatusJson(self);
       },
       criticalNodes: () => this.mustFabric().call("criticalNodes", {}),
+      statusRanges: (id) => this.mustFabric().call("statusRanges", { nodeId: id === "local" ? this.mustNodeId() : Number(id) }),
     });
     try {
       this.httpPort = await listenHttpPort(this.http, cfg.http.host, cfg.http.port, this.tls);
@@ -247,6 +251,7 @@ export class NodeRuntime {
     try {
       const results = await this.sql.execute(sql, params, session);
       this.selectCount += results.filter((r) => r.command === "SELECT").length;
+      this.reportWrites(results);
       return results;
     } finally {
       this.inFlight -= 1;
@@ -260,6 +265,17 @@ export class NodeRuntime {
       nodeId: () => this.nodeId ?? 1,
       insecure: this.cfg.insecure,
     });
+  }
+
+  /** Written rows become Raft entries in the fabric (raft-log.ts); a lost report only loses simulated lag. */
+  private reportWrites(results: readonly QueryResult[]): void {
+    const rows = results.filter((r) => WRITE_COMMANDS.has(r.command)).reduce((a, r) => a + (r.rowCount ?? 0), 0);
+    if (rows > 0 && this.fabric) this.fabric.call("recordWrites", { rows }).catch(() => undefined);
+  }
+
+  private mustNodeId(): number {
+    if (this.nodeId === undefined) throw new Error("node has not joined its cluster yet");
+    return this.nodeId;
   }
 
   mustFabric(): FabricClient {

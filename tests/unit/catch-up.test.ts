@@ -1,0 +1,131 @@
+/**
+ * The catch-up judgement of the cluster gate (provider/catch-up.ts) on
+ * `/_status/ranges` bodies in CockroachDB's gateway JSON: followers trailing
+ * by what is in flight are caught up; a follower far behind, probing, paused
+ * or waiting for a snapshot is not; anything missing is not healthy.
+ */
+import * as assert from "assert";
+import { MAX_ENTRIES_BEHIND, describeLagging, judgeCatchUp, parseRangesResponse } from "../../provider/catch-up";
+
+interface Follower {
+  readonly node: number;
+  readonly match: number;
+  readonly state?: string;
+  readonly paused?: boolean;
+  readonly pendingSnapshot?: string;
+}
+
+/** One range as the node `source` reports it; progress only when `source` leads. */
+function range(id: number, source: number, leader: number, commit: number, followers: readonly Follower[]): Record<string, unknown> {
+  const nodes = [leader, ...followers.map((f) => f.node)].sort();
+  const replicaId = (n: number): number => nodes.indexOf(n) + 1;
+  const progress: Record<string, unknown> = {};
+  if (source === leader) {
+    progress[String(replicaId(leader))] = {
+      match: String(commit),
+      next: String(commit + 1),
+      state: "StateReplicate",
+      paused: false,
+      pendingSnapshot: "0",
+    };
+    for (const f of followers)
+      progress[String(replicaId(f.node))] = {
+        match: String(f.match),
+        next: String(commit + 1),
+        state: f.state ?? "StateReplicate",
+        paused: f.paused ?? false,
+        pendingSnapshot: f.pendingSnapshot ?? "0",
+      };
+  }
+  return {
+    raftState: {
+      replicaId: String(replicaId(source)),
+      hardState: { term: "6", vote: "1", commit: String(commit) },
+      state: source === leader ? "StateLeader" : "StateFollower",
+      progress,
+    },
+    state: {
+      state: {
+        desc: { rangeId: String(id), internalReplicas: nodes.map((n) => ({ nodeId: n, storeId: n, replicaId: replicaId(n), type: 0 })) },
+      },
+    },
+    sourceNodeId: source,
+  };
+}
+
+const body = (...ranges: Record<string, unknown>[]): unknown => ({ ranges, next: 0 });
+
+describe("provider/catch-up", () => {
+  it("holds on a busy healthy cluster: followers trail by a few in-flight entries", () => {
+    const reports = parseRangesResponse(
+      body(
+        range(1, 1, 1, 5000, [
+          { node: 2, match: 4997 },
+          { node: 3, match: 4990 },
+        ]),
+        range(1, 2, 1, 4997, []),
+        range(1, 3, 1, 4990, []),
+      ),
+    );
+    const v = judgeCatchUp(reports);
+    assert.deepStrictEqual(v, { ok: true, lagging: [], missing: [] });
+  });
+
+  it("waits for a follower that is far behind, probing, paused or waiting for a snapshot, naming its node", () => {
+    const c = 9000;
+    const v = judgeCatchUp(
+      parseRangesResponse(
+        body(
+          range(1, 1, 1, c, [
+            { node: 2, match: c },
+            { node: 3, match: c - MAX_ENTRIES_BEHIND - 1 },
+          ]),
+          range(2, 1, 1, c, [
+            { node: 2, match: c },
+            { node: 3, match: c, state: "StateProbe" },
+          ]),
+          range(3, 2, 2, c, [
+            { node: 1, match: c },
+            { node: 3, match: c, paused: true },
+          ]),
+          range(4, 2, 2, c, [
+            { node: 1, match: c },
+            { node: 3, match: c, state: "StateSnapshot", pendingSnapshot: "9100" },
+          ]),
+        ),
+      ),
+    );
+    assert.strictEqual(v.ok, false);
+    assert.deepStrictEqual(
+      v.lagging.map((l) => [l.rangeId, l.nodeId]),
+      [
+        ["1", 3],
+        ["2", 3],
+        ["3", 3],
+        ["4", 3],
+      ],
+    );
+    assert.match(describeLagging(v.lagging), /^n3: 4 replicas, raft log behind 65 entries \(max\), 2 not streaming$/);
+  });
+
+  it("accepts exactly MAX_ENTRIES_BEHIND", () => {
+    const v = judgeCatchUp(parseRangesResponse(body(range(1, 1, 1, 500, [{ node: 2, match: 500 - MAX_ENTRIES_BEHIND }]))));
+    assert.strictEqual(v.ok, true);
+  });
+
+  it("is not healthy when a range has no leader in view, or the leader has no progress for a replica", () => {
+    const noLeader = judgeCatchUp(parseRangesResponse(body(range(7, 2, 1, 100, []))));
+    assert.strictEqual(noLeader.ok, false);
+    assert.match(noLeader.missing.join(), /1 ranges without a Raft leader in view \(e\.g\. r7\)/);
+    const r = range(8, 1, 1, 100, [{ node: 2, match: 100 }]);
+    delete ((r.raftState as Record<string, unknown>).progress as Record<string, unknown>)["2"];
+    const noProgress = judgeCatchUp(parseRangesResponse(body(r)));
+    assert.strictEqual(noProgress.ok, false);
+    assert.match(noProgress.missing.join(), /no leader progress for 1 replicas \(e\.g\. r8\/n2\)/);
+  });
+
+  it("refuses a body without ranges or without raft state, naming what is missing", () => {
+    assert.throws(() => parseRangesResponse({}), /no `ranges`/);
+    assert.throws(() => parseRangesResponse({ ranges: [{ state: {} }] }), /range entry 0 lacks raftState\.state/);
+  });
+});
