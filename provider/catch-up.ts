@@ -28,6 +28,10 @@
  * quorum. It is judged per replica, for every node, so it also sees a node
  * someone else restarted.
  *
+ * A leader that reports `problems.pausedFollowers` (replication paused to a
+ * follower whose store admission control sees as I/O-overloaded, the other
+ * half of the danger: #96521) fails the sample too.
+ *
  * Missing is never healthy: a node that does not answer, a body without
  * ranges, a range without a leader in view, or a leader without progress for
  * a follower makes the sample fail with that reason.
@@ -54,6 +58,12 @@ export interface RangeReport {
   readonly replicas: ReadonlyMap<string, number>;
   readonly leader: boolean;
   readonly commit: number;
+  /**
+   * `problems.pausedFollowers`: the leader has paused replication to a follower whose store is
+   * I/O-overloaded (admission control; `admission.raft.paused_replicas`), as a just-restarted node
+   * catching up can be (#96521).
+   */
+  readonly pausedFollowers: boolean;
   /** Leader only: per replica ID. */
   readonly progress: ReadonlyMap<string, { match: number; state: string; paused: boolean; pendingSnapshot: number }>;
 }
@@ -100,7 +110,8 @@ function parseRange(r: Record<string, unknown>, i: number): RangeReport {
       pendingSnapshot: Number(p.pendingSnapshot ?? 0),
     });
   }
-  return { rangeId: String(rangeId), replicas, leader: raft.state === "StateLeader", commit, progress };
+  const pausedFollowers = (r.problems as Record<string, unknown> | undefined)?.pausedFollowers === true;
+  return { rangeId: String(rangeId), replicas, leader: raft.state === "StateLeader", commit, pausedFollowers, progress };
 }
 
 /** Judges the reports of every live node (pure). */
@@ -114,6 +125,7 @@ export function judgeCatchUp(reports: readonly RangeReport[]): CatchUpVerdict {
   }
   const noLeader = [...seen].filter((id) => !leaders.has(id));
   const noProgress: string[] = [];
+  const paused = [...leaders.values()].filter((l) => l.pausedFollowers).map((l) => `r${l.rangeId}`);
   for (const l of leaders.values()) {
     for (const [replicaId, nodeId] of l.replicas) {
       const p = l.progress.get(replicaId);
@@ -130,6 +142,7 @@ export function judgeCatchUp(reports: readonly RangeReport[]): CatchUpVerdict {
   const missing: string[] = [];
   if (noLeader.length > 0) missing.push(`${noLeader.length} ranges without a Raft leader in view (e.g. r${noLeader[0]})`);
   if (noProgress.length > 0) missing.push(`no leader progress for ${noProgress.length} replicas (e.g. ${noProgress[0]})`);
+  if (paused.length > 0) missing.push(`${paused.length} ranges pause replication to an I/O-overloaded follower (e.g. ${paused[0]})`);
   return { ok: lagging.length === 0 && missing.length === 0, lagging, missing };
 }
 

@@ -124,6 +124,13 @@ describe("provider/catch-up", () => {
     assert.match(noProgress.missing.join(), /no leader progress for 1 replicas \(e\.g\. r8\/n2\)/);
   });
 
+  it("waits while a leader pauses replication to an I/O-overloaded follower (problems.pausedFollowers)", () => {
+    const r = { ...range(9, 1, 1, 100, [{ node: 2, match: 100 }]), problems: { pausedFollowers: true } };
+    const v = judgeCatchUp(parseRangesResponse(body(r)));
+    assert.strictEqual(v.ok, false);
+    assert.match(v.missing.join(), /1 ranges pause replication to an I\/O-overloaded follower \(e\.g\. r9\)/);
+  });
+
   it("refuses a body without ranges or without raft state, naming what is missing", () => {
     assert.throws(() => parseRangesResponse({}), /no `ranges`/);
     assert.throws(() => parseRangesResponse({ ranges: [{ state: {} }] }), /range entry 0 lacks raftState\.state/);
