@@ -40,6 +40,7 @@
  * authenticated admin (or VIEWCLUSTERMETADATA) session only; see README.
  */
 import type { ClusterReader } from "./cluster";
+import { sleep } from "./timing";
 import type { NodeSpec } from "./types";
 
 /**
@@ -50,6 +51,14 @@ import type { NodeSpec } from "./types";
  * fails on one bad sample.
  */
 export const MAX_ENTRIES_BEHIND = 64;
+
+/**
+ * A failed read is confirmed by a second one this much later: a lease or leadership transfer between
+ * the per-node reads shows a range with no leader, and a new leader knows its followers only after a
+ * heartbeat round. A restarted node lags in both reads. A node that cannot be read counts either way.
+ */
+export const CONFIRM_AFTER_MS = 1_000;
+const UNREAD = "no raft state";
 
 /** One range as one node's replica reports it. */
 export interface RangeReport {
@@ -76,11 +85,17 @@ export interface LaggingReplica {
   readonly state: string;
 }
 
+/** Something that keeps catch-up from being proven: `key` names the range, replica or node. */
+export interface Unproven {
+  readonly key: string;
+  readonly text: string;
+}
+
 export interface CatchUpVerdict {
   readonly ok: boolean;
   readonly lagging: readonly LaggingReplica[];
-  /** Why the signal could not be read in full (each makes the verdict not ok). */
-  readonly missing: readonly string[];
+  /** What could not be read or proven (each makes the verdict not ok). */
+  readonly missing: readonly Unproven[];
 }
 
 /** Parses a `/_status/ranges` body; throws naming what is missing. */
@@ -117,20 +132,20 @@ function parseRange(r: Record<string, unknown>, i: number): RangeReport {
 /** Judges the reports of every live node (pure). */
 export function judgeCatchUp(reports: readonly RangeReport[]): CatchUpVerdict {
   const lagging: LaggingReplica[] = [];
+  const missing: Unproven[] = [];
   const leaders = new Map<string, RangeReport>();
   const seen = new Set<string>();
   for (const r of reports) {
     seen.add(r.rangeId);
     if (r.leader) leaders.set(r.rangeId, r);
   }
-  const noLeader = [...seen].filter((id) => !leaders.has(id));
-  const noProgress: string[] = [];
-  const paused = [...leaders.values()].filter((l) => l.pausedFollowers).map((l) => `r${l.rangeId}`);
+  for (const id of seen) if (!leaders.has(id)) missing.push({ key: `r${id}`, text: "no Raft leader in view" });
   for (const l of leaders.values()) {
+    if (l.pausedFollowers) missing.push({ key: `r${l.rangeId}`, text: "replication paused to an I/O-overloaded follower" });
     for (const [replicaId, nodeId] of l.replicas) {
       const p = l.progress.get(replicaId);
       if (p === undefined) {
-        noProgress.push(`r${l.rangeId}/n${nodeId}`);
+        missing.push({ key: `r${l.rangeId}/n${nodeId}`, text: "no leader progress for the replica" });
         continue;
       }
       const behind = Math.max(0, l.commit - p.match);
@@ -139,14 +154,10 @@ export function judgeCatchUp(reports: readonly RangeReport[]): CatchUpVerdict {
         lagging.push({ rangeId: l.rangeId, nodeId, behind: Number.isFinite(behind) ? behind : Infinity, state: p.state });
     }
   }
-  const missing: string[] = [];
-  if (noLeader.length > 0) missing.push(`${noLeader.length} ranges without a Raft leader in view (e.g. r${noLeader[0]})`);
-  if (noProgress.length > 0) missing.push(`no leader progress for ${noProgress.length} replicas (e.g. ${noProgress[0]})`);
-  if (paused.length > 0) missing.push(`${paused.length} ranges pause replication to an I/O-overloaded follower (e.g. ${paused[0]})`);
   return { ok: lagging.length === 0 && missing.length === 0, lagging, missing };
 }
 
-/** "n2: 12 replicas, raft log behind 800 entries (max), 3 probing". */
+/** "n2: 12 replicas, raft log behind 800 entries (max), 3 not streaming". */
 export function describeLagging(lagging: readonly LaggingReplica[]): string {
   const byNode = new Map<number, LaggingReplica[]>();
   for (const l of lagging) byNode.set(l.nodeId, [...(byNode.get(l.nodeId) ?? []), l]);
@@ -160,20 +171,42 @@ export function describeLagging(lagging: readonly LaggingReplica[]): string {
     .join("; ");
 }
 
-/** Reads `/_status/ranges/local` on each live node and judges it. Never throws: what cannot be read is missing. */
+/** "r7: no Raft leader in view; r9: ...; and 12 more", at most three named. */
+export function describeUnproven(missing: readonly Unproven[]): string {
+  const named = missing.slice(0, 3).map((m) => `${m.key}: ${m.text}`);
+  return named.join("; ") + (missing.length > 3 ? `; and ${missing.length - 3} more` : "");
+}
+
+/**
+ * Reads `/_status/ranges/local` on each live node and judges it; what is wrong is read again after
+ * CONFIRM_AFTER_MS and only what both reads show counts. Never throws: what cannot be read is unproven.
+ */
 export async function sampleCatchUp(reader: ClusterReader, live: readonly NodeSpec[], signal?: AbortSignal): Promise<CatchUpVerdict> {
+  if (live.length === 0) return { ok: false, lagging: [], missing: [{ key: "cluster", text: "no live node to read raft state from" }] };
+  const first = await readOnce(reader, live, signal);
+  if (first.ok) return first;
+  await sleep(CONFIRM_AFTER_MS, signal);
+  const second = await readOnce(reader, live, signal);
+  const lagged = new Set(first.lagging.map((l) => `${l.rangeId}/${l.nodeId}`));
+  const unproven = new Set(first.missing.map((m) => `${m.key} ${m.text}`));
+  const lagging = second.lagging.filter((l) => lagged.has(`${l.rangeId}/${l.nodeId}`));
+  const missing = second.missing.filter((m) => unproven.has(`${m.key} ${m.text}`) || m.text.startsWith(UNREAD));
+  return { ok: lagging.length === 0 && missing.length === 0, lagging, missing };
+}
+
+async function readOnce(reader: ClusterReader, live: readonly NodeSpec[], signal?: AbortSignal): Promise<CatchUpVerdict> {
   const reports: RangeReport[] = [];
-  const missing: string[] = [];
+  const unread: Unproven[] = [];
   await Promise.all(
     live.map(async (n) => {
       try {
         reports.push(...parseRangesResponse(await reader.ranges(n, signal)));
       } catch (e) {
-        missing.push(`no raft state from ${n.name}: ${(e as Error).message}`);
+        unread.push({ key: n.name, text: `${UNREAD}: ${(e as Error).message}` });
       }
     }),
   );
-  if (live.length === 0) missing.push("no live node to read raft state from");
   const v = judgeCatchUp(reports);
-  return { ok: v.ok && missing.length === 0, lagging: v.lagging, missing: [...missing.sort(), ...v.missing] };
+  const missing = [...unread.sort((a, b) => a.key.localeCompare(b.key)), ...v.missing];
+  return { ok: v.ok && unread.length === 0, lagging: v.lagging, missing };
 }

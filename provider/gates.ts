@@ -25,7 +25,7 @@
  */
 import type { ClusterReader } from "./cluster";
 import { matchNodes } from "./cluster";
-import { describeLagging, sampleCatchUp } from "./catch-up";
+import { describeLagging, describeUnproven, sampleCatchUp } from "./catch-up";
 import { GateFailed } from "./errors";
 import type { NodeObservation, Observation } from "./observe";
 import type { GateSample, NodeSpec, Strategy } from "./types";
@@ -148,7 +148,7 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
     const ok = notLive.length === 0 && missing.length === 0 && under === 0 && unavail === 0 && catchUp.ok;
     let detail = `live ${live.length}/${total}, under-replicated ${under}, unavailable ${unavail}`;
     if (catchUp.lagging.length > 0) detail += `; catching up: ${describeLagging(catchUp.lagging)}`;
-    if (catchUp.missing.length > 0) detail += `; catch-up not proven: ${catchUp.missing.join("; ")}`;
+    if (catchUp.missing.length > 0) detail += `; catch-up not proven: ${describeUnproven(catchUp.missing)}`;
     if (notLive.length > 0) detail += `; not live: ${notLive.map((n) => n.name).join(", ")}`;
     if (missing.length > 0) detail += `; no range metrics from: ${missing.join(", ")}`;
     return {

@@ -5,7 +5,16 @@
  * or waiting for a snapshot is not; anything missing is not healthy.
  */
 import * as assert from "assert";
-import { MAX_ENTRIES_BEHIND, describeLagging, judgeCatchUp, parseRangesResponse } from "../../provider/catch-up";
+import type { ClusterReader } from "../../provider/cluster";
+import {
+  MAX_ENTRIES_BEHIND,
+  describeLagging,
+  describeUnproven,
+  judgeCatchUp,
+  parseRangesResponse,
+  sampleCatchUp,
+} from "../../provider/catch-up";
+import type { NodeSpec } from "../../provider/types";
 
 interface Follower {
   readonly node: number;
@@ -116,23 +125,71 @@ describe("provider/catch-up", () => {
   it("is not healthy when a range has no leader in view, or the leader has no progress for a replica", () => {
     const noLeader = judgeCatchUp(parseRangesResponse(body(range(7, 2, 1, 100, []))));
     assert.strictEqual(noLeader.ok, false);
-    assert.match(noLeader.missing.join(), /1 ranges without a Raft leader in view \(e\.g\. r7\)/);
+    assert.strictEqual(describeUnproven(noLeader.missing), "r7: no Raft leader in view");
     const r = range(8, 1, 1, 100, [{ node: 2, match: 100 }]);
     delete ((r.raftState as Record<string, unknown>).progress as Record<string, unknown>)["2"];
     const noProgress = judgeCatchUp(parseRangesResponse(body(r)));
     assert.strictEqual(noProgress.ok, false);
-    assert.match(noProgress.missing.join(), /no leader progress for 1 replicas \(e\.g\. r8\/n2\)/);
+    assert.strictEqual(describeUnproven(noProgress.missing), "r8/n2: no leader progress for the replica");
   });
 
   it("waits while a leader pauses replication to an I/O-overloaded follower (problems.pausedFollowers)", () => {
     const r = { ...range(9, 1, 1, 100, [{ node: 2, match: 100 }]), problems: { pausedFollowers: true } };
     const v = judgeCatchUp(parseRangesResponse(body(r)));
     assert.strictEqual(v.ok, false);
-    assert.match(v.missing.join(), /1 ranges pause replication to an I\/O-overloaded follower \(e\.g\. r9\)/);
+    assert.strictEqual(describeUnproven(v.missing), "r9: replication paused to an I/O-overloaded follower");
   });
 
   it("refuses a body without ranges or without raft state, naming what is missing", () => {
     assert.throws(() => parseRangesResponse({}), /no `ranges`/);
     assert.throws(() => parseRangesResponse({ ranges: [{ state: {} }] }), /range entry 0 lacks raftState\.state/);
+  });
+
+  describe("sampleCatchUp: a failed read is confirmed by a second one", function () {
+    this.timeout(10_000);
+    const nodes = [{ name: "a" }, { name: "b" }] as unknown as NodeSpec[];
+    /** A reader whose answers per node come from `reads[call]` (one round of reads per call). */
+    function reader(reads: readonly Record<string, unknown | Error>[]): ClusterReader {
+      const calls: Record<string, number> = {};
+      return {
+        ranges: async (n: NodeSpec) => {
+          const i = (calls[n.name] = (calls[n.name] ?? 0) + 1) - 1;
+          const a = reads[Math.min(i, reads.length - 1)][n.name];
+          if (a instanceof Error) throw a;
+          return a;
+        },
+      } as unknown as ClusterReader;
+    }
+    const healthyA = body(range(1, 1, 1, 100, [{ node: 2, match: 99 }]));
+    const healthyB = body(range(1, 2, 1, 99, []));
+
+    it("passes when what looked wrong (a range with no leader in view) is gone on the second read", async () => {
+      const v = await sampleCatchUp(
+        reader([
+          { a: body(), b: healthyB },
+          { a: healthyA, b: healthyB },
+        ]),
+        nodes,
+      );
+      assert.deepStrictEqual(v, { ok: true, lagging: [], missing: [] });
+    });
+
+    it("fails when a replica lags in both reads, or a node cannot be read on the second", async () => {
+      const lag = body(range(1, 1, 1, 5000, [{ node: 2, match: 10 }]));
+      const v = await sampleCatchUp(reader([{ a: lag, b: healthyB }]), nodes);
+      assert.deepStrictEqual(
+        v.lagging.map((l) => [l.rangeId, l.nodeId, l.behind]),
+        [["1", 2, 4990]],
+      );
+      const w = await sampleCatchUp(
+        reader([
+          { a: lag, b: healthyB },
+          { a: healthyA, b: new Error("HTTP 401") },
+        ]),
+        nodes,
+      );
+      assert.strictEqual(w.ok, false);
+      assert.strictEqual(describeUnproven(w.missing), "b: no raft state: HTTP 401");
+    });
   });
 });
