@@ -67,6 +67,19 @@ const SETTING_NAME_RE = /^[a-z][a-z0-9_.]*$/;
 const CONNECT_TIMEOUT_MS = 3_000;
 const QUERY_TIMEOUT_MS = 15_000;
 const HTTP_TIMEOUT_MS = 3_000;
+/** `/_status/ranges` lists every replica of the node: larger and slower than the other endpoints. */
+const RANGES_TIMEOUT_MS = 10_000;
+const RANGES_MAX_BYTES = 256 * 1024 * 1024;
+
+/** ": <message>" of a gRPC-gateway error body, or "". */
+function grpcMessage(body: string): string {
+  try {
+    const m = (JSON.parse(body) as { message?: unknown }).message;
+    return typeof m === "string" && m !== "" ? `: ${m}` : "";
+  } catch {
+    return "";
+  }
+}
 
 export class ClusterReader {
   private client?: Client;
@@ -138,6 +151,24 @@ export class ClusterReader {
       liveNodes: sumSeries(samples, "liveness_livenodes"),
       raftLogBehind: sumSeries(samples, "raftlog_behind"),
     };
+  }
+
+  /**
+   * `/_status/ranges/local` as JSON: this node's replicas with their Raft state (catch-up.ts reads it).
+   * Throws when the node does not answer 200 with JSON.
+   */
+  async ranges(node: NodeSpec, signal?: AbortSignal): Promise<unknown> {
+    const res = await httpGet(this.httpUrl(node.httpAddr, "/_status/ranges/local"), {
+      ...this.httpOpts(signal),
+      timeoutMs: RANGES_TIMEOUT_MS,
+      maxBytes: RANGES_MAX_BYTES,
+    });
+    if (res.status !== 200) throw new Error(`/_status/ranges/local answered HTTP ${res.status}${grpcMessage(res.body)}`);
+    try {
+      return JSON.parse(res.body) as unknown;
+    } catch {
+      throw new Error("/_status/ranges/local did not answer JSON");
+    }
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,7 @@ import {
   repairRanges,
   transferLeasesAway,
 } from "./ranges";
-import { CatchUpView, catchUpRemaining, raftLogBehind } from "./raft-log";
+import { CatchUpView, RaftLogs, catchUpRemaining } from "./raft-log";
 import { SETTINGS, durationMs } from "./settings";
 
 export const REPLICATION_FACTOR = 3;
@@ -62,6 +62,8 @@ export class ClusterState {
   readonly ranges: RangeDesc[] = [];
   /** Canonical values of settings that were SET; others are at their default. */
   readonly settings = new Map<string, string>();
+  /** Raft log positions per range: commit and followers' match indexes (raft-log.ts). */
+  readonly raft = new RaftLogs();
   private nextNodeId = 1;
 
   constructor(
@@ -106,6 +108,7 @@ export class ClusterState {
       storeDead: this.isStoreDead(n),
       caughtUp: now >= n.catchUpUntil,
       catchUpRemaining: catchUpRemaining(now, n.catchUpUntil, n.catchUpWindowMs),
+      reachable: n.processUp && this.isLive(n),
       stuckReplicas: n.faults.underreplicationStuck,
       stuckLeases: n.faults.drainTimeout,
     }));
@@ -139,6 +142,7 @@ export class ClusterState {
       const catchUp = this.timing.catchUpMs * (req.faults.slowCatchUp ? 10 : 1);
       node.catchUpUntil = now + catchUp;
       node.catchUpWindowMs = catchUp;
+      this.raft.rejoin(this.ranges, node.id);
     } else {
       const id = this.nextNodeId++;
       node = {
@@ -237,7 +241,8 @@ export class ClusterState {
     const now = this.now();
     const views = this.views();
     const counts = countRanges(this.ranges, views, REPLICATION_FACTOR);
-    const behind = raftLogBehind(this.ranges, views);
+    this.raft.advance(this.ranges, views, now);
+    const behind = this.raft.behindByStore(this.ranges, views);
     const liveNodes = this.liveNodeCount();
     for (const node of this.nodes.values()) {
       if (!node.processUp) continue;
@@ -254,6 +259,16 @@ export class ClusterState {
         bytes: { live: bytes, key: Math.round(bytes * 0.18), val: Math.round(bytes * 0.86), intent: 0, sys: 8192 + node.id * 512 },
       };
     }
+  }
+
+  /** Rows written through SQL on some node: Raft entries on the ranges (raft-log.ts). */
+  recordWrites(rows: number): void {
+    this.raft.recordWrites(this.ranges, rows, this.now());
+  }
+
+  /** Follower positions as of now (what `/_status/ranges` reports, live rather than per metrics refresh). */
+  advanceRaft(): void {
+    this.raft.advance(this.ranges, this.views(), this.now());
   }
 
   summaries(): NodeSummary[] {

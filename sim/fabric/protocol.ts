@@ -145,6 +145,10 @@ export interface FabricMethods {
   listUsers(p: Record<string, never>): readonly { readonly username: string; readonly hasPassword: boolean }[];
   /** POST /_status/critical_nodes: the gateway JSON body. */
   criticalNodes(p: Record<string, never>): Record<string, unknown>;
+  /** Rows a node's SQL wrote: one Raft entry each (raft-log.ts). */
+  recordWrites(p: { rows: number }): void;
+  /** GET /_status/ranges/{node_id}: the gateway JSON body for that node's replicas (ranges-status.ts). */
+  statusRanges(p: { nodeId: number }): Record<string, unknown>;
   /** Test hook (`sim inject`): state the simulator does not produce by itself. */
   inject(p: InjectRequest): void;
 }

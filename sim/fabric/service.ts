@@ -15,6 +15,7 @@ import { criticalNodesResponse } from "./critical-nodes";
 import { InjectedCatalog } from "./preconditions";
 import { CATALOG_VTABLES, catalogTableRows } from "./catalog-vtables";
 import { InvalidLicense, decodeLicense } from "./license";
+import { rangesResponse } from "./ranges-status";
 
 type Handlers = { [M in FabricMethod]: (p: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 
@@ -187,6 +188,17 @@ export class FabricService implements Handlers {
     this.catalog.invalidObjects.push(...(p.invalidObjects ?? []));
     const now = Date.now();
     this.catalog.jobs.push(...(p.jobs ?? []).map((j) => ({ ...j, created: now })));
+  }
+
+  recordWrites(p: ParamsOf<"recordWrites">): void {
+    if (Number.isInteger(p.rows) && p.rows > 0) this.cluster.recordWrites(p.rows);
+  }
+
+  /** Served for a node whose process is up, as CockroachDB forwards the request to it. */
+  statusRanges(p: ParamsOf<"statusRanges">): ResultOf<"statusRanges"> {
+    const node = this.cluster.mustGet(p.nodeId);
+    if (!node.processUp) throw new Error(`node ${p.nodeId} is not available`);
+    return rangesResponse(this.cluster, p.nodeId);
   }
 
   private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {

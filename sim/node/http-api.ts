@@ -1,6 +1,7 @@
 /**
  * The node's HTTP port (8080): `/health`, `/health?ready=1` (also
  * `/_admin/v1/health`), `/_status/vars`, `/_status/nodes[/local]`,
+ * `/_status/ranges/{node_id|local}` (ranges-status.ts),
  * `POST /_status/critical_nodes` (reference §3). The simulator asks no
  * login for the `/_status` endpoints, also on secure clusters. Readiness failures answer 503 with the gRPC-gateway body.
  */
@@ -13,6 +14,8 @@ export interface HttpBackend {
   statusNodes(): Promise<Record<string, unknown>>;
   statusNodeLocal(): Promise<Record<string, unknown>>;
   criticalNodes(): Promise<Record<string, unknown>>;
+  /** `/_status/ranges/{node_id}`: "local" or a node ID. */
+  statusRanges(nodeId: string): Promise<Record<string, unknown>>;
 }
 
 const GRPC_UNAVAILABLE = 14;
@@ -39,6 +42,12 @@ async function route(backend: HttpBackend, req: http.IncomingMessage, res: http.
   }
   if (p === "/_status/nodes") return sendJson(res, 200, await backend.statusNodes());
   if (p === "/_status/nodes/local") return sendJson(res, 200, await backend.statusNodeLocal());
+  const ranges = /^\/_status\/ranges\/([^/]+)$/.exec(p);
+  if (ranges) {
+    if (!/^(local|\d+)$/.test(ranges[1]))
+      return sendJson(res, 400, grpcError(`node id ${JSON.stringify(ranges[1])} is not an integer or "local"`, GRPC_INVALID_ARGUMENT));
+    return sendJson(res, 200, await backend.statusRanges(ranges[1]));
+  }
   if (p === "/_status/critical_nodes") {
     if (req.method !== "POST") return sendJson(res, 405, grpcError("Method Not Allowed", 12));
     return sendJson(res, 200, await backend.criticalNodes());

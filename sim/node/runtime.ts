@@ -32,6 +32,10 @@ import { nodeStatusJson, nodesResponse } from "./status-json";
 import { randomUUID, randomInt } from "crypto";
 import type { TlsOptions } from "tls";
 
+/** Command tags of statements whose rows are writes (each a Raft entry in the fabric). */
+const WRITE_COMMANDS = new Set(["INSERT", "UPSERT", "UPDATE", "DELETE"]);
+const WRITE_REPORT_MS = 50;
+
 export interface StartResult {
   readonly nodeId: number;
   readonly clusterId: string;
@@ -67,6 +71,8 @@ export class NodeRuntime {
   private heartbeats = 0;
   private selectCount = 0;
   private inFlight = 0;
+  /** Written rows not yet reported to the fabric (reportWrites batches them). */
+  private unreportedWrites = 0;
   private drainer: Drainer | undefined;
   private exiting = false;
   private httpPort: HttpPort | undefined;
@@ -237,6 +243,7 @@ export class NodeRuntime {
         return nodeStatusJson(self);
       },
       criticalNodes: () => this.mustFabric().call("criticalNodes", {}),
+      statusRanges: (id) => this.mustFabric().call("statusRanges", { nodeId: id === "local" ? this.mustNodeId() : Number(id) }),
     });
     try {
       this.httpPort = await listenHttpPort(this.http, cfg.http.host, cfg.http.port, this.tls);
@@ -268,6 +275,7 @@ export class NodeRuntime {
     try {
       const results = await this.sql.execute(sql, params, session);
       this.selectCount += results.filter((r) => r.command === "SELECT").length;
+      this.reportWrites(results);
       return results;
     } finally {
       this.inFlight -= 1;
@@ -281,6 +289,28 @@ export class NodeRuntime {
       nodeId: () => this.nodeId ?? 1,
       insecure: this.cfg.insecure,
     });
+  }
+
+  /**
+   * Written rows become Raft entries in the fabric (raft-log.ts), reported in batches every
+   * WRITE_REPORT_MS so that a busy workload does not double its IPC; a lost report only loses simulated lag.
+   */
+  private reportWrites(results: readonly QueryResult[]): void {
+    const rows = results.filter((r) => WRITE_COMMANDS.has(r.command)).reduce((a, r) => a + (r.rowCount ?? 0), 0);
+    if (rows === 0) return;
+    const first = this.unreportedWrites === 0;
+    this.unreportedWrites += rows;
+    if (!first) return;
+    setTimeout(() => {
+      const batch = this.unreportedWrites;
+      this.unreportedWrites = 0;
+      this.fabric?.call("recordWrites", { rows: batch }).catch(() => undefined);
+    }, WRITE_REPORT_MS).unref();
+  }
+
+  private mustNodeId(): number {
+    if (this.nodeId === undefined) throw new Error("node has not joined its cluster yet");
+    return this.nodeId;
   }
 
   mustFabric(): FabricClient {

@@ -18,7 +18,6 @@ import {
   repairRanges,
   transferLeasesAway,
 } from "../../sim/fabric/ranges";
-import { CatchUpView, ENTRIES_BEHIND_AFTER_RESTART, catchUpRemaining, raftLogBehind } from "../../sim/fabric/raft-log";
 
 function node(id: number, over: Partial<NodeView> = {}): NodeView {
   return {
@@ -219,50 +218,5 @@ describe("sim/fabric/ranges: drain-timeout nodes", () => {
     assert.ok(held >= 9, `n3 holds ${held} leases`);
     assert.strictEqual(transferLeasesAway(ranges, [node(1), node(2), node(3, { draining: true, stuckLeases: true })], 3), 0);
     assert.strictEqual(leasesHeldBy(ranges, 3), held);
-  });
-});
-
-describe("sim/fabric/raft-log", () => {
-  const view = (id: number, remaining = 0, over: Partial<NodeView> = {}): CatchUpView => ({
-    ...node(id, { caughtUp: remaining === 0, ...over }),
-    catchUpRemaining: remaining,
-  });
-
-  it("reports no entries behind while every follower is caught up", () => {
-    const nodes = [view(1), view(2), view(3)];
-    assert.deepStrictEqual([...raftLogBehind(placed(nodes), nodes).values()], [0, 0, 0]);
-  });
-
-  it("reports a catching-up node's lag on the stores that lead its ranges, and nothing on its own store", () => {
-    const nodes = [view(1), view(2), view(3)];
-    const ranges = placed(nodes);
-    transferLeasesAway(ranges, [view(1), view(2), view(3, 0, { draining: true })], 3);
-    const behind = raftLogBehind(ranges, [view(1), view(2), view(3, 1)]);
-    assert.strictEqual(behind.get(3), 0);
-    assert.strictEqual(behind.get(1)! + behind.get(2)!, 30 * ENTRIES_BEHIND_AFTER_RESTART);
-    assert.strictEqual(behind.get(1), leasesHeldBy(ranges, 1) * ENTRIES_BEHIND_AFTER_RESTART);
-  });
-
-  it("falls to 0 as the catch-up window closes", () => {
-    const nodes = [view(1), view(2), view(3)];
-    const ranges = placed(nodes);
-    const total = (remaining: number): number =>
-      [...raftLogBehind(ranges, [view(1), view(2), view(3, remaining)]).values()].reduce((a, b) => a + b, 0);
-    const samples = [1, 0.75, 0.5, 0.25, 0.01, 0].map(total);
-    assert.ok(
-      samples.every((v, i) => i === 0 || v < samples[i - 1]),
-      `decreasing: ${samples.join(", ")}`,
-    );
-    assert.strictEqual(samples[samples.length - 1], 0);
-    assert.strictEqual(catchUpRemaining(1000, 4000, 3000), 1);
-    assert.strictEqual(catchUpRemaining(2500, 4000, 3000), 0.5);
-    assert.strictEqual(catchUpRemaining(4000, 4000, 3000), 0);
-  });
-
-  it("counts nothing for a follower whose node is not live (only a restarted node catches up)", () => {
-    const nodes = [view(1), view(2), view(3)];
-    const ranges = placed(nodes);
-    const behind = raftLogBehind(ranges, [view(1), view(2), view(3, 1, { live: false })]);
-    assert.deepStrictEqual([...behind.values()], [0, 0, 0]);
   });
 });

@@ -1,0 +1,195 @@
+/**
+ * The catch-up judgement of the cluster gate (provider/catch-up.ts) on
+ * `/_status/ranges` bodies in CockroachDB's gateway JSON: followers trailing
+ * by what is in flight are caught up; a follower far behind, probing, paused
+ * or waiting for a snapshot is not; anything missing is not healthy.
+ */
+import * as assert from "assert";
+import type { ClusterReader } from "../../provider/cluster";
+import {
+  MAX_ENTRIES_BEHIND,
+  describeLagging,
+  describeUnproven,
+  judgeCatchUp,
+  parseRangesResponse,
+  sampleCatchUp,
+} from "../../provider/catch-up";
+import type { NodeSpec } from "../../provider/types";
+
+interface Follower {
+  readonly node: number;
+  readonly match: number;
+  readonly state?: string;
+  readonly paused?: boolean;
+  readonly pendingSnapshot?: string;
+}
+
+/** One range as the node `source` reports it; progress only when `source` leads. */
+function range(id: number, source: number, leader: number, commit: number, followers: readonly Follower[]): Record<string, unknown> {
+  const nodes = [leader, ...followers.map((f) => f.node)].sort();
+  const replicaId = (n: number): number => nodes.indexOf(n) + 1;
+  const progress: Record<string, unknown> = {};
+  if (source === leader) {
+    progress[String(replicaId(leader))] = {
+      match: String(commit),
+      next: String(commit + 1),
+      state: "StateReplicate",
+      paused: false,
+      pendingSnapshot: "0",
+    };
+    for (const f of followers)
+      progress[String(replicaId(f.node))] = {
+        match: String(f.match),
+        next: String(commit + 1),
+        state: f.state ?? "StateReplicate",
+        paused: f.paused ?? false,
+        pendingSnapshot: f.pendingSnapshot ?? "0",
+      };
+  }
+  return {
+    raftState: {
+      replicaId: String(replicaId(source)),
+      hardState: { term: "6", vote: "1", commit: String(commit) },
+      state: source === leader ? "StateLeader" : "StateFollower",
+      progress,
+    },
+    state: {
+      state: {
+        desc: { rangeId: String(id), internalReplicas: nodes.map((n) => ({ nodeId: n, storeId: n, replicaId: replicaId(n), type: 0 })) },
+      },
+    },
+    sourceNodeId: source,
+  };
+}
+
+const body = (...ranges: Record<string, unknown>[]): unknown => ({ ranges, next: 0 });
+
+describe("provider/catch-up", () => {
+  it("holds on a busy healthy cluster: followers trail by a few in-flight entries", () => {
+    const reports = parseRangesResponse(
+      body(
+        range(1, 1, 1, 5000, [
+          { node: 2, match: 4997 },
+          { node: 3, match: 4990 },
+        ]),
+        range(1, 2, 1, 4997, []),
+        range(1, 3, 1, 4990, []),
+      ),
+    );
+    const v = judgeCatchUp(reports);
+    assert.deepStrictEqual(v, { ok: true, lagging: [], missing: [] });
+  });
+
+  it("waits for a follower that is far behind, probing, paused or waiting for a snapshot, naming its node", () => {
+    const c = 9000;
+    const v = judgeCatchUp(
+      parseRangesResponse(
+        body(
+          range(1, 1, 1, c, [
+            { node: 2, match: c },
+            { node: 3, match: c - MAX_ENTRIES_BEHIND - 1 },
+          ]),
+          range(2, 1, 1, c, [
+            { node: 2, match: c },
+            { node: 3, match: c, state: "StateProbe" },
+          ]),
+          range(3, 2, 2, c, [
+            { node: 1, match: c },
+            { node: 3, match: c, paused: true },
+          ]),
+          range(4, 2, 2, c, [
+            { node: 1, match: c },
+            { node: 3, match: c, state: "StateSnapshot", pendingSnapshot: "9100" },
+          ]),
+        ),
+      ),
+    );
+    assert.strictEqual(v.ok, false);
+    assert.deepStrictEqual(
+      v.lagging.map((l) => [l.rangeId, l.nodeId]),
+      [
+        ["1", 3],
+        ["2", 3],
+        ["3", 3],
+        ["4", 3],
+      ],
+    );
+    assert.match(describeLagging(v.lagging), /^n3: 4 replicas, raft log behind 65 entries \(max\), 2 not streaming$/);
+  });
+
+  it("accepts exactly MAX_ENTRIES_BEHIND", () => {
+    const v = judgeCatchUp(parseRangesResponse(body(range(1, 1, 1, 500, [{ node: 2, match: 500 - MAX_ENTRIES_BEHIND }]))));
+    assert.strictEqual(v.ok, true);
+  });
+
+  it("is not healthy when a range has no leader in view, or the leader has no progress for a replica", () => {
+    const noLeader = judgeCatchUp(parseRangesResponse(body(range(7, 2, 1, 100, []))));
+    assert.strictEqual(noLeader.ok, false);
+    assert.strictEqual(describeUnproven(noLeader.missing), "r7: no Raft leader in view");
+    const r = range(8, 1, 1, 100, [{ node: 2, match: 100 }]);
+    delete ((r.raftState as Record<string, unknown>).progress as Record<string, unknown>)["2"];
+    const noProgress = judgeCatchUp(parseRangesResponse(body(r)));
+    assert.strictEqual(noProgress.ok, false);
+    assert.strictEqual(describeUnproven(noProgress.missing), "r8/n2: no leader progress for the replica");
+  });
+
+  it("waits while a leader pauses replication to an I/O-overloaded follower (problems.pausedFollowers)", () => {
+    const r = { ...range(9, 1, 1, 100, [{ node: 2, match: 100 }]), problems: { pausedFollowers: true } };
+    const v = judgeCatchUp(parseRangesResponse(body(r)));
+    assert.strictEqual(v.ok, false);
+    assert.strictEqual(describeUnproven(v.missing), "r9: replication paused to an I/O-overloaded follower");
+  });
+
+  it("refuses a body without ranges or without raft state, naming what is missing", () => {
+    assert.throws(() => parseRangesResponse({}), /no `ranges`/);
+    assert.throws(() => parseRangesResponse({ ranges: [{ state: {} }] }), /range entry 0 lacks raftState\.state/);
+  });
+
+  describe("sampleCatchUp: a failed read is confirmed by a second one", function () {
+    this.timeout(10_000);
+    const nodes = [{ name: "a" }, { name: "b" }] as unknown as NodeSpec[];
+    /** A reader whose answers per node come from `reads[call]` (one round of reads per call). */
+    function reader(reads: readonly Record<string, unknown | Error>[]): ClusterReader {
+      const calls: Record<string, number> = {};
+      return {
+        ranges: async (n: NodeSpec) => {
+          const i = (calls[n.name] = (calls[n.name] ?? 0) + 1) - 1;
+          const a = reads[Math.min(i, reads.length - 1)][n.name];
+          if (a instanceof Error) throw a;
+          return a;
+        },
+      } as unknown as ClusterReader;
+    }
+    const healthyA = body(range(1, 1, 1, 100, [{ node: 2, match: 99 }]));
+    const healthyB = body(range(1, 2, 1, 99, []));
+
+    it("passes when what looked wrong (a range with no leader in view) is gone on the second read", async () => {
+      const v = await sampleCatchUp(
+        reader([
+          { a: body(), b: healthyB },
+          { a: healthyA, b: healthyB },
+        ]),
+        nodes,
+      );
+      assert.deepStrictEqual(v, { ok: true, lagging: [], missing: [] });
+    });
+
+    it("fails when a replica lags in both reads, or a node cannot be read on the second", async () => {
+      const lag = body(range(1, 1, 1, 5000, [{ node: 2, match: 10 }]));
+      const v = await sampleCatchUp(reader([{ a: lag, b: healthyB }]), nodes);
+      assert.deepStrictEqual(
+        v.lagging.map((l) => [l.rangeId, l.nodeId, l.behind]),
+        [["1", 2, 4990]],
+      );
+      const w = await sampleCatchUp(
+        reader([
+          { a: lag, b: healthyB },
+          { a: healthyA, b: new Error("HTTP 401") },
+        ]),
+        nodes,
+      );
+      assert.strictEqual(w.ok, false);
+      assert.strictEqual(describeUnproven(w.missing), "b: no raft state: HTTP 401");
+    });
+  });
+});
