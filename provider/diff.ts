@@ -12,9 +12,9 @@ import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Observe
 import { UNKNOWN } from "./types";
 import { isUnknown, parseSpec, refuseIfFinalized } from "./spec";
 import { planRollout, renderPlan } from "./plan";
+import { changedInputKeys } from "./input-equivalence";
 
-/** Inputs whose change means an update (providerVersion: so fixed code reaches read and delete). */
-export const COMPARED_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "providerVersion"] as const;
+export { COMPARED_KEYS } from "./input-equivalence";
 
 export interface DiffOutcome {
   readonly changes: boolean;
@@ -28,7 +28,7 @@ export interface DiffOutcome {
 }
 
 export function diffResource(olds: Partial<ClusterVersionOutputs>, news: ClusterVersionInputs): DiffOutcome {
-  const changed = COMPARED_KEYS.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+  const changed = changedInputKeys(olds, news);
   const lagging = laggingNodes(olds, news.version);
   const changes = changed.length > 0 || lagging.length > 0;
   if (!changes) return { changes, replaces: [], lines: [] };
@@ -137,15 +137,4 @@ export function observedFromOutputs(olds: Partial<ClusterVersionOutputs>, spec: 
   };
 }
 
-/** A stable rendering for comparison: object keys sorted, undefined members dropped. */
-export function canonical(v: unknown): string {
-  if (v === undefined) return "undefined";
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (typeof v === "object" && v !== null) {
-    const entries = Object.entries(v)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
+export { canonical } from "./canonical";

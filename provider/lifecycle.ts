@@ -19,6 +19,7 @@
  */
 import * as crypto from "crypto";
 import { ClusterReader } from "./cluster";
+import { failuresForEngine } from "./check-failures";
 import { diffResource } from "./diff";
 import { isSpecError, messageOf } from "./errors";
 import { NodeOps } from "./node";
@@ -45,7 +46,7 @@ const OUTPUTS_ONLY = { binary: "if-stopped", previous: "never", journal: false }
 
 export async function check(olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
   const { inputs, failures } = checkInputs(withoutEngineKeys(olds ?? {}), withoutEngineKeys(news ?? {}));
-  return { inputs: { ...(inputs as unknown as Props) }, failures };
+  return { inputs: { ...(inputs as unknown as Props) }, failures: failuresForEngine(failures, news ?? {}) };
 }
 
 export async function diff(
