@@ -13,6 +13,7 @@ import { UNKNOWN } from "./types";
 import { isUnknown, parseSpec, refuseIfFinalized } from "./spec";
 import { planRollout, renderPlan } from "./plan";
 import { changedInputKeys } from "./input-equivalence";
+import { refuseSingleNodeRoll } from "./single-node";
 
 export { COMPARED_KEYS } from "./input-equivalence";
 
@@ -70,6 +71,8 @@ function previewLines(
   const planned = planOrRefusal(spec, observed);
   if (planned.refusal !== undefined)
     return { lines: [`crdb-upgrade: refused: ${planned.refusal}`], refusal: { property: "version", reason: planned.refusal } };
+  const downtime = refuseSingleNodeRoll(spec, planned.plan);
+  if (downtime !== undefined) return { lines: [`crdb-upgrade: refused: ${downtime.reason}`], refusal: downtime };
   const lines = renderPlan(planned.plan, spec);
   if (planned.staleWarning !== undefined)
     lines.push(

@@ -27,6 +27,7 @@ import { GateFailed } from "./errors";
 import type { NodeObservation, Observation } from "./observe";
 import type { GateSample, NodeSpec, Strategy } from "./types";
 import { sleep } from "./timing";
+import { replicationJudged, singleNodeRefusal } from "./single-node";
 
 export interface ClusterSample extends GateSample {
   readonly live: number;
@@ -53,6 +54,8 @@ export interface GateContext {
 
 export interface PreflightContext {
   readonly target: string;
+  /** strategy.allowDowntime: a single-node cluster may be upgraded (with downtime). */
+  readonly allowDowntime?: boolean;
   /** Builds that may run besides the target when resuming a half-done roll of it. */
   readonly resuming: boolean;
 }
@@ -66,6 +69,7 @@ export function preflightProblems(obs: Observation, ctx: PreflightContext): stri
     return [`cannot read the cluster over SQL: ${obs.sqlError}${sqlHint(obs.sqlError)}`, ...down];
   }
   const problems: string[] = [];
+  if (obs.nodes.length === 1 && ctx.allowDowntime !== true) problems.push(singleNodeRefusal(obs.nodes[0].name));
   for (const n of obs.nodes) problems.push(...nodeProblems(n));
   const builds = [...new Set(obs.nodes.map((n) => n.build).filter((b): b is string => b !== undefined))];
   const mixedOk = ctx.resuming && builds.length === 2 && builds.includes(ctx.target);
@@ -75,7 +79,8 @@ export function preflightProblems(obs: Observation, ctx: PreflightContext): stri
     problems.push("range health unknown: a live node did not report ranges_unavailable/ranges_underreplicated");
   } else {
     if (c.unavailableRanges > 0) problems.push(`${c.unavailableRanges} unavailable ranges`);
-    if (c.underReplicatedRanges > 0) problems.push(`${c.underReplicatedRanges} under-replicated ranges`);
+    if (c.underReplicatedRanges > 0 && replicationJudged(obs.nodes.length))
+      problems.push(`${c.underReplicatedRanges} under-replicated ranges`);
   }
   if (c.clusterVersion !== undefined && /^\d+\.\d+-/.test(c.clusterVersion)) {
     problems.push(`cluster version ${c.clusterVersion} is still finalizing a previous upgrade; wait for it to finish`);
@@ -135,7 +140,7 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
     const under = vars.reduce((a, { v }) => a + (v.underReplicated ?? 0), 0);
     const unavail = vars.reduce((a, { v }) => a + (v.unavailable ?? 0), 0);
     const behind = vars.reduce((a, { v }) => a + (v.raftLogBehind ?? 0), 0);
-    const ok = notLive.length === 0 && missing.length === 0 && under === 0 && unavail === 0 && behind === 0;
+    const ok = notLive.length === 0 && missing.length === 0 && (under === 0 || !replicationJudged(total)) && unavail === 0 && behind === 0;
     let detail = `live ${live.length}/${total}, under-replicated ${under}, unavailable ${unavail}`;
     if (behind > 0) detail += `, raft log behind ${behind}`;
     if (notLive.length > 0) detail += `; not live: ${notLive.map((n) => n.name).join(", ")}`;

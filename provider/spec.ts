@@ -17,6 +17,7 @@ import { DEFAULT_RELEASE_URL, UNKNOWN } from "./types";
 import { Reader, join, pemLabel, readAbsPath, readBool, readObject, readOneOf, readRequiredString, readString, shown } from "./spec-read";
 import { readNodes } from "./spec-node";
 import { readStrategy } from "./spec-strategy";
+import { refuseSingleNodeDowntime } from "./single-node";
 import { classifyMove, compareSeries, isValidVersionInput, seriesOf } from "./versions";
 
 const TOP_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "providerVersion"] as const;
@@ -48,6 +49,8 @@ export function checkInputs(olds: unknown, news: unknown): { inputs: ClusterVers
     readAll(r, news);
     const move = refuseMove(olds, news);
     if (move !== undefined) r.failures.push(move);
+    const downtime = refuseSingleNodeDowntime(olds, news);
+    if (downtime !== undefined) r.failures.push(downtime);
   } catch (e) {
     // A reader bug must not crash the engine's check; report it as a failure instead.
     r.fail("(inputs)", `could not be validated: ${messageOf(e)}`);
