@@ -24,9 +24,10 @@ import { planRollout, renderPlan } from "./plan";
 import { formatDuration } from "./duration";
 import { type FinalizationBlock, finalizeHint } from "./finalization";
 import { compareSeries, parseClusterVersion, seriesOf } from "./versions";
+import { changedInputKeys } from "./input-equivalence";
+import { refuseSingleNodeRoll } from "./single-node";
 
-/** Inputs whose change means an update (providerVersion: so fixed code reaches read and delete). */
-export const COMPARED_KEYS = ["version", "nodes", "sql", "release", "strategy", "hooks", "providerVersion"] as const;
+export { COMPARED_KEYS } from "./input-equivalence";
 
 export interface DiffOutcome {
   readonly changes: boolean;
@@ -40,7 +41,7 @@ export interface DiffOutcome {
 }
 
 export function diffResource(olds: Partial<ClusterVersionOutputs>, news: ClusterVersionInputs): DiffOutcome {
-  const changed = COMPARED_KEYS.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+  const changed = changedInputKeys(olds, news);
   const lagging = laggingNodes(olds, news.version);
   const pending = pendingFinalization(olds, news);
   const finishes = pending !== undefined && pending.mode.mode !== "manual";
@@ -88,6 +89,8 @@ function previewLines(
   const planned = planOrRefusal(spec, observed);
   if (planned.refusal !== undefined)
     return { lines: [`crdb-upgrade: refused: ${planned.refusal}`], refusal: { property: "version", reason: planned.refusal } };
+  const downtime = refuseSingleNodeRoll(spec, planned.plan);
+  if (downtime !== undefined) return { lines: [`crdb-upgrade: refused: ${downtime.reason}`], refusal: downtime };
   const lines = renderPlan(planned.plan, spec);
   if (planned.staleWarning !== undefined)
     lines.push(
@@ -155,18 +158,7 @@ export function observedFromOutputs(olds: Partial<ClusterVersionOutputs>, spec: 
   };
 }
 
-/** A stable rendering for comparison: object keys sorted, undefined members dropped. */
-export function canonical(v: unknown): string {
-  if (v === undefined) return "undefined";
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (typeof v === "object" && v !== null) {
-    const entries = Object.entries(v)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
+export { canonical } from "./canonical";
 
 /** A major upgrade whose roll is done and whose finalization is not, by the stored outputs. */
 export interface PendingFinalization {

@@ -30,6 +30,7 @@ import { GateFailed } from "./errors";
 import type { NodeObservation, Observation } from "./observe";
 import type { GateSample, NodeSpec, Strategy } from "./types";
 import { sleep } from "./timing";
+import { replicationJudged, singleNodeRefusal } from "./single-node";
 
 export interface ClusterSample extends GateSample {
   readonly live: number;
@@ -59,6 +60,8 @@ export interface GateContext {
 
 export interface PreflightContext {
   readonly target: string;
+  /** strategy.allowDowntime: a single-node cluster may be upgraded (with downtime). */
+  readonly allowDowntime?: boolean;
   /** Builds that may run besides the target when resuming a half-done roll of it. */
   readonly resuming: boolean;
 }
@@ -72,6 +75,7 @@ export function preflightProblems(obs: Observation, ctx: PreflightContext): stri
     return [`cannot read the cluster over SQL: ${obs.sqlError}${sqlHint(obs.sqlError)}`, ...down];
   }
   const problems: string[] = [];
+  if (obs.nodes.length === 1 && ctx.allowDowntime !== true) problems.push(singleNodeRefusal(obs.nodes[0].name));
   for (const n of obs.nodes) problems.push(...nodeProblems(n));
   const builds = [...new Set(obs.nodes.map((n) => n.build).filter((b): b is string => b !== undefined))];
   const mixedOk = ctx.resuming && builds.length === 2 && builds.includes(ctx.target);
@@ -81,7 +85,8 @@ export function preflightProblems(obs: Observation, ctx: PreflightContext): stri
     problems.push("range health unknown: a live node did not report ranges_unavailable/ranges_underreplicated");
   } else {
     if (c.unavailableRanges > 0) problems.push(`${c.unavailableRanges} unavailable ranges`);
-    if (c.underReplicatedRanges > 0) problems.push(`${c.underReplicatedRanges} under-replicated ranges`);
+    if (c.underReplicatedRanges > 0 && replicationJudged(obs.nodes.length))
+      problems.push(`${c.underReplicatedRanges} under-replicated ranges`);
   }
   if (c.clusterVersion !== undefined && /^\d+\.\d+-/.test(c.clusterVersion)) {
     problems.push(`cluster version ${c.clusterVersion} is still finalizing a previous upgrade; wait for it to finish`);
@@ -145,7 +150,7 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
     const unavail = vars.reduce((a, { v }) => a + (v.unavailable ?? 0), 0);
     // Informational only: raftlog_behind is above 0 on any busy healthy cluster (see catch-up.ts).
     const behind = vars.reduce((a, { v }) => a + (v.raftLogBehind ?? 0), 0);
-    const ok = notLive.length === 0 && missing.length === 0 && under === 0 && unavail === 0 && catchUp.ok;
+    const ok = notLive.length === 0 && missing.length === 0 && (under === 0 || !replicationJudged(total)) && unavail === 0 && catchUp.ok;
     let detail = `live ${live.length}/${total}, under-replicated ${under}, unavailable ${unavail}`;
     if (catchUp.lagging.length > 0) detail += `; catching up: ${describeLagging(catchUp.lagging)}`;
     if (catchUp.missing.length > 0) detail += `; catch-up not proven: ${describeUnproven(catchUp.missing)}`;

@@ -23,6 +23,7 @@ import { ProgressMirror, recallRollout, startingBlock } from "./cluster-memory";
 import { EndReporter } from "./end-report";
 import { engineWatch } from "./engine-watch";
 import type { Emit } from "./events";
+import { failuresForEngine } from "./check-failures";
 import { diffResource } from "./diff";
 import { isSpecError, messageOf } from "./errors";
 import { NodeOps } from "./node";
@@ -55,7 +56,8 @@ export async function check(olds: Props, news: Props): Promise<{ inputs: Props; 
   return withRedaction(secrets, async () => {
     const { inputs, failures } = checkInputs(withoutEngineKeys(olds ?? {}), withoutEngineKeys(news ?? {}));
     // A reason may quote the value it refuses (a URL, a statement): masked like every message.
-    return { inputs: { ...(inputs as unknown as Props) }, failures: failures.map((f) => ({ ...f, reason: redact(f.reason, secrets) })) };
+    const shown = failuresForEngine(failures, news ?? {}).map((f) => ({ ...f, reason: redact(f.reason, secrets) }));
+    return { inputs: { ...(inputs as unknown as Props) }, failures: shown };
   });
 }
 

@@ -7,6 +7,7 @@
  * running build and binary are both the target is skipped, so a re-run after
  * a partial failure resumes where it stopped.
  */
+import { isSingleNode, singleNodePlanNote } from "./single-node";
 import { formatDuration } from "./duration";
 import { UpgradeNotAllowed } from "./errors";
 import type { FinalizeMode, ObservedCluster, ObservedNode, Plan, PlanBatch, Spec, UpgradeKind } from "./types";
@@ -233,6 +234,7 @@ export function renderPlan(plan: Plan, spec: Spec): string[] {
     `  skip: ${plan.skip.length > 0 ? plan.skip.join(", ") : "(none)"}   rollback on failure: ${rollback}   finalize: ${describeFinalize(plan)}`,
   );
   lines.push(...plan.notes.map((n) => `  note: ${n}`));
+  if (isSingleNode(spec)) lines.push(`  ${singleNodePlanNote(spec.nodes[0].name)}`);
   lines.push(`  estimated duration: ~${formatDuration(Math.ceil(plan.estimatedMs / 1000) * 1000)}`);
   return lines;
 }

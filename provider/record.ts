@@ -30,6 +30,8 @@ export class RolloutRecorder {
   finalization?: RolloutRecord["finalization"];
   /** The evidence taken before a rollback (failure-evidence.ts). */
   debugZip?: RolloutRecord["debugZip"];
+  /** Single-node clusters: how long the cluster was down (single-node.ts). */
+  downtimeMs?: number;
   private readonly notes: string[] = [];
 
   constructor(
@@ -53,6 +55,11 @@ export class RolloutRecorder {
     if (info.from !== undefined) n.from = info.from;
     if (info.to !== undefined) n.to = info.to;
     if (info.outcome !== undefined) n.outcome = info.outcome;
+  }
+
+  /** The phases recorded so far for one node. */
+  phasesOf(name: string): readonly PhaseRecord[] {
+    return this.nodes.get(name)?.phases ?? [];
   }
 
   outcomeOf(name: string): NodeOutcome | undefined {
@@ -136,6 +143,7 @@ export class RolloutRecorder {
       nodes: [...this.nodes.values()].map((n) => JSON.parse(JSON.stringify(n)) as NodeRolloutRecord),
       ...(error !== undefined ? { error } : {}),
       ...(finalization !== undefined ? { finalization } : {}),
+      ...(this.downtimeMs !== undefined ? { downtimeMs: this.downtimeMs } : {}),
       ...(this.notes.length > 0 ? { notes: [...this.notes] } : {}),
       ...(this.debugZip !== undefined ? { debugZip: { ...this.debugZip } } : {}),
     };

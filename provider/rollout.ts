@@ -32,6 +32,7 @@ import { runHooks } from "./hooks";
 import { drainWarnings } from "./lb-drain";
 import { deadlineSignal } from "./timing";
 import { ClusterLease } from "./lease";
+import { isSingleNode, verifySingleNodeRoll } from "./single-node";
 import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
 export interface UpdateContext {
@@ -165,6 +166,7 @@ class Run {
         index += part.nodes.length;
       }
     }
+    if (isSingleNode(spec)) await this.reportDowntime(spec.nodes[0].name);
     this.rolled = true;
     await this.finalizeIfAsked(plan);
     return "succeeded";
@@ -177,7 +179,11 @@ class Run {
   private async preflight(obs: Observation, plan: Plan): Promise<void> {
     const { spec, handles, signal } = this.ctx;
     await this.recorder.phase("preflight", undefined, async () => {
-      const problems = preflightProblems(obs, { target: spec.version, resuming: plan.skip.length > 0 });
+      const problems = preflightProblems(obs, {
+        target: spec.version,
+        resuming: plan.skip.length > 0,
+        allowDowntime: spec.strategy.allowDowntime,
+      });
       if (problems.length > 0) throw new GateFailed("preflight", `refused, no node was touched: ${problems.join("; ")}`);
       // What would make CockroachDB refuse to finalize (licence, invalid objects, decommissioning nodes, jobs).
       const found = await preflightBlockers(this.ctx.reader, blockerContextFor(spec, plan, obs.cluster.clusterVersion, Date.now()));
@@ -314,6 +320,14 @@ class Run {
       this.recorder.node(h.spec.name, { outcome: "upgraded" });
       this.ctx.emit({ type: "node-done", at, outcome: "upgraded", durationMs: Date.now() - started });
     }
+  }
+
+  /** Single-node: the cluster version check, and the downtime measured from the node's phases (single-node.ts). */
+  private async reportDowntime(node: string): Promise<void> {
+    const before = this.observation?.cluster.clusterVersion;
+    const report = await verifySingleNodeRoll(this.ctx.reader, node, this.recorder.phasesOf(node), before);
+    this.recorder.downtimeMs = report.downtimeMs;
+    this.recorder.note(report.message);
   }
 
   private async finalizeIfAsked(plan: Plan): Promise<void> {

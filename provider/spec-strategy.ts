@@ -31,6 +31,7 @@ const STRATEGY_KEYS = [
   "paused",
   "loadBalancer",
   "leaseTtl",
+  "allowDowntime",
 ] as const;
 const DEADLINE_KEYS = ["drain", "stop", "start", "ready", "cluster", "finalize"] as const;
 
@@ -47,6 +48,7 @@ export const STRATEGY_DEFAULTS = {
   rollbackOnFailure: true,
   paused: false,
   leaseTtlMs: 60_000,
+  allowDowntime: false,
 } as const;
 
 /** Below this the heartbeat (every quarter of the TTL) would race the SQL round trips it makes. */
@@ -82,6 +84,7 @@ export function readStrategy(r: Reader, v: unknown, nodes: NodesRead): Strategy 
     rollbackOnFailure: readBool(r, at("rollbackOnFailure"), raw.rollbackOnFailure) ?? STRATEGY_DEFAULTS.rollbackOnFailure,
     finalize: readFinalize(r, at("finalize"), raw.finalize) ?? { mode: "manual" },
     paused: readBool(r, at("paused"), raw.paused) ?? STRATEGY_DEFAULTS.paused,
+    allowDowntime: readBool(r, at("allowDowntime"), raw.allowDowntime) ?? STRATEGY_DEFAULTS.allowDowntime,
     ...readLoadBalancer(r, raw.loadBalancer),
     leaseTtlMs: readLeaseTtl(r, raw.leaseTtl),
   };

@@ -29,6 +29,7 @@ import {
 } from "./spec-read";
 import { readNodes } from "./spec-node";
 import { readStrategy } from "./spec-strategy";
+import { refuseSingleNodeDowntime } from "./single-node";
 import { classifyMove, compareSeries, isValidVersionInput, seriesOf } from "./versions";
 import { redact } from "./redact";
 
@@ -64,6 +65,8 @@ export function checkInputs(olds: unknown, news: unknown): { inputs: ClusterVers
     readAll(r, news);
     const move = refuseMove(olds, news);
     if (move !== undefined) r.failures.push(move);
+    const downtime = refuseSingleNodeDowntime(olds, news);
+    if (downtime !== undefined) r.failures.push(downtime);
   } catch (e) {
     // A reader bug must not crash the engine's check; report it as a failure instead.
     r.fail("(inputs)", `could not be validated: ${messageOf(e)}`);

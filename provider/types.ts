@@ -137,6 +137,12 @@ export interface StrategyInput {
   /** Stop at the next safe boundary (before touching the next node). Defaults to false. */
   readonly paused?: boolean;
   /**
+   * Single-node clusters only: upgrading the only node takes the cluster down
+   * while it restarts. Without `true` such an upgrade is refused (preview and
+   * pre-flight). The downtime is measured and reported. Defaults to false.
+   */
+  readonly allowDowntime?: boolean;
+  /**
    * The load balancer in front of the SQL port, e.g. HAProxy `inter 2000 fall 3`
    * is `{ checkInterval: "2s", fall: 3 }`. Pre-flight then warns (never fails)
    * when server.shutdown.initial_wait is shorter than its check window. Optional.
@@ -248,6 +254,8 @@ export interface Strategy {
   /** undefined when the user did not say: manual for majors. */
   readonly finalize: FinalizeMode;
   readonly paused: boolean;
+  /** Accept the downtime of upgrading a single-node cluster. */
+  readonly allowDowntime: boolean;
   /** Absent when the user declared no load balancer. */
   readonly loadBalancer?: { readonly checkIntervalMs: number; readonly fall: number };
   readonly leaseTtlMs: number;
@@ -430,6 +438,8 @@ export interface RolloutRecord {
   readonly finalization?: { readonly finalized: boolean; readonly migrationMs?: number; readonly note?: string };
   /** Findings that did not stop the run (e.g. drain settings too short for the load balancer). */
   readonly notes?: readonly string[];
+  /** Single-node clusters: how long the cluster was down, from the drain to the node ready again. */
+  readonly downtimeMs?: number;
   /** The cluster's condition at the end of the run (end-report.ts): nodes down, not ready, or down during it. */
   readonly warnings?: readonly string[];
   /** The evidence taken on a failure mid-roll, before the rollback (hooks.debugZipOnFailure). */

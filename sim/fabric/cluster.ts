@@ -15,6 +15,7 @@ import {
   bootstrapRanges,
   countRanges,
   leasesHeldBy,
+  leasesToShed,
   rebalanceReplicas,
   repairRanges,
   transferLeasesAway,
@@ -208,7 +209,7 @@ export class ClusterState {
   drainLeases(nodeId: number): number {
     const node = this.mustGet(nodeId);
     node.draining = true;
-    const held = leasesHeldBy(this.ranges, nodeId);
+    const held = leasesToShed(this.ranges, nodeId);
     transferLeasesAway(this.ranges, this.views(), nodeId);
     return held;
   }

@@ -179,6 +179,17 @@ export function leasesHeldBy(ranges: readonly RangeDesc[], nodeId: number): numb
   return ranges.filter((r) => r.leaseholder === nodeId).length;
 }
 
+/**
+ * Leases a drain of `nodeId` still has to move: those of ranges with more
+ * than one voter. A single-voter range's lease has nowhere to go and does
+ * not hold the drain up (Store.SetDraining's transferAllAway, in
+ * pkg/kv/kvserver/store.go: `needsLeaseTransfer := len(VoterDescriptors()) > 1 && ...`),
+ * so a one-node cluster drains to 0 remaining.
+ */
+export function leasesToShed(ranges: readonly RangeDesc[], nodeId: number): number {
+  return ranges.filter((r) => r.leaseholder === nodeId && r.replicas.length > 1).length;
+}
+
 /** Transfers every lease `nodeId` holds to another live, non-draining replica. Returns the number moved. */
 export function transferLeasesAway(ranges: RangeDesc[], nodes: readonly NodeView[], nodeId: number): number {
   const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -215,7 +226,9 @@ export function countRanges(ranges: readonly RangeDesc[], nodes: readonly NodeVi
     const counter = isLive(r.leaseholder) ? r.leaseholder : r.replicas.find(isLive);
     if (counter === undefined) continue; // no live replica reports the range
     const liveVoters = r.replicas.filter((id) => isLive(id) && !byId.get(id)?.stuckReplicas).length;
-    const quorumMembers = r.replicas.filter((id) => isLive(id) && byId.get(id)?.caughtUp !== false).length;
+    // A single-voter range has no leader to catch up from: its one replica is the log, available once live.
+    const counts = (id: number): boolean => isLive(id) && (r.replicas.length === 1 || byId.get(id)?.caughtUp !== false);
+    const quorumMembers = r.replicas.filter(counts).length;
     if (quorumMembers < Math.floor(r.replicas.length / 2) + 1) at(counter).unavailable += 1;
     if (liveVoters < need) at(counter).underreplicated += 1;
   }

@@ -15,6 +15,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { failurePath } from "../../provider/check-failures";
 import * as lifecycle from "../../provider/lifecycle";
 import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
@@ -261,7 +262,7 @@ describe("provider: bad inputs are refused and touch nothing", function () {
       it(`${c.name}: a failure at ${c.property}`, async () => {
         const news = c.inputs(ok);
         const { failures } = await lifecycle.check(adopted as unknown as Record<string, unknown>, news as Record<string, unknown>);
-        const at = failures.filter((f: CheckFailure) => f.property === c.property);
+        const at = failures.filter((f: CheckFailure) => failurePath(f) === c.property);
         assert.strictEqual(at.length, 1, `one failure at ${c.property}; got ${JSON.stringify(failures)}`);
         assert.match(at[0].reason, c.why);
         assert.ok(!JSON.stringify(failures).includes("hunter2"), "no secret in a failure");

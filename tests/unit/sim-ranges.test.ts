@@ -13,6 +13,7 @@ import {
   bootstrapRanges,
   countRanges,
   leasesHeldBy,
+  leasesToShed,
   neededVoters,
   rebalanceReplicas,
   repairRanges,
@@ -174,6 +175,21 @@ describe("sim/fabric/ranges", () => {
     const draining = [node(1), node(2, { draining: true }), node(3)];
     assert.strictEqual(transferLeasesAway(ranges, draining, 2), held);
     assert.strictEqual(leasesHeldBy(ranges, 2), 0);
+  });
+
+  it("does not count single-voter ranges as drain work: a one-node cluster drains to 0 remaining (store.go needsLeaseTransfer)", () => {
+    const one = bootstrapRanges(64, 1);
+    assert.strictEqual(leasesHeldBy(one, 1), 64);
+    assert.strictEqual(leasesToShed(one, 1), 0);
+    const three = placed([1, 2, 3].map((id) => node(id)));
+    assert.strictEqual(leasesToShed(three, 2), leasesHeldBy(three, 2));
+  });
+
+  it("counts a single-voter range available while its node catches up (no leader to catch up from)", () => {
+    const one = bootstrapRanges(8, 1);
+    const c = countRanges(one, [node(1, { caughtUp: false })], 3).get(1);
+    assert.strictEqual(c?.unavailable, 0);
+    assert.strictEqual(c?.underreplicated, 8, "num_replicas 3 on one node: under-replicated (GetNeededVoters)");
   });
 
   it("keeps the leases of a live node whose lease transfers are stuck, even when rebalancing", () => {
