@@ -16,6 +16,7 @@
 import type { ClusterReader } from "./cluster";
 import type { Emit } from "./events";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gates";
+import { clearToDisrupt } from "./guarded";
 import type { NodeHandle, Observation } from "./observe";
 import type { NodeJournal } from "./node";
 import type { RolloutRecorder } from "./record";
@@ -75,6 +76,8 @@ export async function recoverInterrupted(obs: Observation, ctx: ResumeContext): 
 async function restartInPlace(h: NodeHandle, build: string, ctx: ResumeContext): Promise<void> {
   const d = ctx.spec.strategy.deadlines;
   const at = { node: h.spec.name, index: 0, total: 0 };
+  // Stopping a running (draining, unready) node goes through the guarded path; a stopped one only starts.
+  if ((await h.ops.processState(ctx.signal)) !== "stopped") await clearToDisrupt(ctx, [h.spec.name], "stop", "restart");
   await ctx.reader.avoid([h.spec.name]);
   await ctx.recorder.phase("stop", at, () => h.ops.stop(d.stopMs, ctx.signal));
   await ctx.recorder.phase("start", at, () => h.ops.start(d.startMs, ctx.signal));

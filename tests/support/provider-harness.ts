@@ -32,6 +32,8 @@ export function fastStrategy(extra: Partial<StrategyInput> = {}): StrategyInput 
     gateRecheckAfter: "1.2s",
     deadlines: { drain: "20s", stop: "20s", start: "30s", ready: "20s", cluster: "30s", finalize: "60s" },
     overallDeadline: "10m",
+    // The post-roll watch window, short: the whole-cluster watch still runs after the last node.
+    watch: "1s",
     ...extra,
   };
 }
