@@ -155,8 +155,10 @@ export class ClusterWatch {
     const what = node ? conditionOf(node) : "down";
     const doing = this.activity.node ? ` while ${this.activity.node} was in ${this.activity.phase}` : ` during ${this.activity.phase}`;
     const count = this.state.bad.get(name)?.count ?? 1;
+    // The node in hand failing is reported in its own phase; any other node under the watch's.
+    const phase = this.activity.node === name ? this.activity.phase : "watch";
     return new GateFailed(
-      "watch",
+      phase,
       `${name} ${what} since ${new Date(since).toISOString()} (${count} sample(s), ${Math.round((now.at - since) / 1000)}s)${doing}; no further node is touched; cluster now: ${describeCluster(now)}`,
       { name, host: this.opts.hostOf(name) },
     );

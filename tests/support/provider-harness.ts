@@ -64,6 +64,8 @@ export interface CallResult {
     readonly reasons: readonly string[];
   };
   readonly lines: readonly string[];
+  /** The same lines with the time each arrived (for the monitor's disruptionsAtBudget). */
+  readonly timed?: readonly { readonly t: number; readonly line: string }[];
   readonly ms: number;
 }
 
@@ -73,20 +75,30 @@ export async function converge(
   olds: Partial<ClusterVersionOutputs> | undefined,
   news: ClusterVersionInputs,
   signal?: AbortSignal,
+  /** Called with each progress line as it arrives (a test injecting a fault at a phase). */
+  onLine?: (line: string) => void,
 ): Promise<CallResult> {
   const lines: string[] = [];
+  const timed: { t: number; line: string }[] = [];
   const t0 = Date.now();
-  const opts = { signal, log: (l: string) => lines.push(l) };
+  const opts = {
+    signal,
+    log: (l: string) => {
+      lines.push(l);
+      timed.push({ t: Date.now(), line: l });
+      onLine?.(l);
+    },
+  };
   const n = news as unknown as Record<string, unknown>;
   try {
     const outs =
       olds === undefined
         ? (await lifecycle.create(n, opts)).outs
         : (await lifecycle.update(id, olds as Record<string, unknown>, n, opts)).outs;
-    return { outs: outs as unknown as ClusterVersionOutputs, lines, ms: Date.now() - t0 };
+    return { outs: outs as unknown as ClusterVersionOutputs, lines, timed, ms: Date.now() - t0 };
   } catch (e) {
     const f = e as CallResult["failure"];
-    if (f && typeof f === "object" && "id" in f && "properties" in f) return { failure: f, lines, ms: Date.now() - t0 };
+    if (f && typeof f === "object" && "id" in f && "properties" in f) return { failure: f, lines, timed, ms: Date.now() - t0 };
     throw Object.assign(e as Error, { lines });
   }
 }

@@ -1,0 +1,220 @@
+/**
+ * Faults outside the node in hand (issue 11), one case of each kind on a
+ * 3-node sim cluster at time scale 0.1 (FAULT_MATRIX=full runs every phase of
+ * each kind; see bench/FAULT-MATRIX.md):
+ *
+ * - peer: a node the run has not touched is SIGKILLed during another node's
+ *   phase; the run stops, and the rollback takes no healthy node down while
+ *   that peer is dead: it reports and says what to do. After the peer is
+ *   back, a run to the old version completes the rollback.
+ * - upgraded: an already-upgraded node's release crashes while a later node
+ *   is in a phase; the whole-cluster watch names it within a few gate
+ *   intervals, and the rollback restarts it first (it is down already),
+ *   then the other node.
+ * - rollback: a peer is SIGKILLed as the rollback starts; the rollback does
+ *   not take the next node down.
+ * - window: the last node's release crashes inside the post-roll watch
+ *   window; the cluster is rolled back.
+ *
+ * Every case asserts, from outside (tests/support/invariant-monitor.ts), that
+ * the provider started no drain or stop while the nodes already down were at
+ * the budget, and afterwards that the outputs and `read` say what the nodes
+ * really run.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as lifecycle from "../../provider/lifecycle";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import { disruptionStarts } from "../support/invariant-monitor";
+import { converge, fastStrategy, inputsFor, prestageOnNode, runningBuilds, watch, type CallResult } from "../support/provider-harness";
+import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+
+const ID = "crdb-cf";
+const FROM = "v23.1.11";
+const TO = "v23.1.12";
+const FULL = process.env.FAULT_MATRIX === "full";
+/** The phases of a node in hand at which a fault outside it is injected (the quick run: one each kind). */
+const PHASES = ["drain", "stop", "start", "await-node", "await-cluster", "bake"] as const;
+type InHandPhase = (typeof PHASES)[number];
+
+describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; FAULT_MATRIX=full for every phase)"}`, function () {
+  this.timeout(600_000);
+  let sim: SimCluster;
+  let served: { url: string; close(): Promise<void> | void };
+  let good: { tarball: string; sha256: string };
+  let state: ClusterVersionOutputs;
+
+  before(async () => {
+    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.101.10", timeScale: 0.1 });
+    good = sim.buildRelease(TO);
+    const from = sim.buildRelease(FROM);
+    for (const f of fs.readdirSync(from.dir)) fs.copyFileSync(path.join(from.dir, f), path.join(path.dirname(good.tarball), f));
+    served = await sim.serveReleases(path.dirname(good.tarball));
+    const r = await converge("", undefined, inputsFor(sim, FROM, served.url));
+    assert.ok(r.outs, r.failure?.message);
+    state = r.outs as ClusterVersionOutputs;
+  });
+
+  after(async () => {
+    await served?.close();
+    await sim?.stop();
+  });
+
+  function inputs(version: string, extra: Record<string, unknown> = {}): ClusterVersionInputs {
+    return inputsFor(sim, version, served.url, {
+      strategy: fastStrategy({
+        deadlines: { drain: "5s", stop: "10s", start: "10s", ready: "4s", cluster: "5s", finalize: "30s" },
+        ...extra,
+      }),
+    });
+  }
+
+  const peerPhases: readonly InHandPhase[] = FULL ? PHASES : ["bake"];
+  for (const phase of peerPhases) {
+    it(`peer: n3 SIGKILLed during n2's ${phase}: no healthy node is taken down while it is dead; the run reports and is resumable`, async () => {
+      await reset();
+      let killedAt: number | undefined;
+      const r = await run(TO, {}, (line) => {
+        if (killedAt === undefined && new RegExp(` n2 ${phase} \\.\\.\\.`).test(line)) {
+          sim.killNode("n3", "SIGKILL");
+          killedAt = Date.now();
+        }
+      });
+      assert.ok(killedAt, "the fault was injected");
+      const head = failureHead(r);
+      // n3 is named: by the watch, by a gate that saw it not live, or by the guard that refused to touch n2.
+      assert.match(r.failure?.message ?? "", /n3/, head);
+      assert.doesNotMatch(head, /ROLLBACK FAILED/, head);
+      if (/ROLLBACK STOPPED/.test(head)) {
+        assert.match(r.failure?.message ?? "", /n3 is down and was not taken down by this run\. What to do: bring n3 back/, head);
+      }
+      const afterRun = await runningBuilds(sim);
+      assert.strictEqual(afterRun.n3, undefined, "n3 stays dead: nobody but the operator restarts it");
+      // The operator brings n3 back; a run to the old version then completes the rollback.
+      await startNode("n3");
+      await reset();
+    });
+  }
+
+  it("upgraded: n1's release crashes ~7 s after it is ready, while n2 rolls: detected within a few gate intervals, n1 goes back first", async () => {
+    await reset();
+    // crash-after=70 sim s (7 s here): after n1's own gate and bake (~5 s), while n2 is in its phases.
+    prestageOnNode(sim.providerNodes[0], TO, sim.buildRelease(TO, "crash-after=70").tarball, good.sha256);
+    const r = await run(TO, {}, () => undefined);
+    assertUpgradedCrash(r);
+  });
+
+  if (FULL) {
+    for (const phase of PHASES) {
+      it(`upgraded: n1 dies (SIGKILL, as a crashing release does) while n2 is in ${phase}: n1 goes back first, then n2`, async () => {
+        await reset();
+        let crashedAt: number | undefined;
+        const r = await run(TO, {}, (line) => {
+          if (crashedAt === undefined && new RegExp(` n2 ${phase} \\.\\.\\.`).test(line)) {
+            sim.killNode("n1", "SIGKILL");
+            crashedAt = Date.now();
+          }
+        });
+        assert.ok(crashedAt, "the fault was injected");
+        assertUpgradedCrash(r);
+      });
+    }
+  }
+
+  function assertUpgradedCrash(r: CallResult): void {
+    const head = failureHead(r);
+    assert.match(head, /^[a-z-]+ node n1 \(/, `the failure names n1: ${head}`);
+    assert.match(r.failure?.message ?? "", /cluster now: n1 .*; n2 .*; n3 /, head);
+    assert.match(head, /; rolled back n1(, n2)? to v23\.1\.11$/, head);
+    const since = /n1 down since \S+ \((\d+) sample\(s\), (\d+)s\)/.exec(head);
+    if (since) assert.ok(Number(since[2]) <= 5, `detected within a few gate intervals, not at a deadline: ${head}`);
+    return undefined;
+  }
+
+  it("rollback: n3 SIGKILLed as the rollback starts: the rollback takes no node down while it is dead", async () => {
+    await reset();
+    prestageOnNode(sim.providerNodes[1], TO, sim.buildRelease(TO, "never-ready").tarball, good.sha256);
+    let killedAt: number | undefined;
+    const r = await run(TO, {}, (line) => {
+      if (killedAt === undefined && /ROLLBACK of /.test(line)) {
+        sim.killNode("n3", "SIGKILL");
+        killedAt = Date.now();
+      }
+    });
+    assert.ok(killedAt, "the fault was injected");
+    const head = failureHead(r);
+    assert.match(head, /^await-node node n2 \(/, head);
+    assert.match(head, /ROLLBACK STOPPED .*refused to (drain|stop) n2: n3 down \(not taken down by this run\)/, head);
+    assert.match(head, /What to do: bring n3 back/, head);
+    await startNode("n3");
+    await reset();
+  });
+
+  it("window: the last node's release crashes inside the post-roll watch window: the cluster is rolled back", async () => {
+    await reset();
+    // crash-after=100 sim s (10 s here): after n3's gate and bake (~5 s), inside a 20 s window.
+    prestageOnNode(sim.providerNodes[2], TO, sim.buildRelease(TO, "crash-after=100").tarball, good.sha256);
+    const r = await run(TO, { watch: "20s" }, () => undefined);
+    const head = failureHead(r);
+    assert.ok(
+      r.lines.some((l) => /watching the whole cluster for 20s/.test(l)),
+      `the window was reached:\n${r.lines.join("\n")}`,
+    );
+    assert.match(head, /^watch(: | node n3 \()/, head);
+    assert.match(head, /; rolled back n3, n2, n1 to v23\.1\.11$/, head);
+    assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [FROM, FROM, FROM]);
+  });
+
+  /** One update under the monitor; asserts the guard invariant and that state equals reality. */
+  async function run(version: string, strategy: Record<string, unknown>, onLine: (l: string) => void): Promise<CallResult> {
+    const monitor = await watch(sim);
+    const r = await converge(ID, state, inputs(version, strategy), undefined, onLine);
+    await monitor.stop();
+    state = (r.outs ?? r.failure?.properties) as ClusterVersionOutputs;
+    const why = r.lines.join("\n");
+    assert.deepStrictEqual(
+      monitor.disruptionsAtBudget(disruptionStarts(r.timed ?? []), 1),
+      [],
+      `no drain/stop with a node already down\n${why}`,
+    );
+    await assertStateIsReality();
+    return r;
+  }
+
+  async function assertStateIsReality(): Promise<void> {
+    const builds = await runningBuilds(sim);
+    const recorded = state.nodeStatuses.map((s) => [s.name, s.state === "running" ? s.version : undefined]);
+    assert.deepStrictEqual(recorded, Object.entries(builds), "the outputs say what runs");
+    const read = await lifecycle.read(ID, state as unknown as Record<string, unknown>, { log: () => undefined });
+    const seen = (read.props as unknown as ClusterVersionOutputs).nodeStatuses.map((s) => [
+      s.name,
+      s.state === "running" ? s.version : undefined,
+    ]);
+    assert.deepStrictEqual(seen, Object.entries(builds), "read says what runs");
+  }
+
+  function failureHead(r: CallResult): string {
+    assert.ok(r.failure, `the update must fail; it ${r.outs?.lastRollout?.outcome}:\n${r.lines.join("\n")}`);
+    return r.failure.message.split("\n")[0];
+  }
+
+  async function startNode(name: string): Promise<void> {
+    const res = await sim.startNode(name);
+    assert.strictEqual(res.code, 0, `restart ${name}: ${res.stderr}`);
+  }
+
+  /** Every node running; no staged release; the cluster on FROM and healthy (a run to FROM completes any rollback). */
+  async function reset(): Promise<void> {
+    for (const n of sim.providerNodes) fs.rmSync(path.join(path.dirname(n.binaryPath), ".crdb-upgrade"), { recursive: true, force: true });
+    const until = Date.now() + 90_000;
+    for (;;) {
+      const r = await converge(ID, state, inputs(FROM, { deadlines: { cluster: "30s", ready: "20s" } }));
+      if (r.outs) state = r.outs;
+      const builds = Object.values(await runningBuilds(sim));
+      if (r.outs && builds.every((b) => b === FROM)) return;
+      if (Date.now() > until) throw new Error(`cluster not back on ${FROM}: ${r.failure?.message}\n${r.lines.join("\n")}`);
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  }
+});
