@@ -59,3 +59,22 @@ export function forceCanary(plan: Plan, spec: Spec): Plan {
     ],
   };
 }
+
+/**
+ * Batches holding a node that is already unready or draining go first: that
+ * node serves no clients already, so rolling it costs no more availability,
+ * and while it is unready the guard would let no other node go down anyway.
+ */
+export function unhealthyFirst(plan: Plan, obs: Observation): Plan {
+  const unhealthy = (name: string) => {
+    const n = obs.nodes.find((x) => x.name === name);
+    return n !== undefined && (!n.ready || n.draining);
+  };
+  const first = plan.batches.filter((b) => b.nodes.some(unhealthy));
+  if (first.length === 0 || plan.batches.indexOf(first[0]) === 0) return plan;
+  const rest = plan.batches.filter((b) => !first.includes(b));
+  const names = first.flatMap((b) => b.nodes);
+  // Bakes and the canary are by position: the first batch keeps the canary's.
+  const batches = [...first, ...rest].map((b, i) => ({ ...b, canary: plan.batches[i].canary, bakeMs: plan.batches[i].bakeMs }));
+  return { ...plan, batches, notes: [...plan.notes, `${names.join(", ")} ${names.length > 1 ? "are" : "is"} not ready: rolled first`] };
+}

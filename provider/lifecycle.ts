@@ -115,6 +115,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
       emit: printer.handle,
       signal: opts.signal,
       priorBlock: olds?.finalizationBlock,
+      priorRollout: olds?.lastRollout,
       lease: { resourceId: id },
     });
     const observation = await observeCluster(session.reader, session.handles, undefined, OUTPUTS_ONLY);

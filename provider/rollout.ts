@@ -32,7 +32,7 @@ import { ClusterLease } from "./lease";
 import { clearToDisrupt } from "./guarded";
 import { readClusterNow } from "./cluster-now";
 import { ClusterWatch, eitherSignal } from "./watch";
-import { brokenOnTarget, forceCanary, refuseBroken } from "./broken-nodes";
+import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "./broken-nodes";
 import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
 export interface UpdateContext {
@@ -43,6 +43,8 @@ export interface UpdateContext {
   readonly signal?: AbortSignal;
   /** The finalization block a previous run recorded (from stored outputs). */
   readonly priorBlock?: FinalizationBlock;
+  /** The previous run's record (stored outputs): a failed run to this target makes the next node a canary again. */
+  readonly priorRollout?: RolloutRecord;
   /** Take the cluster's upgrade lease (lease.ts) for this resource; without it, no lease (tools, benches). */
   readonly lease?: { readonly resourceId: string };
 }
@@ -78,6 +80,13 @@ class Run {
   private readonly runId: string;
   /** The whole-cluster watch, from the first disruption to the end of the run. */
   private watch?: ClusterWatch;
+  /**
+   * Node operations (drain, stop, swap, start) run under the run's own signal,
+   * not the watch's: a start cut off halfway could leave a process coming up
+   * behind the rollback's back. The watch's failure stops the run at the next
+   * step instead (step(), and every wait: gates, guard).
+   */
+  private opSignal?: AbortSignal;
   /** The nodes in hand (being rolled now). */
   private inHand: readonly string[] = [];
 
@@ -141,7 +150,11 @@ class Run {
       canaryAgain = true;
     }
     this.observation = obs;
-    const plan = canaryAgain ? forceCanary(planRollout(spec, obs.cluster), spec) : planRollout(spec, obs.cluster);
+    const prior = this.ctx.priorRollout;
+    const failedBefore =
+      prior !== undefined && prior.to === spec.version && (prior.outcome === "failed" || prior.outcome === "rolled-back");
+    const planned = unhealthyFirst(planRollout(spec, obs.cluster), obs);
+    const plan = canaryAgain || failedBefore ? forceCanary(planned, spec) : planned;
     this.plan = plan;
     this.recorder.setHead({ from: plan.from, kind: plan.kind });
     for (const n of obs.nodes)
@@ -286,17 +299,17 @@ class Run {
       this.touched.push(h);
       await h.ops.writeJournal(
         { target: spec.version, from: this.plan?.from, phase: "drain", at: new Date().toISOString(), direction: "upgrade" },
-        this.ctx.signal,
+        this.opSignal,
       );
     });
     this.watch?.hold(batch.nodes);
     await reader.avoid(batch.nodes);
-    await each(({ h, at }) => this.step("drain", at, () => h.ops.drain(d.drainMs, this.ctx.signal)));
+    await each(({ h, at }) => this.step("drain", at, () => h.ops.drain(d.drainMs, this.opSignal)));
     // Draining nodes still vote: stopping them is checked again (a peer may have died meanwhile).
     await this.guard(batch.nodes, "stop", members[0].at);
     await each(({ h, at }) =>
       this.step("stop", at, async () => {
-        const r = await h.ops.stop(d.stopMs, this.ctx.signal);
+        const r = await h.ops.stop(d.stopMs, this.opSignal);
         if (r.escalated)
           this.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
       }),
@@ -305,15 +318,15 @@ class Run {
       const s = staged.get(h.spec.name);
       if (!s) throw new GateFailed("swap-binary", "release not staged", { name: h.spec.name, host: h.spec.sqlAddr.host });
       return this.step("swap-binary", at, () =>
-        h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, this.ctx.signal),
+        h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, this.opSignal),
       );
     });
-    await each(({ h, at }) => this.step("start", at, () => h.ops.start(d.startMs, this.ctx.signal)));
+    await each(({ h, at }) => this.step("start", at, () => h.ops.start(d.startMs, this.opSignal)));
     await reader.avoid([]);
     const gate = this.gate();
     await each(({ h, at }) => this.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
     this.watch?.release(batch.nodes);
-    await each(({ h }) => h.ops.clearJournal(this.ctx.signal));
+    await each(({ h }) => h.ops.clearJournal(this.opSignal));
     const lead = members[0];
     this.watch?.doing("await-cluster", lead.at.node);
     await this.recorder.phase(
@@ -347,6 +360,7 @@ class Run {
       hostOf: (name) => hosts.get(name) ?? name,
     });
     this.watch.start();
+    this.opSignal = this.ctx.signal;
     this.ctx = { ...this.ctx, signal: eitherSignal(this.ctx.signal, this.watch.signal) };
   }
 
@@ -358,6 +372,7 @@ class Run {
 
   /** A phase of the node in hand, told to the watch first (for its failure message). */
   private step<T>(phase: Phase, at: NodePosition, fn: () => Promise<T>): Promise<T> {
+    if (this.watch?.failure) return Promise.reject(this.watch.failure);
     this.watch?.doing(phase, at.node);
     return this.recorder.phase(phase, at, fn);
   }

@@ -34,11 +34,13 @@ export function judgeSample(
   now: ClusterNow,
   held: ReadonlySet<string>,
   threshold: number,
+  /** Nodes already bad when the watch began and not seen up since: the guard's to count, not a new failure. */
+  exempt: ReadonlySet<string> = new Set(),
 ): { state: WatchState; failed: readonly string[] } {
   const bad = new Map<string, { count: number; since: number }>();
   const failed: string[] = [];
   for (const n of now.nodes) {
-    if (held.has(n.name)) continue;
+    if (held.has(n.name) || exempt.has(n.name)) continue;
     const c = conditionOf(n);
     // Draining by someone else is not a crash: the guard counts it, the watch does not fail on it.
     if (c === "up" || c === "draining") continue;
@@ -66,6 +68,8 @@ export class ClusterWatch {
   private state: WatchState = { bad: new Map() };
   private loop?: Promise<void>;
   private activity: { phase: Phase; node?: string } = { phase: "drain" };
+  /** Bad at the first sample (before this run disturbed anything): exempt until seen up. */
+  private exempt?: Set<string>;
   /** The latest sample, for reports. */
   latest?: ClusterNow;
   /** Set once a node not held has failed; the signal is aborted with it. */
@@ -115,7 +119,11 @@ export class ClusterWatch {
   async sample(signal?: AbortSignal): Promise<ClusterNow> {
     const now = await this.opts.read(signal);
     this.latest = now;
-    const { state, failed } = judgeSample(this.state, now, this.held, this.opts.threshold ?? WATCH_THRESHOLD);
+    if (this.exempt === undefined) {
+      this.exempt = new Set(now.nodes.filter((n) => !this.held.has(n.name) && conditionOf(n) !== "up").map((n) => n.name));
+    }
+    for (const n of now.nodes) if (conditionOf(n) === "up") this.exempt.delete(n.name);
+    const { state, failed } = judgeSample(this.state, now, this.held, this.opts.threshold ?? WATCH_THRESHOLD, this.exempt);
     this.state = state;
     if (failed.length > 0 && !this.failure) this.fail(failed[0], now);
     return now;

@@ -29,6 +29,7 @@ import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider
 import { disruptionStarts } from "../support/invariant-monitor";
 import { converge, fastStrategy, inputsFor, prestageOnNode, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { readSection, writeSection } from "../support/matrix-section";
 
 const ID = "crdb-cf";
 const FROM = "v23.1.11";
@@ -75,7 +76,7 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
     it(`peer: n3 SIGKILLed during n2's ${phase}: no healthy node is taken down while it is dead; the run reports and is resumable`, async () => {
       await reset();
       let killedAt: number | undefined;
-      const r = await run(TO, {}, (line) => {
+      const r = await run({ kind: "peer SIGKILL (n3)", phase: `n2 ${phase}` }, {}, (line) => {
         if (killedAt === undefined && new RegExp(` n2 ${phase} \\.\\.\\.`).test(line)) {
           sim.killNode("n3", "SIGKILL");
           killedAt = Date.now();
@@ -101,7 +102,7 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
     await reset();
     // crash-after=70 sim s (7 s here): after n1's own gate and bake (~5 s), while n2 is in its phases.
     prestageOnNode(sim.providerNodes[0], TO, sim.buildRelease(TO, "crash-after=70").tarball, good.sha256);
-    const r = await run(TO, {}, () => undefined);
+    const r = await run({ kind: "upgraded crashes (n1)", phase: "crash-after=70 (timer)" }, {}, () => undefined);
     assertUpgradedCrash(r);
   });
 
@@ -110,7 +111,7 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
       it(`upgraded: n1 dies (SIGKILL, as a crashing release does) while n2 is in ${phase}: n1 goes back first, then n2`, async () => {
         await reset();
         let crashedAt: number | undefined;
-        const r = await run(TO, {}, (line) => {
+        const r = await run({ kind: "upgraded dies (n1)", phase: `n2 ${phase}` }, {}, (line) => {
           if (crashedAt === undefined && new RegExp(` n2 ${phase} \\.\\.\\.`).test(line)) {
             sim.killNode("n1", "SIGKILL");
             crashedAt = Date.now();
@@ -136,7 +137,7 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
     await reset();
     prestageOnNode(sim.providerNodes[1], TO, sim.buildRelease(TO, "never-ready").tarball, good.sha256);
     let killedAt: number | undefined;
-    const r = await run(TO, {}, (line) => {
+    const r = await run({ kind: "peer SIGKILL in rollback (n3)", phase: "rollback start" }, {}, (line) => {
       if (killedAt === undefined && /ROLLBACK of /.test(line)) {
         sim.killNode("n3", "SIGKILL");
         killedAt = Date.now();
@@ -155,7 +156,7 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
     await reset();
     // crash-after=100 sim s (10 s here): after n3's gate and bake (~5 s), inside a 20 s window.
     prestageOnNode(sim.providerNodes[2], TO, sim.buildRelease(TO, "crash-after=100").tarball, good.sha256);
-    const r = await run(TO, { watch: "20s" }, () => undefined);
+    const r = await run({ kind: "crash in watch window (n3)", phase: "crash-after=100 (timer)" }, { watch: "20s" }, () => undefined);
     const head = failureHead(r);
     assert.ok(
       r.lines.some((l) => /watching the whole cluster for 20s/.test(l)),
@@ -167,31 +168,33 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
   });
 
   /** One update under the monitor; asserts the guard invariant and that state equals reality. */
-  async function run(version: string, strategy: Record<string, unknown>, onLine: (l: string) => void): Promise<CallResult> {
+  async function run(
+    label: { kind: string; phase: string },
+    strategy: Record<string, unknown>,
+    onLine: (l: string) => void,
+  ): Promise<CallResult> {
     const monitor = await watch(sim);
-    const r = await converge(ID, state, inputs(version, strategy), undefined, onLine);
+    const r = await converge(ID, state, inputs(TO, strategy), undefined, onLine);
     await monitor.stop();
     state = (r.outs ?? r.failure?.properties) as ClusterVersionOutputs;
     const why = r.lines.join("\n");
-    assert.deepStrictEqual(
-      monitor.disruptionsAtBudget(disruptionStarts(r.timed ?? []), 1),
-      [],
-      `no drain/stop with a node already down\n${why}`,
-    );
-    await assertStateIsReality();
+    const violations = monitor.disruptionsAtBudget(disruptionStarts(r.timed ?? []), 1);
+    recordRow(label, r, violations.length, monitor.maxDownAtOnce().count, FULL ? "full" : "quick");
+    assert.deepStrictEqual(violations, [], `no drain/stop with a node already down\n${why}`);
+    await assertStateIsReality(why);
     return r;
   }
 
-  async function assertStateIsReality(): Promise<void> {
+  async function assertStateIsReality(why: string): Promise<void> {
     const builds = await runningBuilds(sim);
     const recorded = state.nodeStatuses.map((s) => [s.name, s.state === "running" ? s.version : undefined]);
-    assert.deepStrictEqual(recorded, Object.entries(builds), "the outputs say what runs");
+    assert.deepStrictEqual(recorded, Object.entries(builds), `the outputs say what runs\n${why}`);
     const read = await lifecycle.read(ID, state as unknown as Record<string, unknown>, { log: () => undefined });
     const seen = (read.props as unknown as ClusterVersionOutputs).nodeStatuses.map((s) => [
       s.name,
       s.state === "running" ? s.version : undefined,
     ]);
-    assert.deepStrictEqual(seen, Object.entries(builds), "read says what runs");
+    assert.deepStrictEqual(seen, Object.entries(builds), `read says what runs\n${why}`);
   }
 
   function failureHead(r: CallResult): string {
@@ -218,3 +221,73 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
     }
   }
 });
+
+// ---------------------------------------------------------------------------
+// bench/FAULT-MATRIX.md, section "cluster-faults": one row per case, merged with earlier runs' rows.
+// ---------------------------------------------------------------------------
+
+const TABLE_FILE = path.resolve(__dirname, "..", "..", "..", "bench", "FAULT-MATRIX.md");
+const SECTION = "cluster-faults";
+const COLUMNS = ["fault", "injected at", "outcome", "named first", "rollback", "drain/stop at budget", "max down", "wall time", "run"];
+
+function recordRow(label: { kind: string; phase: string }, r: CallResult, atBudget: number, maxDown: number, mode: string): void {
+  const head = (r.failure?.message ?? "").split("\n")[0];
+  const named = /^([a-z-]+)(?: node (n\d))?[: ]/.exec(head);
+  const rollback = r.outs
+    ? "n/a"
+    : /ROLLBACK STOPPED/.test(head)
+      ? "stopped, advice given"
+      : /ROLLBACK FAILED/.test(head)
+        ? "FAILED"
+        : /; rolled back /.test(head)
+          ? `ok (${/; rolled back ([^;]*) to /.exec(head)?.[1] ?? ""})`
+          : "none";
+  const cells = [
+    label.kind,
+    label.phase,
+    r.outs ? "succeeded" : (r.failure?.properties.lastRollout?.outcome ?? "failed"),
+    named ? `${named[1]} ${named[2] ?? ""}`.trim() : "-",
+    rollback,
+    String(atBudget),
+    String(maxDown),
+    `${(r.ms / 1000).toFixed(1)} s`,
+    `${mode} ${new Date().toISOString().slice(0, 16)}Z`,
+  ];
+  const key = (c: readonly string[]) => `${c[0]} ${c[1]}`;
+  const rows = new Map(
+    readSection(TABLE_FILE, SECTION)
+      .split("\n")
+      .filter((l) => l.startsWith("| ") && !l.startsWith("| fault |"))
+      .map((l) =>
+        l
+          .split("|")
+          .slice(1, -1)
+          .map((c) => c.trim()),
+      )
+      .filter((c) => c.length === COLUMNS.length)
+      .map((c) => [key(c), c] as const),
+  );
+  rows.set(key(cells), cells);
+  const text = [
+    "## Faults outside the node in hand",
+    "",
+    "Generated by `tests/integration/cluster-faults.test.ts` on a 3-node sim cluster (v23.1.11 -> v23.1.12, time scale 0.1):",
+    "a peer SIGKILLed during each phase of another node, an already-upgraded node dying while a later node is in each phase,",
+    "a peer SIGKILLed as the rollback starts, a release crashing inside the post-roll watch window. `npm test` runs one case",
+    "of each kind; `FAULT_MATRIX=full npx mocha --config .mocharc.json --timeout 600000 dist/tests/integration/cluster-faults.test.js`",
+    "runs every phase of each kind.",
+    "",
+    "- **named first**: the phase and node the update's error starts with.",
+    "- **rollback**: `ok (order)`; `stopped, advice given` when a node the run did not take down was down (no other node is taken down;",
+    "  the error says what to do; the cluster is left resumable).",
+    "- **drain/stop at budget**: drains or stops the provider started while the nodes already down were at `maxUnavailable` (1),",
+    "  judged from outside (must be 0).",
+    "- **max down**: most nodes down or unready at once, from outside every 250 ms (a killed peer plus the node in hand may make 2:",
+    "  that is the fault, not the provider).",
+    "",
+    `| ${COLUMNS.join(" | ")} |`,
+    `|${COLUMNS.map(() => "---").join("|")}|`,
+    ...[...rows.values()].map((c) => `| ${c.join(" | ")} |`),
+  ].join("\n");
+  writeSection(TABLE_FILE, SECTION, text);
+}

@@ -7,7 +7,7 @@
  * in the plan and the estimate.
  */
 import * as assert from "assert";
-import { brokenOnTarget, forceCanary, refuseBroken } from "../../provider/broken-nodes";
+import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "../../provider/broken-nodes";
 import type { NodeObservation, Observation } from "../../provider/observe";
 import { estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan";
 import { parseSpec } from "../../provider/spec";
@@ -74,6 +74,27 @@ describe("broken nodes: left unhealthy on the target by an earlier run", () => {
       forced.notes[forced.notes.length - 1],
       /canary again: v23\.1\.12 failed on a node in an earlier run, so n1 bakes as a canary/,
     );
+  });
+});
+
+describe("unhealthy nodes roll first", () => {
+  it("a not-ready node's batch moves to the front; bakes and the canary stay by position", () => {
+    const spec = parseSpec(inputs(3, FROM));
+    const observed = observedAll(spec, TO);
+    const plan = planRollout(spec, observed);
+    const obs = observation([obsNode("n1", { build: TO }), obsNode("n2", { build: TO, ready: false }), obsNode("n3", { build: TO })]);
+    const moved = unhealthyFirst(plan, obs);
+    assert.deepStrictEqual(
+      moved.batches.map((b) => [b.nodes[0], b.bakeMs, b.canary]),
+      [
+        ["n2", plan.batches[0].bakeMs, plan.batches[0].canary],
+        ["n1", plan.batches[1].bakeMs, false],
+        ["n3", plan.batches[2].bakeMs, false],
+      ],
+    );
+    assert.match(moved.notes[moved.notes.length - 1], /n2 is not ready: rolled first/);
+    const healthy = observation([obsNode("n1", {}), obsNode("n2", {}), obsNode("n3", {})]);
+    assert.strictEqual(unhealthyFirst(plan, healthy), plan);
   });
 });
 

@@ -106,9 +106,11 @@ describe("watch: ClusterWatch on scripted reads", () => {
   it("aborts its signal on an upgraded node that crashed, naming node, since when, what the run did and what every node runs", async () => {
     const t0 = Date.parse("2026-01-01T00:00:00Z");
     const bad = (k: number) => now(t0 + k * 1000, [crashed("n1"), node("n2", { ready: false }), node("n3", { build: "v23.1.11" })]);
-    const w = watchOn([bad(0), bad(1), bad(2)]);
+    const healthy = now(t0 - 1000, [node("n1"), node("n2"), node("n3", { build: "v23.1.11" })]);
+    const w = watchOn([healthy, bad(0), bad(1), bad(2)]);
     w.hold(["n2"]);
     w.doing("await-cluster", "n2");
+    await w.sample();
     await w.sample();
     await w.sample();
     assert.strictEqual(w.signal.aborted, false, "not on the first bad samples");
@@ -156,8 +158,25 @@ describe("watch: ClusterWatch on scripted reads", () => {
     assert.strictEqual(w.failure, undefined);
   });
 
+  it("a node already bad at the first sample is the guard's, not a new failure, until it has been seen up", async () => {
+    const w = watchOn([
+      now(1, [node("n1"), node("n2", { ready: false })]),
+      now(2, [node("n1"), node("n2", { ready: false })]),
+      now(3, [node("n1"), node("n2", { ready: false })]),
+      now(4, [node("n1"), node("n2")]),
+      now(5, [node("n1"), node("n2", { ready: false })]),
+      now(6, [node("n1"), node("n2", { ready: false })]),
+      now(7, [node("n1"), node("n2", { ready: false })]),
+    ]);
+    for (let i = 0; i < 4; i++) await w.sample();
+    assert.strictEqual(w.failure, undefined);
+    for (let i = 0; i < 3; i++) await w.sample();
+    assert.match(String((w.failure as Error | undefined)?.message), /^watch node n2 .*n2 unready since/);
+  });
+
   it("blameOther names a peer down after a step failed, never the node in hand", async () => {
-    const w = watchOn([now(1, [node("n1"), crashed("n2"), crashed("n3")])]);
+    const w = watchOn([now(0, [node("n1"), node("n2"), node("n3")]), now(1, [node("n1"), crashed("n2"), crashed("n3")])]);
+    await w.sample();
     const f = await w.blameOther(["n2"]);
     assert.match(String(f?.message), /^watch node n3 /);
     const none = await watchOn([now(1, [node("n1"), crashed("n2"), node("n3")])]).blameOther(["n2"]);
