@@ -13,6 +13,9 @@
  *   then the other node.
  * - rollback: a peer is SIGKILLed as the rollback starts; the rollback does
  *   not take the next node down.
+ * - re-run: an earlier run left a node never-ready on the target (no
+ *   rollback); the next run rolls it back before anything else and bakes
+ *   the next node as a canary again.
  * - window: the last node's release crashes inside the post-roll watch
  *   window; the cluster is rolled back.
  *
@@ -152,6 +155,26 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
     await reset();
   });
 
+  it("re-run: a node an earlier run left never-ready on the target is rolled back before anything else; the next node bakes as a canary", async () => {
+    await reset();
+    prestageOnNode(sim.providerNodes[1], TO, sim.buildRelease(TO, "never-ready").tarball, good.sha256);
+    const first = await converge(ID, state, inputs(TO, { rollbackOnFailure: false }));
+    assert.match(failureHead(first), /^await-node node n2 \(.*rollbackOnFailure is false: nodes left as they are/);
+    state = first.failure?.properties as ClusterVersionOutputs;
+    clearStaging();
+    const r = await run({ kind: "re-run after a never-ready node (n2)", phase: "before anything else" }, {}, () => undefined);
+    const why = r.lines.join("\n");
+    assert.ok(r.outs, `${r.failure?.message}\n${why}`);
+    const repaired = r.lines.findIndex((l) => /n2 left unhealthy on v23\.1\.12 by an earlier run: rolling back/.test(l));
+    const nextDrain = r.lines.findIndex((l) => / n[23] drain \.\.\./.test(l));
+    assert.ok(repaired >= 0 && repaired < nextDrain, `n2 rolled back before any other step:\n${why}`);
+    assert.ok(
+      r.lines.some((l) => /canary again: v23\.1\.12 failed on a node in an earlier run/.test(l)),
+      why,
+    );
+    assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [TO, TO, TO]);
+  });
+
   it("window: the last node's release crashes inside the post-roll watch window: the cluster is rolled back", async () => {
     await reset();
     // crash-after=100 sim s (10 s here): after n3's gate and bake (~5 s), inside a 20 s window.
@@ -207,9 +230,13 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
     assert.strictEqual(res.code, 0, `restart ${name}: ${res.stderr}`);
   }
 
+  function clearStaging(): void {
+    for (const n of sim.providerNodes) fs.rmSync(path.join(path.dirname(n.binaryPath), ".crdb-upgrade"), { recursive: true, force: true });
+  }
+
   /** Every node running; no staged release; the cluster on FROM and healthy (a run to FROM completes any rollback). */
   async function reset(): Promise<void> {
-    for (const n of sim.providerNodes) fs.rmSync(path.join(path.dirname(n.binaryPath), ".crdb-upgrade"), { recursive: true, force: true });
+    clearStaging();
     const until = Date.now() + 90_000;
     for (;;) {
       const r = await converge(ID, state, inputs(FROM, { deadlines: { cluster: "30s", ready: "20s" } }));
