@@ -130,6 +130,7 @@ function providerStrategy(scale: number): StrategyInput {
     canaryBake: s(120),
     gateInterval: s(5),
     gateRecheckAfter: s(22),
+    watch: s(300),
     loadBalancer: { checkInterval: "2s", fall: 3 },
   };
 }

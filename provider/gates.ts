@@ -219,6 +219,25 @@ export async function bakeWithGate(ctx: GateContext, bakeMs: number, node?: Node
   }
 }
 
+/**
+ * The post-roll watch window (strategy.watch): the cluster gate sampled every
+ * interval for `windowMs`; the first failed sample fails the window (the
+ * whole-cluster watch catches a crash in between).
+ */
+export async function watchWindow(ctx: GateContext, windowMs: number): Promise<ClusterSample[]> {
+  const until = Date.now() + windowMs;
+  const samples: ClusterSample[] = [];
+  for (;;) {
+    const left = until - Date.now();
+    await sleep(Math.max(0, Math.min(ctx.strategy.gateIntervalMs, left)), ctx.signal);
+    const s = await sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal);
+    samples.push(s);
+    ctx.onSample?.(s);
+    if (!s.ok) throw Object.assign(new GateFailed("watch", `cluster gate failed inside the watch window: ${s.detail}`), { samples });
+    if (Date.now() >= until) return samples;
+  }
+}
+
 /** The restarted node: ready, live, and on the expected build (gossip and its own metrics agree). */
 export async function awaitNodeReady(ctx: GateContext, node: NodeSpec, build: string, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;

@@ -170,6 +170,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
       emit,
       signal: anySignal(opts.signal, guard?.signal),
       priorBlock: startingBlock(memory, olds?.finalizationBlock),
+      priorRollout: olds?.lastRollout,
       lease: { resourceId: id },
     });
     await mirror.flush();

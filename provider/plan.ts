@@ -207,11 +207,12 @@ export function oneAtATime(batch: PlanBatch, waitAfterRejoinMs: number): PlanBat
   }));
 }
 
-/** Per batch: drain + restart + gate (samples x interval, then the re-check) + bake. */
+/** Per batch: drain + restart + gate (samples x interval, then the re-check) + bake; then the post-roll watch window. */
 export function estimateRolloutMs(spec: Spec, batches: readonly PlanBatch[]): number {
   const s = spec.strategy;
   const gateMs = s.gateSamples * s.gateIntervalMs + s.gateRecheckAfterMs;
-  return batches.reduce((sum, b) => sum + ESTIMATE.drainMs + ESTIMATE.restartMs + gateMs + b.bakeMs, 0);
+  const window = batches.length > 0 ? s.watchMs : 0;
+  return batches.reduce((sum, b) => sum + ESTIMATE.drainMs + ESTIMATE.restartMs + gateMs + b.bakeMs, window);
 }
 
 /** The human lines shown in preview and logs. */
@@ -226,6 +227,12 @@ export function renderPlan(plan: Plan, spec: Spec): string[] {
   const steps = `drain -> stop -> swap -> start -> ready -> gate x${spec.strategy.gateSamples}`;
   const lines = [`crdb-upgrade: ${plan.from} -> ${plan.to} (${plan.kind}), ${total} node(s), ${pace}`];
   plan.batches.forEach((b, i) => lines.push(`  ${i + 1}. ${labels[i].padEnd(width)}  ${steps} -> bake ${formatDuration(b.bakeMs)}`));
+  const watchMs = spec.strategy.watchMs;
+  lines.push(
+    watchMs > 0
+      ? `  then: watch the whole cluster for ${formatDuration(watchMs)} (strategy.watch); a crash or failed gate inside it rolls back${plan.kind === "major" ? ", finalization waits for it" : ""}`
+      : "  then: no post-roll watch window (strategy.watch is 0)",
+  );
   if (plan.blockFinalization) {
     lines.push(`  finalization held during the roll: ${plan.blockFinalization.setting} = ${plan.blockFinalization.value}`);
   }

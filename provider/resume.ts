@@ -16,6 +16,7 @@
 import type { ClusterReader } from "./cluster";
 import type { Emit } from "./events";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gates";
+import { clearToDisrupt } from "./guarded";
 import type { NodeHandle, Observation } from "./observe";
 import type { NodeJournal } from "./node";
 import type { RolloutRecorder } from "./record";
@@ -48,7 +49,10 @@ export async function recoverInterrupted(obs: Observation, ctx: ResumeContext): 
     if (!h) continue;
     const binary = n.binaryBuild ?? "(unknown build)";
     const found = `an interrupted ${n.journal.direction} to ${n.journal.target} (last phase ${n.journal.phase}, ${n.journal.at})`;
-    if (n.process === "running" && n.live && n.ready && !n.draining) {
+    if (await startedOnTargetButUnready(n, h, found, ctx)) {
+      // Not restarted on the same build blindly: it had its start. Ready by now, or left to the
+      // rollback of broken nodes (broken-nodes.ts), which the journal would hide.
+    } else if (n.process === "running" && n.live && n.ready && !n.draining) {
       ctx.emit({ type: "note", node: n.name, message: `found ${found}; the node runs ${n.build ?? binary} and is ready: nothing to redo` });
       ctx.recorder.annotate(n.name, "await-node", `resume: ${found}; node was already running and ready`);
     } else {
@@ -72,9 +76,46 @@ export async function recoverInterrupted(obs: Observation, ctx: ResumeContext): 
   return restarted;
 }
 
+/**
+ * A node an interrupted upgrade already started on the target, running but
+ * not ready: it may still be coming up, or the release may never get ready
+ * there. Restarting it on the same build would repeat a failure blindly, so
+ * it gets the ready wait it would have had; if it does not make it, it is
+ * reported and left (journal cleared) for the rollback of broken nodes.
+ * Returns whether the node was handled here.
+ */
+async function startedOnTargetButUnready(
+  n: Observation["nodes"][number],
+  h: NodeHandle,
+  found: string,
+  ctx: ResumeContext,
+): Promise<boolean> {
+  const target = ctx.spec.version;
+  if (n.journal?.direction !== "upgrade" || n.binaryBuild !== target || n.process !== "running" || n.draining || n.ready) return false;
+  const gate = { reader: ctx.reader, nodes: ctx.spec.nodes, strategy: ctx.spec.strategy, signal: ctx.signal };
+  const at = { node: n.name, index: 0, total: 0 };
+  const why = await ctx.recorder
+    .phase("await-node", at, () => awaitNodeReady(gate, h.spec, target, ctx.spec.strategy.deadlines.readyMs))
+    .then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+  ctx.emit({
+    type: "note",
+    node: n.name,
+    message:
+      why === undefined
+        ? `found ${found}; the node runs ${target} and became ready: nothing to redo`
+        : `found ${found}; the node runs ${target} but did not become ready (${why}): not restarted on the same build; it is rolled back before anything else`,
+  });
+  return true;
+}
+
 async function restartInPlace(h: NodeHandle, build: string, ctx: ResumeContext): Promise<void> {
   const d = ctx.spec.strategy.deadlines;
   const at = { node: h.spec.name, index: 0, total: 0 };
+  // Stopping a running (draining, unready) node goes through the guarded path; a stopped one only starts.
+  if ((await h.ops.processState(ctx.signal)) !== "stopped") await clearToDisrupt(ctx, [h.spec.name], "stop", "restart");
   await ctx.reader.avoid([h.spec.name]);
   await ctx.recorder.phase("stop", at, () => h.ops.stop(d.stopMs, ctx.signal));
   await ctx.recorder.phase("start", at, () => h.ops.start(d.startMs, ctx.signal));

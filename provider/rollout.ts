@@ -17,7 +17,7 @@ import { GateFailed, isLeaseLost, messageOf } from "./errors";
 import type { Emit, NodePosition } from "./events";
 import { blockFinalization, type FinalizationBlock } from "./finalization";
 import { finishFinalization } from "./finalize-step";
-import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, type GateContext } from "./gates";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, watchWindow, type GateContext } from "./gates";
 import { blockerContextFor, preflightBlockers } from "./preflight-blockers";
 import { observeCluster, type NodeHandle, type Observation } from "./observe";
 import { oneAtATime, planRollout, renderPlan } from "./plan";
@@ -33,6 +33,10 @@ import { drainWarnings } from "./lb-drain";
 import { deadlineSignal } from "./timing";
 import { ClusterLease } from "./lease";
 import { isSingleNode, verifySingleNodeRoll } from "./single-node";
+import { clearToDisrupt } from "./guarded";
+import { readClusterNow } from "./cluster-now";
+import { ClusterWatch, eitherSignal } from "./watch";
+import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "./broken-nodes";
 import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
 export interface UpdateContext {
@@ -43,6 +47,8 @@ export interface UpdateContext {
   readonly signal?: AbortSignal;
   /** The finalization block a previous run recorded (from stored outputs). */
   readonly priorBlock?: FinalizationBlock;
+  /** The previous run's record (stored outputs): a failed run to this target makes the next node a canary again. */
+  readonly priorRollout?: RolloutRecord;
   /** Take the cluster's upgrade lease (lease.ts) for this resource; without it, no lease (tools, benches). */
   readonly lease?: { readonly resourceId: string };
 }
@@ -76,6 +82,17 @@ class Run {
   private observation?: Observation;
   private lease?: ClusterLease;
   private readonly runId: string;
+  /** The whole-cluster watch, from the first disruption to the end of the run. */
+  private watch?: ClusterWatch;
+  /**
+   * Node operations (drain, stop, swap, start) run under the run's own signal,
+   * not the watch's: a start cut off halfway could leave a process coming up
+   * behind the rollback's back. The watch's failure stops the run at the next
+   * step instead (step(), and every wait: gates, guard).
+   */
+  private opSignal?: AbortSignal;
+  /** The nodes in hand (being rolled now). */
+  private inHand: readonly string[] = [];
 
   /**
    * `ctx.signal` fires at the overall deadline or when the caller aborts;
@@ -108,6 +125,7 @@ class Run {
       const failure = await this.fail(e as Error);
       return this.result(failure.outcome, started, failure.error);
     } finally {
+      await this.watch?.stop();
       await this.lease?.release();
     }
   }
@@ -119,13 +137,28 @@ class Run {
     const recovering = obs.nodes.some((n) => n.journal && journalBelongsTo(n.journal, spec.version));
     // One rollout at a time, from here on: the next step may touch a node. Unreachable SQL
     // with nothing to recover is left to pre-flight, which refuses it with the cause.
-    if (obs.sqlError === undefined || recovering) await this.takeLease();
+    if (obs.sqlError === undefined || recovering) await this.takeLeaseOnce();
     if (recovering) {
       await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
       obs = await observeCluster(reader, handles, signal, look);
     }
+    const broken = brokenOnTarget(obs, spec.version);
+    let canaryAgain = false;
+    if (broken.length > 0) {
+      await this.takeLeaseOnce();
+      await this.repairBroken(
+        obs,
+        broken.map((n) => n.name),
+      );
+      obs = await observeCluster(reader, handles, signal, look);
+      canaryAgain = true;
+    }
     this.observation = obs;
-    const plan = planRollout(spec, obs.cluster);
+    const prior = this.ctx.priorRollout;
+    const failedBefore =
+      prior !== undefined && prior.to === spec.version && (prior.outcome === "failed" || prior.outcome === "rolled-back");
+    const planned = unhealthyFirst(planRollout(spec, obs.cluster), obs);
+    const plan = canaryAgain || failedBefore ? forceCanary(planned, spec) : planned;
     this.plan = plan;
     this.recorder.setHead({ from: plan.from, kind: plan.kind });
     for (const n of obs.nodes)
@@ -167,6 +200,7 @@ class Run {
       }
     }
     if (isSingleNode(spec)) await this.reportDowntime(spec.nodes[0].name);
+    await this.watchWindow();
     this.rolled = true;
     await this.finalizeIfAsked(plan);
     return "succeeded";
@@ -250,9 +284,9 @@ class Run {
     return oneAtATime(batch, spec.strategy.waitAfterRejoinMs);
   }
 
-  private async takeLease(): Promise<void> {
+  private async takeLeaseOnce(): Promise<void> {
     const { spec, emit, lease } = this.ctx;
-    if (!lease) return;
+    if (!lease || this.lease) return;
     this.lease = await ClusterLease.acquire({
       sql: spec.sql,
       nodes: spec.nodes,
@@ -265,7 +299,7 @@ class Run {
   }
 
   private async rollBatch(batch: PlanBatch, staged: StagedByNode, pos: { first: number; total: number }): Promise<void> {
-    const { spec, reader, signal } = this.ctx;
+    const { spec, reader } = this.ctx;
     const d = spec.strategy.deadlines;
     const members = batch.nodes.map((name, i) => ({
       h: this.handle(name),
@@ -273,20 +307,27 @@ class Run {
     }));
     // The node boundary: only the lease holder may touch the next node.
     await this.lease?.confirm("drain", members[0].h.spec);
+    this.startWatch();
     const started = Date.now();
+    this.inHand = batch.nodes;
+    // The guarded path: the budget counts every node down now, whoever took it down.
+    await this.guard(batch.nodes, "drain", members[0].at);
     const each = (fn: (m: (typeof members)[number]) => Promise<unknown>) => Promise.all(members.map(fn));
     await each(async ({ h }) => {
       this.touched.push(h);
       await h.ops.writeJournal(
         { target: spec.version, from: this.plan?.from, phase: "drain", at: new Date().toISOString(), direction: "upgrade" },
-        signal,
+        this.opSignal,
       );
     });
+    this.watch?.hold(batch.nodes);
     await reader.avoid(batch.nodes);
-    await each(({ h, at }) => this.recorder.phase("drain", at, () => h.ops.drain(d.drainMs, signal)));
+    await each(({ h, at }) => this.step("drain", at, () => h.ops.drain(d.drainMs, this.opSignal)));
+    // Draining nodes still vote: stopping them is checked again (a peer may have died meanwhile).
+    await this.guard(batch.nodes, "stop", members[0].at);
     await each(({ h, at }) =>
-      this.recorder.phase("stop", at, async () => {
-        const r = await h.ops.stop(d.stopMs, signal);
+      this.step("stop", at, async () => {
+        const r = await h.ops.stop(d.stopMs, this.opSignal);
         if (r.escalated)
           this.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
       }),
@@ -294,28 +335,32 @@ class Run {
     await each(({ h, at }) => {
       const s = staged.get(h.spec.name);
       if (!s) throw new GateFailed("swap-binary", "release not staged", { name: h.spec.name, host: h.spec.sqlAddr.host });
-      return this.recorder.phase("swap-binary", at, () =>
-        h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, signal),
+      return this.step("swap-binary", at, () =>
+        h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, this.opSignal),
       );
     });
-    await each(({ h, at }) => this.recorder.phase("start", at, () => h.ops.start(d.startMs, signal)));
+    await each(({ h, at }) => this.step("start", at, () => h.ops.start(d.startMs, this.opSignal)));
     await reader.avoid([]);
     const gate = this.gate();
-    await each(({ h, at }) => this.recorder.phase("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
-    await each(({ h }) => h.ops.clearJournal(signal));
+    await each(({ h, at }) => this.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
+    this.watch?.release(batch.nodes);
+    await each(({ h }) => h.ops.clearJournal(this.opSignal));
     const lead = members[0];
+    this.watch?.doing("await-cluster", lead.at.node);
     await this.recorder.phase(
       "await-cluster",
       lead.at,
       () => awaitClusterGate(this.gate(lead.at), d.clusterMs, lead.h.spec),
       (s) => s,
     );
+    this.watch?.doing("bake", lead.at.node);
     await this.recorder.phase(
       "bake",
       lead.at,
       () => bakeWithGate(this.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec),
       (s) => s,
     );
+    this.inHand = [];
     for (const { h, at } of members) {
       this.recorder.node(h.spec.name, { outcome: "upgraded" });
       this.ctx.emit({ type: "node-done", at, outcome: "upgraded", durationMs: Date.now() - started });
@@ -330,13 +375,90 @@ class Run {
     this.recorder.note(report.message);
   }
 
+  /** From the first disruption on, every node is watched; a failure aborts what the run waits on. */
+  private startWatch(): void {
+    if (this.watch) return;
+    const { spec, reader, handles } = this.ctx;
+    const hosts = new Map(spec.nodes.map((n) => [n.name, n.sqlAddr.host]));
+    this.watch = new ClusterWatch({
+      read: (signal) => readClusterNow(reader, handles, signal),
+      intervalMs: spec.strategy.gateIntervalMs,
+      hostOf: (name) => hosts.get(name) ?? name,
+    });
+    this.watch.start();
+    this.opSignal = this.ctx.signal;
+    this.ctx = { ...this.ctx, signal: eitherSignal(this.ctx.signal, this.watch.signal) };
+  }
+
+  /** The one guarded path (guarded.ts) before a drain or stop. */
+  private async guard(nodes: readonly string[], action: "drain" | "stop", at: NodePosition): Promise<void> {
+    this.watch?.doing(action, at.node);
+    await clearToDisrupt({ ...this.ctx, heldByRun: (n) => this.watch?.isHeld(n) ?? false }, nodes, action, action);
+  }
+
+  /** A phase of the node in hand, told to the watch first (for its failure message). */
+  private step<T>(phase: Phase, at: NodePosition, fn: () => Promise<T>): Promise<T> {
+    if (this.watch?.failure) return Promise.reject(this.watch.failure);
+    this.watch?.doing(phase, at.node);
+    return this.recorder.phase(phase, at, fn);
+  }
+
+  /**
+   * The post-roll watch window (strategy.watch): after the last node, the
+   * whole cluster stays watched, with the cluster gate sampled every interval.
+   * A crash or a failed sample inside it fails the run, which then rolls back
+   * (nothing is finalized yet).
+   */
+  private async watchWindow(): Promise<void> {
+    const ms = this.ctx.spec.strategy.watchMs;
+    if (ms <= 0 || this.touched.length === 0) return;
+    this.watch?.doing("watch");
+    this.ctx.emit({
+      type: "note",
+      message: `watching the whole cluster for ${Math.round(ms / 1000)}s (strategy.watch) before the upgrade counts as done`,
+    });
+    await this.recorder.phase(
+      "watch",
+      undefined,
+      () => watchWindow(this.gate(undefined, "watch"), ms),
+      (s) => s,
+    );
+  }
+
+  /** Nodes an earlier run left unhealthy on the target: rolled back to `_old` first, or the run refuses. */
+  private async repairBroken(obs: Observation, names: readonly string[]): Promise<void> {
+    const { spec } = this.ctx;
+    const refusal = refuseBroken(obs, names, spec);
+    if (refusal) throw refusal;
+    this.ctx.emit({
+      type: "note",
+      message: `${names.join(", ")} left unhealthy on ${spec.version} by an earlier run: rolling back to the previous build before anything else; the next node then gets the canary bake`,
+    });
+    const rb = await rollBack({
+      ...this.ctx,
+      recorder: this.recorder,
+      gate: this.gate(undefined, "rollback"),
+      touched: names.map((n) => this.handle(n)),
+      skippedOnTarget: [],
+      cause: `${names.join(", ")} unhealthy on ${spec.version}`,
+      block: this.block,
+      keepBlock: true,
+    });
+    if (!rb.ok)
+      throw new GateFailed(
+        "rollback",
+        `${names.join(", ")} left unhealthy on ${spec.version} by an earlier run could not be rolled back: ${rb.error}`,
+      );
+  }
+
   private async finalizeIfAsked(plan: Plan): Promise<void> {
     this.block = await finishFinalization({ ...this.ctx, recorder: this.recorder, plan, block: this.block, gate: this.gate() });
   }
 
   /** Rolls back what this upgrade moved (when allowed), and says what happened. */
-  private async fail(e: Error): Promise<{ outcome: RolloutRecord["outcome"]; error: Error }> {
+  private async fail(thrown: Error): Promise<{ outcome: RolloutRecord["outcome"]; error: Error }> {
     const { spec } = this.ctx;
+    const e = await this.blame(thrown);
     // Nothing touched (pre-flight, staging, hooks refused): nothing to undo, not even an earlier run's nodes.
     if (this.touched.length === 0) return { outcome: "failed", error: e };
     // Every node passed its gates: a finalization that cannot start or finish is reported, not undone.
@@ -378,9 +500,28 @@ class Run {
     this.block = rb.block;
     // The outcome goes before any log tail the cause carries, so the first line says it all.
     const [head, ...tail] = e.message.split("\n");
-    const outcome = rb.ok ? `rolled back ${rb.nodes.join(", ") || "nothing"} to ${rb.builds.join(", ")}` : `ROLLBACK FAILED: ${rb.error}`;
+    const outcome = rb.ok
+      ? `rolled back ${rb.nodes.join(", ") || "nothing"} to ${rb.builds.join(", ")}`
+      : rb.advice
+        ? `ROLLBACK STOPPED (no node taken down beyond the budget; resumable): ${rb.error}`
+        : `ROLLBACK FAILED: ${rb.error}`;
     const error = withEvidence(new Error([`${head}; ${outcome}`, ...tail].join("\n")), zip);
     return { outcome: rb.ok ? "rolled-back" : "failed", error };
+  }
+
+  /**
+   * The real cause: the watch's failure when it aborted the run, or a node
+   * other than the one in hand found down now (an upgraded node that crashed,
+   * a peer that died) when a gate failed because of it.
+   */
+  private async blame(e: Error): Promise<Error> {
+    const w = this.watch;
+    if (!w) return e;
+    if (w.failure) return w.failure;
+    if (this.callerSignal?.aborted) return e;
+    const other = await w.blameOther(this.inHand).catch(() => undefined);
+    if (!other) return e;
+    return Object.assign(new Error(`${other.message}\n(the step that failed: ${e.message.split("\n")[0]})`), { cause: e });
   }
 
   private gate(at?: NodePosition, phase: Phase = "await-cluster"): GateContext {

@@ -32,6 +32,7 @@ const STRATEGY_KEYS = [
   "loadBalancer",
   "leaseTtl",
   "allowDowntime",
+  "watch",
 ] as const;
 const DEADLINE_KEYS = ["drain", "stop", "start", "ready", "cluster", "finalize"] as const;
 
@@ -49,6 +50,14 @@ export const STRATEGY_DEFAULTS = {
   paused: false,
   leaseTtlMs: 60_000,
   allowDowntime: false,
+  /**
+   * The post-roll watch window. 5 minutes: CockroachDB's own patience for a
+   * dead node (server.time_until_store_dead defaults to 5m0s before its
+   * replicas move), and long enough for the faults that show only after the
+   * last bake (a release that crashes minutes after start, a job that runs
+   * after startup), short enough not to hold a routine patch for long.
+   */
+  watchMs: 5 * 60_000,
 } as const;
 
 /** Below this the heartbeat (every quarter of the TTL) would race the SQL round trips it makes. */
@@ -87,7 +96,26 @@ export function readStrategy(r: Reader, v: unknown, nodes: NodesRead): Strategy 
     allowDowntime: readBool(r, at("allowDowntime"), raw.allowDowntime) ?? STRATEGY_DEFAULTS.allowDowntime,
     ...readLoadBalancer(r, raw.loadBalancer),
     leaseTtlMs: readLeaseTtl(r, raw.leaseTtl),
+    watchMs: readWatch(r, raw.watch, raw.overallDeadline),
   };
+}
+
+/** A duration, "0s" turning the window off; it must fit well inside the overall deadline. */
+function readWatch(r: Reader, v: unknown, overall: unknown): number {
+  const p = "strategy.watch";
+  const ms = readDuration(r, p, v, false);
+  if (ms === undefined) return STRATEGY_DEFAULTS.watchMs;
+  const overallMs = (overall === undefined ? STRATEGY_DEFAULTS.overallDeadlineMs : durationMsOrReason(overall)) as number | string;
+  if (typeof overallMs === "number" && ms >= overallMs) {
+    return (
+      r.fail(
+        p,
+        `must be shorter than strategy.overallDeadline (${formatDuration(overallMs)}; got ${shown(v)}): the window runs inside the update; "0s" turns it off`,
+      ),
+      STRATEGY_DEFAULTS.watchMs
+    );
+  }
+  return ms;
 }
 
 function readLeaseTtl(r: Reader, v: unknown): number {

@@ -154,6 +154,14 @@ export interface StrategyInput {
    * on another machine blocks others at most this long. Defaults to 60s; at least 2s.
    */
   readonly leaseTtl?: DurationInput;
+  /**
+   * Post-roll watch window: after the last node, the whole cluster is watched
+   * (every node's process, liveness, readiness, and the cluster gate) this
+   * long; a crash or failed gate inside it rolls the cluster back while the
+   * upgrade is not finalized, and finalization waits for it. Defaults to 5m;
+   * "0s" turns it off.
+   */
+  readonly watch?: DurationInput;
 }
 
 export interface HooksInput {
@@ -259,6 +267,8 @@ export interface Strategy {
   /** Absent when the user declared no load balancer. */
   readonly loadBalancer?: { readonly checkIntervalMs: number; readonly fall: number };
   readonly leaseTtlMs: number;
+  /** Post-roll watch window (0: off). */
+  readonly watchMs: number;
 }
 
 export interface Spec {
@@ -372,7 +382,9 @@ export type Phase =
   | "bake"
   | "finalize"
   | "unblock-finalization"
-  | "rollback";
+  | "rollback"
+  /** The whole-cluster watch (watch.ts) found a node down that the run did not take down. */
+  | "watch";
 
 export interface PlanBatch {
   /** Node names rolled together (one unless batch=locality). */

@@ -32,6 +32,7 @@ import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
 import { httpGet, startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { readSection, writeSection } from "../support/matrix-section";
 import {
   converge,
   fastStrategy,
@@ -288,6 +289,8 @@ interface MatrixRow {
 }
 
 const TABLE_FILE = path.resolve(__dirname, "..", "..", "..", "bench", "FAULT-MATRIX.md");
+/** This test's section of the file (tests/support/matrix-section.ts); cluster-faults.test.ts writes its own. */
+const SECTION = "release-faults";
 const COLUMNS = ["kind", "fault", "position", "outcome", "phase named", "rollback", "max down", "wall time", "run"];
 
 function recordRow(row: MatrixRow, mode: "full" | "quick"): void {
@@ -333,18 +336,11 @@ function recordRow(row: MatrixRow, mode: "full" | "quick"): void {
     ...sorted.map((r) => `| ${r.join(" | ")} |`),
     "",
   ].join("\n");
-  fs.mkdirSync(path.dirname(TABLE_FILE), { recursive: true });
-  fs.writeFileSync(TABLE_FILE, text);
+  writeSection(TABLE_FILE, SECTION, text);
 }
 
 function readRows(): string[][] {
-  let text: string;
-  try {
-    text = fs.readFileSync(TABLE_FILE, "utf8");
-  } catch {
-    return [];
-  }
-  return text
+  return readSection(TABLE_FILE, SECTION)
     .split("\n")
     .filter((l) => /^\| (patch|major) \|/.test(l))
     .map((l) =>

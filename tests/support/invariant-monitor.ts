@@ -34,6 +34,23 @@ export interface MonitorOptions {
   readonly rangeHealth?: boolean;
 }
 
+/** A drain or stop the provider started, from its progress lines (the time each line arrived). */
+export interface DisruptionStart {
+  readonly t: number;
+  readonly node: string;
+  readonly action: "drain" | "stop";
+}
+
+/** The drain/stop phase starts in timed progress lines ("... n2 drain ...", "... n2 stop ..."). */
+export function disruptionStarts(lines: readonly { readonly t: number; readonly line: string }[]): DisruptionStart[] {
+  const out: DisruptionStart[] = [];
+  for (const { t, line } of lines) {
+    const m = /\d\d:\d\d:\d\d (\S+) (drain|stop) \.\.\./.exec(line);
+    if (m) out.push({ t, node: m[1], action: m[2] as "drain" | "stop" });
+  }
+  return out;
+}
+
 export interface Sample {
   readonly t: number;
   readonly nodes: readonly NodeSample[];
@@ -138,6 +155,30 @@ export class InvariantMonitor {
       for (const n of this.nodes) {
         const t = this.firstDisturbance(n.name);
         if (t !== undefined && t < opts.notBefore) out.push(`${n.name} was disturbed ${opts.notBefore - t} ms before pre-flight passed`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The provider's own guard invariant, judged from outside: it started no
+   * drain or stop of a node while the count of OTHER nodes down or unready
+   * (whoever took them down: a crash, a kill, the provider) was already at
+   * the budget. `starts` are the provider's drain/stop starts with the time
+   * they were logged (see disruptionStarts); each is judged against the last
+   * sample taken before it. Returns the violations as sentences.
+   */
+  disruptionsAtBudget(starts: readonly DisruptionStart[], budget: number): string[] {
+    const out: string[] = [];
+    for (const st of starts) {
+      const before = this.samples.filter((s) => s.t <= st.t);
+      const s = before[before.length - 1];
+      if (!s) continue;
+      const others = s.nodes.filter((n) => n.name !== st.node && (!n.alive || !n.ready)).map((n) => n.name);
+      if (others.length >= budget) {
+        out.push(
+          `${st.action} of ${st.node} started at ${new Date(st.t).toISOString()} while ${others.join(", ")} ${others.length > 1 ? "were" : "was"} already down or unready (budget ${budget})`,
+        );
       }
     }
     return out;

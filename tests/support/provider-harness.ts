@@ -32,6 +32,8 @@ export function fastStrategy(extra: Partial<StrategyInput> = {}): StrategyInput 
     gateRecheckAfter: "1.2s",
     deadlines: { drain: "20s", stop: "20s", start: "30s", ready: "20s", cluster: "30s", finalize: "60s" },
     overallDeadline: "10m",
+    // The post-roll watch window, short: the whole-cluster watch still runs after the last node.
+    watch: "1s",
     ...extra,
   };
 }
@@ -62,6 +64,8 @@ export interface CallResult {
     readonly reasons: readonly string[];
   };
   readonly lines: readonly string[];
+  /** The same lines with the time each arrived (for the monitor's disruptionsAtBudget). */
+  readonly timed?: readonly { readonly t: number; readonly line: string }[];
   readonly ms: number;
 }
 
@@ -74,11 +78,12 @@ export async function converge(
   olds: Partial<ClusterVersionOutputs> | undefined,
   news: ClusterVersionInputs,
   signal?: AbortSignal,
-  opts: { readonly keepEvidence?: boolean } = {},
+  opts: { readonly keepEvidence?: boolean; readonly onLine?: (line: string) => void } | ((line: string) => void) = {},
 ): Promise<CallResult> {
-  const r = await convergeKeepingEvidence(id, olds, news, signal);
+  const o = typeof opts === "function" ? { onLine: opts } : opts;
+  const r = await convergeKeepingEvidence(id, olds, news, signal, o.onLine);
   const zip = (r.outs ?? r.failure?.properties)?.lastRollout?.debugZip?.path;
-  if (zip && !opts.keepEvidence) fs.rmSync(path.dirname(zip), { recursive: true, force: true });
+  if (zip && !o.keepEvidence) fs.rmSync(path.dirname(zip), { recursive: true, force: true });
   return r;
 }
 
@@ -87,20 +92,30 @@ async function convergeKeepingEvidence(
   olds: Partial<ClusterVersionOutputs> | undefined,
   news: ClusterVersionInputs,
   signal?: AbortSignal,
+  /** Called with each progress line as it arrives (a test injecting a fault at a phase). */
+  onLine?: (line: string) => void,
 ): Promise<CallResult> {
   const lines: string[] = [];
+  const timed: { t: number; line: string }[] = [];
   const t0 = Date.now();
-  const opts = { signal, log: (l: string) => lines.push(l) };
+  const opts = {
+    signal,
+    log: (l: string) => {
+      lines.push(l);
+      timed.push({ t: Date.now(), line: l });
+      onLine?.(l);
+    },
+  };
   const n = news as unknown as Record<string, unknown>;
   try {
     const outs =
       olds === undefined
         ? (await lifecycle.create(n, opts)).outs
         : (await lifecycle.update(id, olds as Record<string, unknown>, n, opts)).outs;
-    return { outs: outs as unknown as ClusterVersionOutputs, lines, ms: Date.now() - t0 };
+    return { outs: outs as unknown as ClusterVersionOutputs, lines, timed, ms: Date.now() - t0 };
   } catch (e) {
     const f = e as CallResult["failure"];
-    if (f && typeof f === "object" && "id" in f && "properties" in f) return { failure: f, lines, ms: Date.now() - t0 };
+    if (f && typeof f === "object" && "id" in f && "properties" in f) return { failure: f, lines, timed, ms: Date.now() - t0 };
     throw Object.assign(e as Error, { lines });
   }
 }

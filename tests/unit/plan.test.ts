@@ -39,8 +39,8 @@ describe("provider/plan", () => {
       assert.deepStrictEqual(plan.finalize, { mode: "not-applicable" });
     });
 
-    it("estimates drain, restart, gate and bake for each node", () => {
-      assert.strictEqual(plan.estimatedMs, 3 * PER_BATCH_MS + 240_000);
+    it("estimates drain, restart, gate and bake for each node, then the post-roll watch window", () => {
+      assert.strictEqual(plan.estimatedMs, 3 * PER_BATCH_MS + 240_000 + 300_000);
       assert.strictEqual(estimateRolloutMs(spec, plan.batches), plan.estimatedMs);
     });
 
@@ -50,8 +50,9 @@ describe("provider/plan", () => {
         "  1. n1 [region=r1,zone=a] (canary)  drain -> stop -> swap -> start -> ready -> gate x3 -> bake 2m0s",
         "  2. n2 [region=r1,zone=b]           drain -> stop -> swap -> start -> ready -> gate x3 -> bake 1m0s",
         "  3. n3 [region=r1,zone=c]           drain -> stop -> swap -> start -> ready -> gate x3 -> bake 1m0s",
+        "  then: watch the whole cluster for 5m0s (strategy.watch); a crash or failed gate inside it rolls back",
         "  skip: (none)   rollback on failure: yes   finalize: n/a (patch)",
-        "  estimated duration: ~7m6s",
+        "  estimated duration: ~12m6s",
       ]);
     });
   });
