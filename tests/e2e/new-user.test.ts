@@ -32,7 +32,7 @@ function pointAtSim(program: string, sim: SimCluster, mirror: ReleaseMirror): st
     [/127\.0\.0\.1([123]):26257/g, "127.0.180.1$1:26257"],
     [/\/var\/crdb/g, sim.dir],
     ["http://127.0.0.1:8099", mirror.url],
-    ['waitAfterRejoin: "60s"', 'waitAfterRejoin: "2s"'],
+    ['waitAfterRejoin: "60s"', 'waitAfterRejoin: "2s", watch: "2s"'],
     ["{ protect: true }", "{ protect: false }"],
   ];
   let out = program;
