@@ -24,7 +24,14 @@ const STACK = "demo";
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
 /** Short bakes so the demo finishes in minutes; production default is 60s per node. */
-const DEMO_STRATEGY = { waitAfterRejoin: "10s", canaryBake: "20s", gateSamples: 2, gateInterval: "1s", gateRecheckAfter: "3s", watch: "10s" };
+const DEMO_STRATEGY = {
+  waitAfterRejoin: "10s",
+  canaryBake: "20s",
+  gateSamples: 2,
+  gateInterval: "1s",
+  gateRecheckAfter: "3s",
+  watch: "10s",
+};
 
 function say(msg: string): void {
   console.log(`\n\x1b[1m== ${msg}\x1b[0m`);

@@ -85,8 +85,16 @@ export class PulumiWorkspace {
       PULUMI_SKIP_CONFIRMATIONS: "true",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
       NO_COLOR: "1",
+      // The provider's own temp files (a failure's debug zip) land in the home, so dispose() removes them.
+      TMPDIR: this.tmpDir(),
       ...this.opts.env,
     };
+  }
+
+  private tmpDir(): string {
+    const dir = path.join(this.home, "tmp");
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   /** Runs `pulumi <args>` in the program dir; resolves with its output whatever the exit code. */
