@@ -78,8 +78,18 @@ export async function converge(
 ): Promise<CallResult> {
   const r = await convergeKeepingEvidence(id, olds, news, signal);
   const zip = (r.outs ?? r.failure?.properties)?.lastRollout?.debugZip?.path;
-  if (zip && !opts.keepEvidence) fs.rmSync(path.dirname(zip), { recursive: true, force: true });
+  if (zip && !opts.keepEvidence) removeEvidence(zip);
   return r;
+}
+
+/** Removes a run's evidence directory, and the shared parent once it is empty. */
+export function removeEvidence(zip: string): void {
+  fs.rmSync(path.dirname(zip), { recursive: true, force: true });
+  try {
+    fs.rmdirSync(path.dirname(path.dirname(zip)));
+  } catch {
+    // not empty (another run's evidence), or gone already
+  }
 }
 
 async function convergeKeepingEvidence(
