@@ -27,7 +27,16 @@ import * as os from "os";
 import * as path from "path";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
-import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";
+import {
+  converge,
+  fastStrategy,
+  inputsFor,
+  nodeFacts,
+  prestageOnNode,
+  removeEvidence,
+  runningBuilds,
+  watch,
+} from "../support/provider-harness";
 
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
@@ -39,6 +48,7 @@ describe("provider: rollback material and evidence before rollback", function ()
   let good: { dir: string; tarball: string; sha256: string };
   let adopted: ClusterVersionOutputs;
   const cleanup: string[] = [];
+  const zips: string[] = [];
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.110.10", timeScale: 0.1 });
@@ -54,6 +64,7 @@ describe("provider: rollback material and evidence before rollback", function ()
     await served?.close();
     await sim?.stop();
     for (const p of cleanup) fs.rmSync(p, { recursive: true, force: true });
+    for (const z of zips) removeEvidence(z);
   });
 
   function inputs(version: string, url: string, extra: Partial<ClusterVersionInputs> = {}): ClusterVersionInputs {
@@ -121,7 +132,7 @@ describe("provider: rollback material and evidence before rollback", function ()
     // Evidence: a debug zip taken through a live node other than n3, on this machine, named in the error and the record.
     const zip = rec?.debugZip;
     assert.ok(zip?.path, `lastRollout.debugZip: ${JSON.stringify(zip)}`);
-    cleanup.push(path.dirname(zip.path));
+    zips.push(zip.path);
     assert.notStrictEqual(zip.node, "n3");
     assert.strictEqual(second, `debug zip (taken through ${zip.node} before the rollback): ${zip.path}`);
     const bytes = fs.readFileSync(zip.path);

@@ -83,8 +83,18 @@ export async function converge(
   const o = typeof opts === "function" ? { onLine: opts } : opts;
   const r = await convergeKeepingEvidence(id, olds, news, signal, o.onLine);
   const zip = (r.outs ?? r.failure?.properties)?.lastRollout?.debugZip?.path;
-  if (zip && !o.keepEvidence) fs.rmSync(path.dirname(zip), { recursive: true, force: true });
+  if (zip && !o.keepEvidence) removeEvidence(zip);
   return r;
+}
+
+/** Removes a run's evidence directory, and the shared parent once it is empty. */
+export function removeEvidence(zip: string): void {
+  fs.rmSync(path.dirname(zip), { recursive: true, force: true });
+  try {
+    fs.rmdirSync(path.dirname(path.dirname(zip)));
+  } catch {
+    // not empty (another run's evidence), or gone already
+  }
 }
 
 async function convergeKeepingEvidence(
