@@ -2,9 +2,9 @@
  * May these nodes go down now without a range losing quorum?
  *
  * - One node, every running node on v23.1 or later: CockroachDB's own answer,
- *   `POST /_status/critical_nodes` (CR `pkg/server/status.go`
- *   `CriticalNodes`; DOCS `monitoring-and-alerting.md` "Critical nodes
- *   endpoint", v23.1+). A node it lists is critical (some range is down to a
+ *   `POST /_status/critical_nodes` (DOCS `monitoring-and-alerting.md`
+ *   "Critical nodes endpoint", v23.1+; ../shared/reference/
+ *   cockroach-interfaces.md §3; sim/README.md "Critical nodes"). A node it lists is critical (some range is down to a
  *   bare quorum that includes it); any range it reports unavailable means no
  *   node may go down.
  * - Otherwise (older versions, a batch of several nodes, or the endpoint not
