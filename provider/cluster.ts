@@ -14,6 +14,7 @@
 import { Client, type ClientConfig } from "pg";
 import type { HostPort, NodeSpec, Spec } from "./types";
 import { httpGet } from "./http";
+import { webLogin } from "./web-session";
 import { buildTagOf, parsePrometheusText, sumSeries } from "./prometheus";
 import { SYSTEM_CLUSTER_OPTION, SessionRefused, inApplicationCluster, prepareSession, virtualClusterRefusal } from "./sql-session";
 import { withPrivilegeAdvice } from "./sql-privileges";
@@ -87,6 +88,8 @@ export class ClusterReader {
   private readonly avoided = new Set<string>();
   /** Sessions landed in an application virtual cluster: connect with options=-ccluster=system (sql-session.ts). */
   private systemOption = false;
+  /** `session=...` of the web session for the authenticated HTTP endpoints (secure clusters). */
+  private webCookie?: string;
 
   constructor(
     private readonly sql: Spec["sql"],
@@ -155,20 +158,40 @@ export class ClusterReader {
 
   /**
    * `/_status/ranges/local` as JSON: this node's replicas with their Raft state (catch-up.ts reads it).
+   * On a secure cluster CockroachDB serves it to a logged-in web session only: we log in as sql.user
+   * with sql.password (web-session.ts), once per reader, again once after a 401.
    * Throws when the node does not answer 200 with JSON.
    */
   async ranges(node: NodeSpec, signal?: AbortSignal): Promise<unknown> {
-    const res = await httpGet(this.httpUrl(node.httpAddr, "/_status/ranges/local"), {
-      ...this.httpOpts(signal),
-      timeoutMs: RANGES_TIMEOUT_MS,
-      maxBytes: RANGES_MAX_BYTES,
-    });
+    const url = this.httpUrl(node.httpAddr, "/_status/ranges/local");
+    const get = async (cookie?: string) =>
+      httpGet(url, {
+        ...this.httpOpts(signal),
+        timeoutMs: RANGES_TIMEOUT_MS,
+        maxBytes: RANGES_MAX_BYTES,
+        ...(cookie !== undefined && { headers: { Cookie: cookie } }),
+      });
+    let res = await get(this.sql.insecure ? undefined : await this.webSession(node, signal));
+    if (res.status === 401 && !this.sql.insecure) {
+      this.webCookie = undefined;
+      res = await get(await this.webSession(node, signal));
+    }
     if (res.status !== 200) throw new Error(`/_status/ranges/local answered HTTP ${res.status}${grpcMessage(res.body)}`);
     try {
       return JSON.parse(res.body) as unknown;
     } catch {
       throw new Error("/_status/ranges/local did not answer JSON");
     }
+  }
+
+  /** The web session cookie, logging in on `node` when there is none yet (sessions are cluster-wide). */
+  private async webSession(node: NodeSpec, signal?: AbortSignal): Promise<string> {
+    if (this.webCookie !== undefined) return this.webCookie;
+    if (this.sql.password === undefined)
+      throw new Error("a secure cluster serves it to a logged-in web session only, and sql.password is not set to log in with");
+    const base = this.httpUrl(node.httpAddr, "");
+    this.webCookie = await webLogin(base, this.sql.user, this.sql.password, this.httpOpts(signal));
+    return this.webCookie;
   }
 
   async close(): Promise<void> {

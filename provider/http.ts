@@ -22,6 +22,8 @@ export interface HttpOptions {
   readonly skipTlsVerify?: boolean;
   /** Stop reading after this many bytes (a defence against huge bodies). */
   readonly maxBytes?: number;
+  /** Extra request headers (a web session's Cookie, see web-session.ts). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface HttpResponse {
@@ -80,7 +82,8 @@ function request<T>(url: string, opts: HttpOptions, redirectsLeft: number, handl
     if (!isHttps && u.protocol !== "http:") return reject(new Error(`unsupported URL scheme ${u.protocol}`));
     const mod = isHttps ? https : http;
     const tls = isHttps ? { ca: opts.ca, rejectUnauthorized: opts.skipTlsVerify !== true } : {};
-    const req = mod.get(u, { timeout: opts.timeoutMs, signal: opts.signal, agent: false, ...tls }, (res) => {
+    const headers = opts.headers ? { headers: { ...opts.headers } } : {};
+    const req = mod.get(u, { timeout: opts.timeoutMs, signal: opts.signal, agent: false, ...tls, ...headers }, (res) => {
       const loc = res.headers.location;
       if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && loc && redirectsLeft > 0) {
         res.resume();

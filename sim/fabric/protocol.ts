@@ -145,6 +145,10 @@ export interface FabricMethods {
   listUsers(p: Record<string, never>): readonly { readonly username: string; readonly hasPassword: boolean }[];
   /** POST /_status/critical_nodes: the gateway JSON body. */
   criticalNodes(p: Record<string, never>): Record<string, unknown>;
+  /** POST /login on a secure node: a new web session (opaque cookie value), or null for bad credentials. */
+  webLogin(p: { user: string; password: string }): string | null;
+  /** The user of a web session cookie value, or null when it names none. */
+  webSessionUser(p: { cookie: string }): string | null;
   /** Rows a node's SQL wrote: one Raft entry each (raft-log.ts). */
   recordWrites(p: { rows: number }): void;
   /** GET /_status/ranges/{node_id}: the gateway JSON body for that node's replicas (ranges-status.ts). */

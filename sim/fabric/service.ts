@@ -2,6 +2,7 @@
  * The fabric's methods (protocol.ts `FabricMethods`), over one cluster's
  * state. Validation messages follow CockroachDB (reference §5).
  */
+import { randomUUID } from "crypto";
 import { SimTiming } from "../common/timing";
 import { Series, canRunOn, compareSeries, formatSeries, minSupportedSeries, parseSeries, seriesOfTag } from "../common/versions";
 import { ClusterState } from "./cluster";
@@ -31,6 +32,8 @@ export class FabricService implements Handlers {
   readonly version: ClusterVersion;
   readonly users = new Users();
   readonly catalog = new InjectedCatalog();
+  /** Web session cookie value -> user. */
+  private readonly webSessions = new Map<string, string>();
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(opts: FabricOptions) {
@@ -188,6 +191,18 @@ export class FabricService implements Handlers {
     this.catalog.invalidObjects.push(...(p.invalidObjects ?? []));
     const now = Date.now();
     this.catalog.jobs.push(...(p.jobs ?? []).map((j) => ({ ...j, created: now })));
+  }
+
+  /** Web sessions are cluster-wide (CockroachDB keeps them in system.web_sessions). */
+  webLogin(p: ParamsOf<"webLogin">): ResultOf<"webLogin"> {
+    if (!this.users.check(p.user, p.password)) return null;
+    const cookie = Buffer.from(`${this.webSessions.size + 1}:${randomUUID()}`).toString("base64");
+    this.webSessions.set(cookie, p.user);
+    return cookie;
+  }
+
+  webSessionUser(p: ParamsOf<"webSessionUser">): ResultOf<"webSessionUser"> {
+    return this.webSessions.get(p.cookie) ?? null;
   }
 
   recordWrites(p: ParamsOf<"recordWrites">): void {

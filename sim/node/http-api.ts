@@ -1,7 +1,8 @@
 /**
  * The node's HTTP port (8080): `/health`, `/health?ready=1` (also
  * `/_admin/v1/health`), `/_status/vars`, `/_status/nodes[/local]`,
- * `/_status/ranges/{node_id|local}` (ranges-status.ts),
+ * `/_status/ranges/{node_id|local}` (ranges-status.ts; on a secure node only
+ * with the `session` cookie of `POST /login`),
  * `POST /_status/critical_nodes` (reference §3). The simulator asks no
  * login for the `/_status` endpoints, also on secure clusters. Readiness failures answer 503 with the gRPC-gateway body.
  */
@@ -16,6 +17,12 @@ export interface HttpBackend {
   criticalNodes(): Promise<Record<string, unknown>>;
   /** `/_status/ranges/{node_id}`: "local" or a node ID. */
   statusRanges(nodeId: string): Promise<Record<string, unknown>>;
+  /** Secure nodes authenticate the web endpoints that CockroachDB does not serve anonymously. */
+  readonly secure: boolean;
+  /** POST /login: a session cookie value, or undefined for bad credentials. */
+  webLogin(user: string, password: string): Promise<string | undefined>;
+  /** Whether the cookie value names a live web session. */
+  webSessionValid(cookie: string): Promise<boolean>;
 }
 
 const GRPC_UNAVAILABLE = 14;
@@ -42,8 +49,10 @@ async function route(backend: HttpBackend, req: http.IncomingMessage, res: http.
   }
   if (p === "/_status/nodes") return sendJson(res, 200, await backend.statusNodes());
   if (p === "/_status/nodes/local") return sendJson(res, 200, await backend.statusNodeLocal());
+  if (p === "/login" && req.method === "POST") return login(backend, req, res);
   const ranges = /^\/_status\/ranges\/([^/]+)$/.exec(p);
   if (ranges) {
+    if (backend.secure && !(await authenticated(backend, req))) return sendText(res, 401, "a valid authentication cookie is required\n");
     if (!/^(local|\d+)$/.test(ranges[1]))
       return sendJson(res, 400, grpcError(`node id ${JSON.stringify(ranges[1])} is not an integer or "local"`, GRPC_INVALID_ARGUMENT));
     return sendJson(res, 200, await backend.statusRanges(ranges[1]));
@@ -77,6 +86,48 @@ function healthV2(backend: HttpBackend, url: URL, res: http.ServerResponse): voi
     return;
   }
   sendJson(res, 200, {});
+}
+
+/**
+ * `POST /login` with `{"username","password"}` (CR `authentication.proto` LogIn.UserLogin): 200 with a
+ * `session` cookie, or gRPC Unauthenticated (16) "the provided credentials did not match any account on
+ * the server" (`errWebAuthenticationFailure`). The cookie value is opaque to clients.
+ */
+async function login(backend: HttpBackend, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  let creds: { username?: unknown; password?: unknown } = {};
+  try {
+    creds = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof creds;
+  } catch {
+    return sendJson(res, 400, grpcError("invalid character in the request body", GRPC_INVALID_ARGUMENT));
+  }
+  const cookie =
+    typeof creds.username === "string" && typeof creds.password === "string"
+      ? await backend.webLogin(creds.username, creds.password)
+      : undefined;
+  if (cookie === undefined) return sendJson(res, 401, grpcError("the provided credentials did not match any account on the server", 16));
+  res.setHeader("Set-Cookie", `session=${cookie}; Path=/; HttpOnly${backend.secure ? "; Secure" : ""}`);
+  sendJson(res, 200, {});
+}
+
+/** The request carries the `session` cookie of a live web session (CR `authenticationMux`). */
+async function authenticated(backend: HttpBackend, req: http.IncomingMessage): Promise<boolean> {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === "session" && (await backend.webSessionValid(rest.join("=")))) return true;
+  }
+  return false;
+}
+
+/** Go's http.Error: text/plain. */
+function sendText(res: http.ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Length": Buffer.byteLength(text),
+  });
+  res.end(text);
 }
 
 function grpcError(message: string, code: number): Record<string, unknown> {

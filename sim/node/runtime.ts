@@ -244,6 +244,9 @@ export class NodeRuntime {
       },
       criticalNodes: () => this.mustFabric().call("criticalNodes", {}),
       statusRanges: (id) => this.mustFabric().call("statusRanges", { nodeId: id === "local" ? this.mustNodeId() : Number(id) }),
+      secure: !this.cfg.insecure,
+      webLogin: async (user, password) => (await this.mustFabric().call("webLogin", { user, password })) ?? undefined,
+      webSessionValid: async (cookie) => (await this.mustFabric().call("webSessionUser", { cookie })) !== null,
     });
     try {
       this.httpPort = await listenHttpPort(this.http, cfg.http.host, cfg.http.port, this.tls);
