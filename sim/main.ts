@@ -3,7 +3,7 @@
  *   release vX.Y.Z --out DIR [--fault NAME[,NAME]]   write a release tarball + .sha256sum
  *   serve DIR [--host 127.0.0.1] [--port 0]           serve a directory; prints {"url": ...}
  *   up --dir DIR --nodes N --version vX.Y.Z [--base-ip 127.0.0.10] [--localities "a;b;c"]
- *      [--time-scale F] [--liveness-ttl S] [--secure [--root-password P]]
+ *      [--time-scale F] [--liveness-ttl S] [--secure [--root-password P]] [--split-sql]
  *                                                     start a cluster; prints the cluster JSON
  *   down --dir DIR [--grace S]                        stop every process of the cluster (SIGKILL after S, default 0.3)
  *   status --dir DIR                                  print the cluster JSON with live pids
@@ -42,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const p = parseFlags(rest, [
         ...["dir", "nodes", "version", "base-ip", "localities", "time-scale", "liveness-ttl", "root-password"].map(str),
         { name: "secure", kind: "bool" },
+        { name: "split-sql", kind: "bool" },
       ]);
       const { upCluster } = await import("./launcher/up");
       const info = await upCluster({
@@ -55,6 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
         timeScale: optionalNumber(p, "time-scale"),
         livenessTtlS: optionalNumber(p, "liveness-ttl"),
         secure: flagBool(p, "secure"),
+        splitSql: flagBool(p, "split-sql"),
         rootPassword: flagString(p, "root-password"),
         log: (line) => process.stderr.write(line + "\n"),
       });

@@ -91,6 +91,15 @@ export const SETTINGS: readonly SettingDef[] = [
     description: "enable reporting diagnostic metrics to cockroach labs",
   },
   {
+    // Which virtual cluster a connection without -ccluster= lands in (v23.2+; `cockroach init --virtualized` sets "main").
+    name: "server.controller.default_target_cluster",
+    aliases: [],
+    type: "string",
+    defaultValue: "system",
+    description: "name of the virtual cluster to use when SQL or HTTP clients don't specify a target cluster",
+    since: V23_2,
+  },
+  {
     name: "cluster.auto_upgrade.enabled",
     aliases: [],
     type: "bool",

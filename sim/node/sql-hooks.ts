@@ -3,13 +3,14 @@
  * cluster settings, versions and the clock, all answered by the fabric so
  * that every node shows the same cluster (reference §2, §5).
  */
-import { SqlError, SqlType } from "../pgwire/types";
+import { PgSession, SqlError, SqlType } from "../pgwire/types";
 import { ClusterHooks, SettingInfo, VirtualTable } from "../sql";
 import { unknownSettingForSet, unknownSettingForShow } from "../sql/errors";
 import { VTABLE_SCHEMAS } from "../common/vtable-schemas";
 import { compareSeries, formatSeries, parseSeries, seriesOfTag } from "../common/versions";
 import type { InternalsGuard } from "../sql/unsafe-internals";
 import { metadataTableRefusal } from "../sql/table-privileges";
+import { clusterOption } from "../sql/virtual-cluster";
 import { FabricClient, FabricError } from "../fabric/client";
 import { SettingValue } from "../fabric/protocol";
 import { intervalText } from "../fabric/settings";
@@ -104,6 +105,16 @@ export class NodeSqlHooks implements ClusterHooks {
 
   buildTag(): string {
     return this.ctx.binaryTag;
+  }
+
+  /** v23.2+: the `-ccluster=` option, else server.controller.default_target_cluster (../sql/virtual-cluster.ts). */
+  async sessionCluster(session: PgSession): Promise<string | undefined> {
+    if (compareSeries(seriesOfTag(this.ctx.binaryTag), parseSeries("23.2")) < 0) return undefined;
+    const named = clusterOption(session.options);
+    if (named !== undefined) return named;
+    const name = "server.controller.default_target_cluster";
+    const s = await this.ctx.fabric.call("showSetting", { name, gatewayTag: this.ctx.binaryTag }).catch(() => undefined);
+    return s?.value || "system";
   }
 
   /** The admin role (before v24.3) or VIEWCLUSTERMETADATA (v24.3+) for the gossip and store tables. */

@@ -135,6 +135,7 @@ export class PgConnection {
       user: params.get("user") ?? "",
       database: params.get("database") ?? "defaultdb",
       applicationName: params.get("application_name"),
+      ...(params.has("options") && { options: params.get("options") }),
       remoteAddress: `${this.socket.remoteAddress ?? "?"}:${this.socket.remotePort ?? 0}`,
     };
     const refusal = await this.opts.admit(this.session);

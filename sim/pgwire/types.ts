@@ -47,6 +47,8 @@ export interface PgSession {
   readonly user: string;
   readonly database: string;
   readonly applicationName?: string;
+  /** The startup parameter `options` (e.g. "-ccluster=system"), as sent. */
+  readonly options?: string;
   /** "host:port" of the client. */
   readonly remoteAddress: string;
 }

@@ -18,6 +18,7 @@ import { PgSession, QueryResult, SqlError, StatementBatchError, toSqlError } fro
 import { SelectStmt, Statement } from "./ast";
 import { callsFunction, prefetch, readUserTable, resolveTableName, tableRefs } from "./catalog";
 import { UNSAFE_INTERNALS_VAR, checkUnsafeInternals } from "./unsafe-internals";
+import { checkVirtualCluster } from "./virtual-cluster";
 import { createDatabase, createTable, dropDatabase, dropTables, showDatabases, showTables, userTableName } from "./ddl";
 import { runDelete, runInsert, runUpdate } from "./dml";
 import { undefinedDatabase, undefinedTable } from "./errors";
@@ -49,6 +50,10 @@ export class SqlEngine {
       throw toSqlError(e);
     }
     const state = this.sessionState(session);
+    if (!state.clusterResolved) {
+      state.virtualCluster = await this.hooks.sessionCluster?.(session);
+      state.clusterResolved = true;
+    }
     const results: QueryResult[] = [];
     for (const { stmt, text } of statements) {
       try {
@@ -130,6 +135,7 @@ export class SqlEngine {
 
   private async runQuery(stmt: SelectStmt | DmlStatement, params: readonly unknown[], state: SessionState): Promise<QueryResult> {
     checkUnsafeInternals(stmt, this.hooks.internalsGuard?.(), state.vars.get(UNSAFE_INTERNALS_VAR));
+    checkVirtualCluster(stmt, state.virtualCluster);
     for (const parts of tableRefs(stmt)) {
       const refusal = parts.length >= 2 ? this.hooks.tableAccessRefusal?.(parts.slice(-2).join("."), state.session.user) : undefined;
       if (refusal) throw refusal;

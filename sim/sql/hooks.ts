@@ -2,7 +2,7 @@
  * What the SQL engine needs from the simulated cluster. The cluster model
  * implements this; the engine never reaches into it otherwise.
  */
-import { QueryResult, ResultColumn, SqlType } from "../pgwire/types";
+import { PgSession, QueryResult, ResultColumn, SqlType } from "../pgwire/types";
 import type { InternalsGuard } from "./unsafe-internals";
 
 /**
@@ -63,6 +63,12 @@ export interface ClusterHooks {
   dropUsers?(names: readonly string[], ifExists: boolean): Promise<void>;
   /** The v26.1 guard on crdb_internal/system and its session variable (./unsafe-internals.ts); absent: no guard, no variable. */
   internalsGuard?(): InternalsGuard;
+  /**
+   * The virtual cluster a new session lands in (./virtual-cluster.ts):
+   * "system" or an application virtual cluster's name; undefined when the
+   * version has no virtual clusters. Asked once per session.
+   */
+  sessionCluster?(session: PgSession): Promise<string | undefined>;
   /** A privilege refusal for `user` reading the virtual table (./table-privileges.ts); undefined when allowed. */
   tableAccessRefusal?(qualifiedName: string, user: string): Error | undefined;
   /** SHOW USERS. */

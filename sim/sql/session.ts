@@ -17,6 +17,9 @@ import { UNSAFE_INTERNALS_VAR, isOn } from "./unsafe-internals";
 export class SessionState {
   database: string;
   readonly vars = new Map<string, string>();
+  /** The virtual cluster the session landed in; undefined before it is known or without virtual clusters. */
+  virtualCluster: string | undefined;
+  clusterResolved = false;
 
   constructor(readonly session: PgSession) {
     this.database = session.database || "defaultdb";
@@ -63,6 +66,7 @@ function defaults(state: SessionState, hooks: ClusterHooks): Record<string, stri
     results_buffer_size: "16384",
     enable_implicit_transaction_for_batch_statements: "on",
     ...internalsVar(hooks),
+    ...(state.virtualCluster !== undefined && { virtual_cluster_name: state.virtualCluster }),
   };
 }
 
@@ -80,6 +84,7 @@ const READ_ONLY = new Set([
   "crdb_version",
   "node_id",
   "integer_datetimes",
+  "virtual_cluster_name",
 ]);
 
 const ALIASES: Record<string, string> = {
