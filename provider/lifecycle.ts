@@ -20,12 +20,14 @@
 import * as crypto from "crypto";
 import { ClusterReader } from "./cluster";
 import { failuresForEngine } from "./check-failures";
+import { deleteReport } from "./delete-report";
 import { diffResource } from "./diff";
 import { isSpecError, messageOf } from "./errors";
 import { NodeOps } from "./node";
 import { observeCluster, type NodeHandle } from "./observe";
 import { buildOutputs, withoutEngineKeys } from "./outputs";
 import { ProgressPrinter, type LineSink } from "./progress";
+import { refreshReport } from "./refresh-report";
 import { runUpdate } from "./rollout";
 import { checkInputs, parseSpec, refuseIfFinalized } from "./spec";
 import { openTransport } from "./transport";
@@ -88,15 +90,16 @@ export async function read(id: string, props: Props, opts: CallOptions = {}): Pr
   try {
     const observation = await observeCluster(session.reader, session.handles, opts.signal, OUTPUTS_ONLY);
     const outs = buildOutputs({ inputs, observation, previous, block: previous.finalizationBlock });
+    new ProgressPrinter(id, opts.log).print(refreshReport(observation, spec.version));
     return { id, props: outs as unknown as Props, inputs: inputs as unknown as Props };
   } finally {
     await session.close();
   }
 }
 
-/** Forgets the resource. Deliberately no I/O: deleting the resource must never stop a node. */
-export async function deleteResource(_id: string, _props: Props): Promise<void> {
-  return;
+/** Forgets the resource. Deliberately no I/O: deleting the resource must never stop a node. It says so (delete-report.ts). */
+export async function deleteResource(id: string, props: Props, opts: CallOptions = {}): Promise<void> {
+  new ProgressPrinter(id, opts.log).print(deleteReport(withoutEngineKeys(props ?? {}) as Partial<ClusterVersionOutputs>));
 }
 export { deleteResource as delete };
 
