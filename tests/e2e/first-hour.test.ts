@@ -120,6 +120,8 @@ describe("e2e: a new user's first hour (check wording, equivalent inputs, refres
   it("`pulumi import` cannot reach the provider's code and changes nothing (the README's way is to adopt on up)", async () => {
     const r = await ws.run(["import", "pulumi-nodejs:dynamic/crdb-upgrade:ClusterVersion", "cluster", "crdb-x", "--yes"]);
     assert.notStrictEqual(r.code, 0, "import fails");
+    // The cause the README gives: the SDK's dynamic-provider host reads properties an import does not send.
+    assert.match(`${r.stdout}\n${r.stderr}`, /reading 'toJavaScript'/);
     assert.strictEqual(await ourResource(), undefined, "and records nothing");
   });
 });
