@@ -141,7 +141,7 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
     const unavail = vars.reduce((a, { v }) => a + (v.unavailable ?? 0), 0);
     const behind = vars.reduce((a, { v }) => a + (v.raftLogBehind ?? 0), 0);
     const ok = notLive.length === 0 && missing.length === 0 && (under === 0 || !replicationJudged(total)) && unavail === 0 && behind === 0;
-    let detail = `live ${live.length}/${total}, under-replicated ${under}, unavailable ${unavail}`;
+    let detail = `live ${live.length}/${total}, under-replicated ${under}${under > 0 && !replicationJudged(total) ? " (not counted on one node)" : ""}, unavailable ${unavail}`;
     if (behind > 0) detail += `, raft log behind ${behind}`;
     if (notLive.length > 0) detail += `; not live: ${notLive.map((n) => n.name).join(", ")}`;
     if (missing.length > 0) detail += `; no range metrics from: ${missing.join(", ")}`;
