@@ -151,7 +151,7 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
     // Informational only: raftlog_behind is above 0 on any busy healthy cluster (see catch-up.ts).
     const behind = vars.reduce((a, { v }) => a + (v.raftLogBehind ?? 0), 0);
     const ok = notLive.length === 0 && missing.length === 0 && (under === 0 || !replicationJudged(total)) && unavail === 0 && catchUp.ok;
-    let detail = `live ${live.length}/${total}, under-replicated ${under}, unavailable ${unavail}`;
+    let detail = `live ${live.length}/${total}, under-replicated ${under}${under > 0 && !replicationJudged(total) ? " (not counted on one node)" : ""}, unavailable ${unavail}`;
     if (catchUp.lagging.length > 0) detail += `; catching up: ${describeLagging(catchUp.lagging)}`;
     if (catchUp.missing.length > 0) detail += `; catch-up not proven: ${describeUnproven(catchUp.missing)}`;
     if (notLive.length > 0) detail += `; not live: ${notLive.map((n) => n.name).join(", ")}`;

@@ -24,6 +24,7 @@ import { EndReporter } from "./end-report";
 import { engineWatch } from "./engine-watch";
 import type { Emit } from "./events";
 import { failuresForEngine } from "./check-failures";
+import { deleteReport } from "./delete-report";
 import { diffResource } from "./diff";
 import { isSpecError, messageOf } from "./errors";
 import { NodeOps } from "./node";
@@ -32,6 +33,7 @@ import { buildOutputs, withoutEngineKeys } from "./outputs";
 import { ProgressPrinter, type LineSink } from "./progress";
 import { redact } from "./redact";
 import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./redact-boundary";
+import { refreshReport } from "./refresh-report";
 import { runUpdate } from "./rollout";
 import { checkInputs, parseSpec, refuseIfFinalized } from "./spec";
 import { openTransport } from "./transport";
@@ -127,15 +129,16 @@ async function readTruth(id: string, props: Props, opts: CallOptions): Promise<{
     const memory = await recallRollout(session.reader).catch(() => undefined);
     const block = startingBlock(memory, previous.finalizationBlock);
     const outs = buildOutputs({ inputs, observation, previous, block });
+    new ProgressPrinter(id, opts.log).print(refreshReport(observation, spec.version));
     return { id, props: outs as unknown as Props, inputs: inputs as unknown as Props };
   } finally {
     await session.close();
   }
 }
 
-/** Forgets the resource. Deliberately no I/O: deleting the resource must never stop a node. */
-export async function deleteResource(_id: string, _props: Props): Promise<void> {
-  return;
+/** Forgets the resource. Deliberately no I/O: deleting the resource must never stop a node. It says so (delete-report.ts). */
+export async function deleteResource(id: string, props: Props, opts: CallOptions = {}): Promise<void> {
+  new ProgressPrinter(id, opts.log).print(deleteReport(withoutEngineKeys(props ?? {}) as Partial<ClusterVersionOutputs>));
 }
 export { deleteResource as delete };
 
