@@ -60,10 +60,17 @@ export const MAX_ENTRIES_BEHIND = 64;
 export const CONFIRM_AFTER_MS = 1_000;
 const UNREAD = "no raft state";
 
+/**
+ * `roachpb.ReplicaType` LEARNER (1) and NON_VOTER (5): not part of any quorum, so their lag cannot cost a
+ * range its availability (a replica being added by the rebalancer is a LEARNER while its snapshot streams).
+ * An absent type is VOTER_FULL (0).
+ */
+const NOT_VOTING = new Set([1, 5]);
+
 /** One range as one node's replica reports it. */
 export interface RangeReport {
   readonly rangeId: string;
-  /** Node IDs by replica ID, from the descriptor. */
+  /** Node IDs of the voters by replica ID, from the descriptor (learners and non-voters left out). */
   readonly replicas: ReadonlyMap<string, number>;
   readonly leader: boolean;
   readonly commit: number;
@@ -115,7 +122,8 @@ function parseRange(r: Record<string, unknown>, i: number): RangeReport {
   if (raft === undefined || typeof raft.state !== "string" || !Array.isArray(internal) || rangeId === undefined || !Number.isFinite(commit))
     throw new Error(`range entry ${i} lacks raftState.state, raftState.hardState.commit or state.state.desc`);
   const replicas = new Map<string, number>();
-  for (const x of internal as Record<string, unknown>[]) replicas.set(String(x.replicaId), Number(x.nodeId));
+  for (const x of internal as Record<string, unknown>[])
+    if (!NOT_VOTING.has(Number(x.type ?? 0))) replicas.set(String(x.replicaId), Number(x.nodeId));
   const progress = new Map<string, { match: number; state: string; paused: boolean; pendingSnapshot: number }>();
   for (const [id, p] of Object.entries((raft.progress as Record<string, Record<string, unknown>> | undefined) ?? {})) {
     progress.set(id, {

@@ -117,6 +117,20 @@ describe("provider/catch-up", () => {
     assert.match(describeLagging(v.lagging), /^n3: 4 replicas, raft log behind 65 entries \(max\), 2 not streaming$/);
   });
 
+  it("leaves learners and non-voters out: their lag cannot cost a quorum (a rebalancer's snapshot streams to a LEARNER)", () => {
+    const r = range(5, 1, 1, 800, [
+      { node: 2, match: 800 },
+      { node: 3, match: 0, state: "StateSnapshot", pendingSnapshot: "800" },
+    ]);
+    const desc = (r.state as { state: { desc: { internalReplicas: { nodeId: number; type: number }[] } } }).state.desc;
+    for (const type of [1, 5]) {
+      desc.internalReplicas.find((x) => x.nodeId === 3)!.type = type;
+      assert.strictEqual(judgeCatchUp(parseRangesResponse(body(r))).ok, true, `type ${type}`);
+    }
+    desc.internalReplicas.find((x) => x.nodeId === 3)!.type = 2;
+    assert.strictEqual(judgeCatchUp(parseRangesResponse(body(r))).ok, false, "VOTER_INCOMING counts");
+  });
+
   it("accepts exactly MAX_ENTRIES_BEHIND", () => {
     const v = judgeCatchUp(parseRangesResponse(body(range(1, 1, 1, 500, [{ node: 2, match: 500 - MAX_ENTRIES_BEHIND }]))));
     assert.strictEqual(v.ok, true);
