@@ -22,7 +22,7 @@ import { observeCluster, type NodeHandle, type Observation } from "./observe";
 import { oneAtATime, planRollout, renderPlan } from "./plan";
 import { proveDown } from "./placement";
 import { RolloutRecorder } from "./record";
-import { journalBelongsTo, recoverInterrupted } from "./resume";
+import { journalBelongsTo, recoverInterrupted, restartDrained } from "./resume";
 import { rollBack } from "./rollback";
 import { stageEverywhere, type StagedByNode } from "./staging";
 import { runHooks } from "./hooks";
@@ -32,7 +32,7 @@ import { ClusterLease } from "./lease";
 import { clearToDisrupt } from "./guarded";
 import { readClusterNow } from "./cluster-now";
 import { ClusterWatch, eitherSignal } from "./watch";
-import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "./broken-nodes";
+import { brokenOnTarget, drainedOnly, forceCanary, refuseBroken, unhealthyFirst } from "./broken-nodes";
 import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
 export interface UpdateContext {
@@ -136,6 +136,12 @@ class Run {
     if (obs.sqlError === undefined || recovering) await this.takeLeaseOnce();
     if (recovering) {
       await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
+      obs = await observeCluster(reader, handles, signal, look);
+    }
+    const drained = obs.nodes.filter((n) => drainedOnly(n, spec.version)).map((n) => n.name);
+    if (drained.length > 0) {
+      await this.takeLeaseOnce();
+      await restartDrained(drained, { ...this.ctx, recorder: this.recorder });
       obs = await observeCluster(reader, handles, signal, look);
     }
     const broken = brokenOnTarget(obs, spec.version);
