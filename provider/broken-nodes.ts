@@ -18,8 +18,14 @@ export function brokenOnTarget(obs: Observation, target: string): NodeObservatio
     if (n.journal !== undefined) return false;
     const onTarget = n.binaryBuild === target || n.build === target;
     const healthy = n.process === "running" && n.live && n.ready && !n.draining;
-    return onTarget && !healthy;
+    return onTarget && !healthy && !drainedOnly(n, target);
   });
+}
+
+/** Running and draining on the target, never moved to it (no other `_old`): a drain to finish by a restart, not a failed release. */
+export function drainedOnly(n: NodeObservation, target: string): boolean {
+  const moved = n.previousBuild !== undefined && n.previousBuild !== target;
+  return n.journal === undefined && n.process !== "stopped" && n.draining && n.binaryBuild === target && !moved;
 }
 
 /** Why the broken nodes cannot be rolled back (no usable `_old`, or rollback turned off); undefined when they can. */

@@ -111,6 +111,23 @@ async function startedOnTargetButUnready(
   return true;
 }
 
+/**
+ * A node left draining on the build it should run, with no journal (a drain
+ * that a stopped rollback could not follow up, an operator's drain): drained
+ * nodes stay unready until restarted, so it is restarted in place, through
+ * the guard, and the cluster gate must hold before anything else.
+ */
+export async function restartDrained(names: readonly string[], ctx: ResumeContext): Promise<void> {
+  for (const name of names) {
+    const h = ctx.handles.find((x) => x.spec.name === name);
+    if (!h) continue;
+    ctx.emit({ type: "note", node: name, message: `found draining on ${ctx.spec.version} with no journal: restarting it on that build` });
+    await restartInPlace(h, ctx.spec.version, ctx);
+  }
+  const gate = { reader: ctx.reader, nodes: ctx.spec.nodes, strategy: ctx.spec.strategy, signal: ctx.signal };
+  await ctx.recorder.phase("await-cluster", undefined, () => awaitClusterGate(gate, ctx.spec.strategy.deadlines.clusterMs));
+}
+
 async function restartInPlace(h: NodeHandle, build: string, ctx: ResumeContext): Promise<void> {
   const d = ctx.spec.strategy.deadlines;
   const at = { node: h.spec.name, index: 0, total: 0 };

@@ -68,15 +68,16 @@ export interface RollbackResult {
 
 export async function rollBack(ctx: RollbackContext): Promise<RollbackResult> {
   const newestFirst = [...[...ctx.touched].reverse(), ...[...ctx.skippedOnTarget].reverse().filter((h) => !ctx.touched.includes(h))];
-  const { order, down } = await downFirst(newestFirst, ctx);
+  const { order, notUp } = await downFirst(newestFirst, ctx);
   ctx.emit({ type: "rollback-start", nodes: order.map((h) => h.spec.name), cause: ctx.cause });
   const done: string[] = [];
   const builds = new Set<string>();
   try {
     for (const [i, h] of order.entries()) {
       const at = { node: h.spec.name, index: i + 1, total: order.length };
-      // While more of the nodes found down are still to restart, the cluster gate cannot hold: it runs after the last of them.
-      const gates = !order.slice(i + 1).some((o) => down.has(o.spec.name));
+      // While a node still to roll back is down, draining or unready, the cluster gate cannot hold:
+      // it runs after the last of them (the guard still checks before each one is touched).
+      const gates = !order.slice(i + 1).some((o) => notUp.has(o.spec.name));
       const build = await ctx.recorder.phase("rollback", at, () => rollBackNode(h, at, ctx, gates));
       if (build !== undefined) builds.add(build);
       ctx.recorder.node(h.spec.name, { outcome: "rolled-back", to: build });
@@ -94,11 +95,12 @@ export async function rollBack(ctx: RollbackContext): Promise<RollbackResult> {
 }
 
 /** The nodes already down first (in newest-first order among them), then the rest newest first. */
-async function downFirst(order: readonly NodeHandle[], ctx: RollbackContext): Promise<{ order: NodeHandle[]; down: ReadonlySet<string> }> {
+async function downFirst(order: readonly NodeHandle[], ctx: RollbackContext): Promise<{ order: NodeHandle[]; notUp: ReadonlySet<string> }> {
   const now = await readClusterNow(ctx.reader, order, ctx.signal);
   const down = new Set(now.nodes.filter((n) => conditionOf(n) === "down").map((n) => n.name));
+  const notUp = new Set(now.nodes.filter((n) => conditionOf(n) !== "up").map((n) => n.name));
   const isDown = (h: NodeHandle) => down.has(h.spec.name);
-  return { order: [...order.filter(isDown), ...order.filter((h) => !isDown(h))], down };
+  return { order: [...order.filter(isDown), ...order.filter((h) => !isDown(h))], notUp };
 }
 
 /**

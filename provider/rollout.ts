@@ -23,7 +23,7 @@ import { observeCluster, type NodeHandle, type Observation } from "./observe";
 import { oneAtATime, planRollout, renderPlan } from "./plan";
 import { proveDown } from "./placement";
 import { RolloutRecorder } from "./record";
-import { journalBelongsTo, recoverInterrupted } from "./resume";
+import { journalBelongsTo, recoverInterrupted, restartDrained } from "./resume";
 import { rollBack } from "./rollback";
 import { verifyRollbackMaterial, type RollbackMaterial } from "./rollback-material";
 import { captureDebugZipOnFailure, withEvidence } from "./failure-evidence";
@@ -36,7 +36,7 @@ import { isSingleNode, verifySingleNodeRoll } from "./single-node";
 import { clearToDisrupt } from "./guarded";
 import { readClusterNow } from "./cluster-now";
 import { ClusterWatch, eitherSignal } from "./watch";
-import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "./broken-nodes";
+import { brokenOnTarget, drainedOnly, forceCanary, refuseBroken, unhealthyFirst } from "./broken-nodes";
 import type { Phase, Plan, PlanBatch, RolloutRecord, Spec } from "./types";
 
 export interface UpdateContext {
@@ -140,6 +140,12 @@ class Run {
     if (obs.sqlError === undefined || recovering) await this.takeLeaseOnce();
     if (recovering) {
       await recoverInterrupted(obs, { ...this.ctx, recorder: this.recorder });
+      obs = await observeCluster(reader, handles, signal, look);
+    }
+    const drained = obs.nodes.filter((n) => drainedOnly(n, spec.version)).map((n) => n.name);
+    if (drained.length > 0) {
+      await this.takeLeaseOnce();
+      await restartDrained(drained, { ...this.ctx, recorder: this.recorder });
       obs = await observeCluster(reader, handles, signal, look);
     }
     const broken = brokenOnTarget(obs, spec.version);

@@ -32,7 +32,9 @@ describe("broken nodes: left unhealthy on the target by an earlier run", () => {
       obsNode("n1", { build: undefined, binaryBuild: TO, process: "stopped", live: false, ready: false, previousBuild: FROM }),
       obsNode("n2", { build: TO, binaryBuild: TO, ready: false }),
       obsNode("n3", { build: TO, binaryBuild: TO }),
-      obsNode("n4", { build: TO, binaryBuild: TO, draining: true }),
+      obsNode("n4", { build: TO, binaryBuild: TO, draining: true, previousBuild: FROM }),
+      // Draining on the target it was never moved to: a drain to finish by a restart (drainedOnly), not a failed release.
+      obsNode("n7", { build: TO, binaryBuild: TO, draining: true }),
       obsNode("n5", { binaryBuild: TO, process: "stopped", journal: { target: TO, phase: "start", at: "t", direction: "upgrade" } }),
       obsNode("n6", { process: "stopped", live: false }),
     ]);
