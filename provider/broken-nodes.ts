@@ -16,6 +16,8 @@ import type { Plan, Spec } from "./types";
 export function brokenOnTarget(obs: Observation, target: string): NodeObservation[] {
   return obs.nodes.filter((n) => {
     if (n.journal !== undefined) return false;
+    // Not a member the cluster knows (a wrong address, a host never joined): pre-flight's to refuse, not a failed release.
+    if (n.nodeId === undefined) return false;
     const onTarget = n.binaryBuild === target || n.build === target;
     const healthy = n.process === "running" && n.live && n.ready && !n.draining;
     return onTarget && !healthy && !drainedOnly(n, target);

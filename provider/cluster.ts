@@ -359,7 +359,7 @@ function toBool(v: unknown): boolean {
  * and the rows no listed node claims.
  */
 export function matchNodes(
-  nodes: readonly (Pick<NodeSpec, "name" | "sqlAddr"> & Partial<Pick<NodeSpec, "rpcAddr">>)[],
+  nodes: readonly (Pick<NodeSpec, "name" | "sqlAddr"> & Partial<Pick<NodeSpec, "rpcAddr" | "rpcAddrGiven">>)[],
   rows: readonly GossipRow[],
 ): { readonly byName: ReadonlyMap<string, GossipRow>; readonly unlisted: readonly GossipRow[] } {
   const byName = new Map<string, GossipRow>();
@@ -369,7 +369,9 @@ export function matchNodes(
     const rpc = n.rpcAddr === undefined ? want : `${n.rpcAddr.host}:${n.rpcAddr.port}`;
     const row =
       rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.sqlAddress, want)) ??
-      rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, rpc)) ??
+      // By RPC address where the inputs name it (a proxy or NAT in front of SQL) or the row has no SQL
+      // address; otherwise a listed sqlAddr the cluster reports differently is a wrong input, refused.
+      rows.find((r) => !claimed.has(r.nodeId) && (n.rpcAddrGiven === true || r.sqlAddress === "") && sameAddr(r.address, rpc)) ??
       rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, want));
     if (row) {
       byName.set(n.name, row);

@@ -101,7 +101,18 @@ function readNode(
   const rpcAddr = rpcAddrGiven ?? defaultRpcAddr(proc.manager === "cockroach" ? proc.startFlags : undefined, sqlAddr);
   // Staged releases sit next to the binary so the swap is a rename on one filesystem.
   const staging = stagingDir ?? path.posix.join(path.posix.dirname(binaryPath), ".crdb-upgrade");
-  return { name, connection, sqlAddr, httpAddr, rpcAddr, locality, binaryPath, stagingDir: staging, process: proc };
+  return {
+    name,
+    connection,
+    sqlAddr,
+    httpAddr,
+    rpcAddr,
+    ...(rpcAddrGiven !== undefined && { rpcAddrGiven: true }),
+    locality,
+    binaryPath,
+    stagingDir: staging,
+    process: proc,
+  };
 }
 
 const LOCALITY = /^[^=,\s]+=[^=,\s]+(,[^=,\s]+=[^=,\s]+)*$/;

@@ -223,6 +223,8 @@ export interface NodeSpec {
   readonly httpAddr: HostPort;
   /** The RPC address (`rpcAddr`, or its default; see provider/rpc-addr.ts). */
   readonly rpcAddr: HostPort;
+  /** `rpcAddr` was given in the inputs (a proxy or NAT between us and the node): nodes are then matched by it. */
+  readonly rpcAddrGiven?: boolean;
   readonly locality: string; // "" when none
   readonly binaryPath: string;
   readonly stagingDir: string;

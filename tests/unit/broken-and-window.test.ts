@@ -18,7 +18,18 @@ const TO = "v23.1.12";
 const FROM = "v23.1.11";
 
 function obsNode(name: string, extra: Partial<NodeObservation>): NodeObservation {
-  return { name, process: "running", live: true, draining: false, ready: true, build: FROM, binaryBuild: FROM, errors: [], ...extra };
+  return {
+    name,
+    nodeId: Number(name.slice(1)),
+    process: "running",
+    live: true,
+    draining: false,
+    ready: true,
+    build: FROM,
+    binaryBuild: FROM,
+    errors: [],
+    ...extra,
+  };
 }
 function observation(nodes: NodeObservation[]): Observation {
   return { cluster: { nodes, unlistedNodeIds: [] }, nodes, rows: [], unlisted: [] };
@@ -37,6 +48,8 @@ describe("broken nodes: left unhealthy on the target by an earlier run", () => {
       obsNode("n7", { build: TO, binaryBuild: TO, draining: true }),
       obsNode("n5", { binaryBuild: TO, process: "stopped", journal: { target: TO, phase: "start", at: "t", direction: "upgrade" } }),
       obsNode("n6", { process: "stopped", live: false }),
+      // On the target and stopped, but no member the cluster knows (a wrong address): pre-flight's to refuse.
+      obsNode("n8", { nodeId: undefined, build: undefined, binaryBuild: TO, process: "stopped", live: false, ready: false }),
     ]);
     assert.deepStrictEqual(
       brokenOnTarget(obs, TO).map((n) => n.name),

@@ -68,7 +68,9 @@ describe("provider/rpc-addr", () => {
       membership: "active",
     });
     // The advertised SQL address differs from the one we dial (a proxy/NAT): the RPC address decides.
-    const nodes = [{ name: "a", sqlAddr: { host: "lb", port: 5432 }, rpcAddr: { host: "10.0.0.1", port: 26357 } }];
+    const nodes = [{ name: "a", sqlAddr: { host: "lb", port: 5432 }, rpcAddr: { host: "10.0.0.1", port: 26357 }, rpcAddrGiven: true }];
+    // Without rpcAddr in the inputs the same mismatch is a wrong sqlAddr: not matched (pre-flight names it).
+    assert.strictEqual(matchNodes([{ ...nodes[0], rpcAddrGiven: false }], [row(7, "10.0.0.1:26357", "10.0.0.1:26257")]).byName.size, 0);
     const m = matchNodes(nodes, [row(7, "10.0.0.1:26357", "10.0.0.1:26257")]);
     assert.strictEqual(m.byName.get("a")?.nodeId, 7);
   });
