@@ -204,8 +204,22 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
 }
 
 /** Holds the gate for `bakeMs` (at least the re-check delay), sampling every interval; the first failed sample throws. */
-export async function bakeWithGate(ctx: GateContext, bakeMs: number, node?: NodeSpec): Promise<ClusterSample[]> {
+export function bakeWithGate(ctx: GateContext, bakeMs: number, node?: NodeSpec): Promise<ClusterSample[]> {
   const holdMs = Math.max(bakeMs, ctx.strategy.gateRecheckAfterMs);
+  return holdGate(ctx, holdMs, (detail) => new GateFailed("bake", `cluster gate failed during the bake: ${detail}`, subject(node)));
+}
+
+/**
+ * The post-roll watch window (strategy.watch): the cluster gate sampled every
+ * interval for `windowMs`; the first failed sample fails the window (the
+ * whole-cluster watch catches a crash in between).
+ */
+export function watchWindow(ctx: GateContext, windowMs: number): Promise<ClusterSample[]> {
+  return holdGate(ctx, windowMs, (detail) => new GateFailed("watch", `cluster gate failed inside the watch window: ${detail}`));
+}
+
+/** The gate sampled every interval for `holdMs`; the first failed sample throws `failure(detail)` carrying the samples. */
+async function holdGate(ctx: GateContext, holdMs: number, failure: (detail: string) => GateFailed): Promise<ClusterSample[]> {
   const until = Date.now() + holdMs;
   const samples: ClusterSample[] = [];
   for (;;) {
@@ -214,26 +228,7 @@ export async function bakeWithGate(ctx: GateContext, bakeMs: number, node?: Node
     const s = await sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal);
     samples.push(s);
     ctx.onSample?.(s);
-    if (!s.ok) throw Object.assign(new GateFailed("bake", `cluster gate failed during the bake: ${s.detail}`, subject(node)), { samples });
-    if (Date.now() >= until) return samples;
-  }
-}
-
-/**
- * The post-roll watch window (strategy.watch): the cluster gate sampled every
- * interval for `windowMs`; the first failed sample fails the window (the
- * whole-cluster watch catches a crash in between).
- */
-export async function watchWindow(ctx: GateContext, windowMs: number): Promise<ClusterSample[]> {
-  const until = Date.now() + windowMs;
-  const samples: ClusterSample[] = [];
-  for (;;) {
-    const left = until - Date.now();
-    await sleep(Math.max(0, Math.min(ctx.strategy.gateIntervalMs, left)), ctx.signal);
-    const s = await sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal);
-    samples.push(s);
-    ctx.onSample?.(s);
-    if (!s.ok) throw Object.assign(new GateFailed("watch", `cluster gate failed inside the watch window: ${s.detail}`), { samples });
+    if (!s.ok) throw Object.assign(failure(s.detail), { samples });
     if (Date.now() >= until) return samples;
   }
 }

@@ -13,6 +13,10 @@ import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, StrategyIn
 import { InvariantMonitor, isAlive, type WatchedNode } from "./invariant-monitor";
 import { httpGet } from "./sim-cluster";
 
+// Tests inject faults at phase lines ("n2 bake ..."), which the compact progress mode folds into one line per
+// node: the harness asks the provider for every line (the child processes it starts inherit this).
+process.env.CRDB_UPGRADE_PROGRESS ??= "verbose";
+
 /** The part of tests/support/sim-cluster's SimCluster these tests use. */
 export interface SimLike {
   readonly providerNodes: readonly NodeInput[];
