@@ -6,22 +6,26 @@
  * before the faulty up until after the recovery) must have seen no more than
  * one node down at once and no drain/stop started with a node already down.
  *
- * The fault hits the SECOND node: the mirror's target release is built
- * `never-ready`, and n1's staging area holds a good build of the same
- * release, marked verified with the mirror's checksum (prestageOnNode). So
+ * The fault hits the SECOND node: the release mirror (one URL, as an
+ * operator's mirror) holds the previous release and the target release, the
+ * target built `never-ready`; n1's staging area holds a good build of the
+ * target, marked verified with the mirror's checksum (prestageOnNode). So
  * n1 (the canary) upgrades and passes, n2 never gets ready, and the rollback
  * takes n2 and n1 back. The kill comes once the rollback has started (the
  * "ROLLBACK of" line on pulumi's stdout) and the monitor sees n1, already
- * upgraded and ready, disturbed again: n1 is being taken back.
+ * upgraded and ready, disturbed again: n1 is being taken back. The recovery
+ * reverts `version` only, as reverting the config commit would.
  *
  * One 3-node cluster (127.0.185.x), time scale 0.1, the repository's root program.
  */
 import * as assert from "assert";
 import type { ChildProcess } from "child_process";
+import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
+import * as path from "path";
 import { PulumiWorkspace } from "../support/pulumi";
 import { descendantsOf } from "../support/processes";
-import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 import { rootProgram, type RootProgram } from "../support/root-program";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";
@@ -85,11 +89,10 @@ describe("e2e: SIGKILL of pulumi during a rollback, then cancel, refresh and up 
   let sim: SimCluster;
   let program: RootProgram;
   let ws: PulumiWorkspace;
-  let good: ReleaseMirror;
-  let faulty: ReleaseMirror;
+  let mirror: { url: string; close(): Promise<void> | void };
+  let mirrorDir: string;
   let monitor: InvariantMonitor | undefined;
 
-  const template = (m: ReleaseMirror) => `${m.url}/cockroach-{version}.linux-amd64.tgz`;
   const resourceOutputs = async () => {
     const exported = await ws.exportStack();
     const resource = exported.json.deployment.resources?.find((r) => String(r.type).endsWith("crdb-upgrade:ClusterVersion"));
@@ -98,8 +101,12 @@ describe("e2e: SIGKILL of pulumi during a rollback, then cancel, refresh and up 
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.185.10", timeScale: 0.1 });
-    good = await serveReleaseMirror(sim, [FROM]);
-    faulty = await serveReleaseMirror(sim, [TO], "never-ready");
+    // One mirror: the previous release as published, the target with its fault baked in.
+    mirrorDir = fs.mkdtempSync(path.join(os.tmpdir(), "rbkill-releases-"));
+    for (const built of [sim.buildRelease(FROM), sim.buildRelease(TO, "never-ready")]) {
+      for (const f of fs.readdirSync(built.dir)) fs.copyFileSync(path.join(built.dir, f), path.join(mirrorDir, f));
+    }
+    mirror = await sim.serveReleases(mirrorDir);
     program = rootProgram();
     // Verbose progress: every drain/stop start is a line, for the monitor's guard check.
     ws = new PulumiWorkspace({ programDir: program.dir, stack: STACK, env: { CRDB_UPGRADE_PROGRESS: "verbose" } });
@@ -109,7 +116,7 @@ describe("e2e: SIGKILL of pulumi during a rollback, then cancel, refresh and up 
       sql: { insecure: true },
       strategy: fastStrategy(),
       version: FROM,
-      release: { urlTemplate: template(good) },
+      release: { urlTemplate: `${mirror.url}/cockroach-{version}.linux-amd64.tgz` },
     });
     await ws.ok(["up", "--yes", "--skip-preview"]); // adopts the cluster as it runs
   });
@@ -118,16 +125,16 @@ describe("e2e: SIGKILL of pulumi during a rollback, then cancel, refresh and up 
     await monitor?.stop();
     await ws?.dispose();
     program?.dispose();
-    await good?.close();
-    await faulty?.close();
+    await mirror?.close();
+    if (mirrorDir) fs.rmSync(mirrorDir, { recursive: true, force: true });
     await sim?.stop();
   });
 
   it("n2 never gets ready on the new release; pulumi is SIGKILLed while n1 is taken back; refresh and up to the previous release converge", async () => {
     // The mirror's checksum is the "official" one; n1 holds a good build of the release under it.
-    const sha = (await fetchText(`${faulty.url}/cockroach-${TO}.linux-amd64.tgz.sha256sum`)).split(/\s+/)[0];
+    const sha = (await fetchText(`${mirror.url}/cockroach-${TO}.linux-amd64.tgz.sha256sum`)).split(/\s+/)[0];
     prestageOnNode(sim.providerNodes[0], TO, sim.buildRelease(TO).tarball, sha);
-    program.setConfig(STACK, { version: TO, release: { urlTemplate: template(faulty) } });
+    program.setConfig(STACK, { version: TO });
     monitor = await watch(sim);
     const m = monitor;
     const out = new TimedLines();
@@ -159,11 +166,18 @@ describe("e2e: SIGKILL of pulumi during a rollback, then cancel, refresh and up 
     assert.ok(m.firstDisturbance("n2") !== undefined, "n2 was touched before the kill");
     assert.ok(out.has(/ROLLBACK of [^:]*n2/), `the rollback names n2\n${killed.stdout}`);
 
-    // 2. The operator's recovery: cancel (a file backend may hold no lock), refresh, revert the config, up.
+    // 2. The operator's recovery: cancel (a file backend may hold no lock), refresh, revert the version, up.
     await ws.run(["cancel", "--yes"]);
     await ws.ok(["refresh", "--yes", "--skip-preview"]);
-    program.setConfig(STACK, { version: FROM, release: { urlTemplate: template(good) } });
+    program.setConfig(STACK, { version: FROM });
+    const tRecovery = Date.now();
     const recovery = await ws.run(["up", "--yes", "--skip-preview"], { onSpawn: (c) => out.attach(c) });
+    const recovered = out.lines.filter(
+      (l) => l.t >= tRecovery && /\] \d\d:\d\d:\d\d (n\d \w+ \(node|ROLLBACK|rollback|succeeded|failed)/.test(l.line),
+    );
+    console.log(
+      `      recovery up (${((Date.now() - tRecovery) / 1000).toFixed(1)} s):\n${recovered.map((l) => `        ${l.line.trim()}`).join("\n")}`,
+    );
     await m.stop();
     monitor = undefined;
     const builds = await runningBuilds(sim);
