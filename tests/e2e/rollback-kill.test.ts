@@ -60,7 +60,7 @@ function killAll(pids: readonly number[]): void {
   }
 }
 
-/** pulumi's stdout, split into lines with the time each arrived; the engine repeats lines in its summary, the first copy counts. */
+/** pulumi's stdout, split into lines with the time each arrived; the engine repeats progress lines in its summary: the first copy counts. */
 class TimedLines {
   readonly lines: { t: number; line: string }[] = [];
   private readonly seen = new Set<string>();
@@ -72,8 +72,10 @@ class TimedLines {
       this.partial = parts.pop() ?? "";
       const t = Date.now();
       for (const line of parts) {
-        if (this.seen.has(line)) continue;
-        this.seen.add(line);
+        // The summary repeats a progress line under another prefix: key on the provider's own part.
+        const key = line.slice(Math.max(0, line.indexOf("[crdb-upgrade ")));
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
         this.lines.push({ t, line });
       }
     });
