@@ -208,6 +208,9 @@ class Run {
     if (isSingleNode(spec)) await this.reportDowntime(spec.nodes[0].name);
     await this.watchWindow();
     this.rolled = true;
+    // Every node passed its gates and the window. Finalization holds its own gate, which names a node that
+    // blocks it; the watch would only replace that message (end-report.ts names nodes down at the end).
+    await this.watch?.stop();
     await this.finalizeIfAsked(plan);
     return "succeeded";
   }
@@ -522,7 +525,8 @@ class Run {
    */
   private async blame(e: Error): Promise<Error> {
     const w = this.watch;
-    if (!w) return e;
+    // After the roll, a failure is finalization's own, and its message already names the blocking node.
+    if (!w || this.rolled) return e;
     if (w.failure) return w.failure;
     if (this.callerSignal?.aborted) return e;
     const other = await w.blameOther(this.inHand).catch(() => undefined);

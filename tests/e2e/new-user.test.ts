@@ -87,7 +87,8 @@ describe("e2e: a new user, from the packed tarball and the README alone", functi
     mirror = await serveReleaseMirror(sim, ["v23.1.12"]);
     const readme = fs.readFileSync(path.join(project, "node_modules", "pulumi-crdb-upgrade", "README.md"), "utf8");
     fs.writeFileSync(path.join(project, "index.ts"), pointAtSim(readmeQuickStart(readme), sim, mirror));
-    ws = new PulumiWorkspace({ programDir: project });
+    // What a user sees by default (another test file loaded in the same run may have asked for verbose lines).
+    ws = new PulumiWorkspace({ programDir: project, env: { CRDB_UPGRADE_PROGRESS: "compact" } });
     await ws.init();
     monitor = await watch(sim);
   });

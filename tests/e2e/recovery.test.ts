@@ -130,8 +130,10 @@ describe("e2e recovery: the cluster's truth survives kills, dead nodes and out-o
       "every node on v23.2",
       async () => JSON.stringify(await runningBuilds(sim)) === JSON.stringify(uniform(V["23.2"])),
     );
-    // Past n3's own gate and bake, inside the 20s bake before finalization.
-    await sleep(6000);
+    // Inside the 20s bake before finalization, past the watch window: the cluster's memory names the run's
+    // phase ("bake" without a node is that bake; a node's own bake is "bake nX").
+    await waitUntil("the bake before finalization", async () => (await memory())?.phase === "bake", 120_000);
+    await sleep(1000);
     sim.killNode("n2", "SIGKILL");
     const failed = await run;
     assert.notStrictEqual(failed.code, 0);
