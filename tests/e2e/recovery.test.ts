@@ -31,6 +31,7 @@ import type { ClusterVersionOutputs } from "../../provider/types";
 import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 import { descendantsOf } from "../support/processes";
 import { alive, cmdline, killPids as kill, rolloutMemory, setting, sleep, sql, waitUntil } from "../support/cluster-sql";
+import { licenseKey } from "../support/license-keys";
 
 const STACK = "recovery";
 const OTHER = "recovery-other";
@@ -109,6 +110,8 @@ describe("e2e recovery: the cluster's truth survives kills, dead nodes and out-o
     await ws.init();
     configure(STACK, V["23.1"], "manual");
     await ws.ok(["up", "--yes", "--skip-preview"]);
+    // CockroachDB finalizes 24.3 only with a licence (v24_3_check_license.go); pre-flight refuses without one.
+    await sql(sim, `SET CLUSTER SETTING enterprise.license = '${licenseKey("Enterprise")}'`);
     monitor = await watch(sim);
   });
 
