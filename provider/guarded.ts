@@ -8,6 +8,7 @@
 import type { ClusterReader } from "./cluster";
 import { conditionOf, describeCluster, readClusterNow, type ClusterNow } from "./cluster-now";
 import { criticalVerdict } from "./critical-nodes";
+import { isSingleNode } from "./single-node";
 import type { Emit } from "./events";
 import { awaitClearance, realClock, type Clock, type OtherDown } from "./guard";
 import type { NodeHandle } from "./observe";
@@ -50,7 +51,11 @@ export async function clearToDisrupt(ctx: GuardedContext, nodes: readonly string
           });
         return { alreadyDown, othersDown, condition: describeCluster(seen) };
       },
-      critical: (up) => criticalVerdict({ reader, nodes: spec.nodes, sql: spec.sql }, up, now as ClusterNow),
+      // A single-node cluster's only node is critical by definition; strategy.allowDowntime is the operator's yes to that.
+      critical: (up) =>
+        isSingleNode(spec) && spec.strategy.allowDowntime
+          ? Promise.resolve({ verdict: "safe" as const, reason: "single-node cluster, downtime accepted (strategy.allowDowntime)" })
+          : criticalVerdict({ reader, nodes: spec.nodes, sql: spec.sql }, up, now as ClusterNow),
       clock: ctx.clock ?? realClock,
       budget: spec.strategy.maxUnavailable,
       maxWaitMs: spec.strategy.deadlines.clusterMs,

@@ -30,6 +30,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
+import { judgeCatchUp, parseRangesResponse, type RangeReport } from "../../provider/catch-up";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
 import { httpGet, startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { readSection, writeSection } from "../support/matrix-section";
@@ -253,15 +254,17 @@ for (const kind of KINDS) {
 
     /**
      * Until a no-op update (pre-flight's read-only checks) says the cluster is
-     * healthy on `from` and no follower is behind on its Raft log (a node the
-     * setup restarted must have caught up before the case restarts another).
+     * healthy on `from` and every voter has caught up with its Raft leader (a
+     * node the setup restarted must have caught up before the case restarts
+     * another). Not `raftlog_behind` = 0: followers trail a little whenever
+     * anything writes (the lease does), as in CockroachDB.
      */
     async function waitHealthy(f: Fault): Promise<void> {
       const until = Date.now() + 60_000;
       for (;;) {
         const r = await converge(ID, state, inputs(kind.from, f));
         const builds = Object.values(await runningBuilds(sim));
-        if (r.outs && builds.every((b) => b === kind.from) && (await raftLogBehind(sim)) === 0) {
+        if (r.outs && builds.every((b) => b === kind.from) && (await caughtUp(sim))) {
           state = r.outs;
           return;
         }
@@ -352,14 +355,15 @@ function readRows(): string[][] {
     .filter((c) => c.length === COLUMNS.length);
 }
 
-/** `raftlog_behind` summed over the nodes' /_status/vars. */
-async function raftLogBehind(sim: SimCluster): Promise<number> {
-  let sum = 0;
+/** Every voter caught up with its leader, judged from each node's /_status/ranges/local (the gate's own signal). */
+async function caughtUp(sim: SimCluster): Promise<boolean> {
+  const reports: RangeReport[] = [];
   for (const n of sim.providerNodes) {
-    const { body } = await httpGet(n.httpAddr, "/_status/vars");
-    for (const m of body.matchAll(/^raftlog_behind\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
+    const { status, body } = await httpGet(n.httpAddr, "/_status/ranges/local");
+    if (status !== 200) return false;
+    reports.push(...parseRangesResponse(JSON.parse(body)));
   }
-  return sum;
+  return judgeCatchUp(reports).ok;
 }
 
 /** `ranges_unavailable` summed over the nodes that answer (a stopped node does not). */
