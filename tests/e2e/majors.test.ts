@@ -16,7 +16,6 @@
  * safety invariants are checked after every step.
  */
 import * as assert from "assert";
-import { Client } from "pg";
 import { PulumiWorkspace, type PulumiResult } from "../support/pulumi";
 import { rootProgram, RootProgram } from "../support/root-program";
 import { startSimCluster, SimCluster } from "../support/sim-cluster";
@@ -25,6 +24,7 @@ import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provid
 import type { InvariantMonitor } from "../support/invariant-monitor";
 import type { ClusterVersionOutputs, StrategyInput } from "../../provider/types";
 import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
+import { setting, sql } from "../support/cluster-sql";
 
 const STACK = "majors";
 const V = {
@@ -40,35 +40,15 @@ const V = {
 const BLOCK_SETTINGS = ["cluster.preserve_downgrade_option", "cluster.auto_upgrade.enabled"] as const;
 type BlockSettings = Record<(typeof BLOCK_SETTINGS)[number], string | undefined>;
 
-/** One statement on the first node that answers, as an operator's `cockroach sql -e` would. */
-async function sql(sim: SimCluster, text: string): Promise<Record<string, unknown>[]> {
-  let last: Error | undefined;
-  for (const n of sim.providerNodes) {
-    const [host, port] = String(n.sqlAddr).split(":");
-    const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb", ssl: false, connectionTimeoutMillis: 2000 });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      return (await client.query(text)).rows as Record<string, unknown>[];
-    } catch (e) {
-      last = e as Error;
-      if ((e as { code?: string }).code !== undefined && !String((e as { code?: string }).code).startsWith("57P")) throw e;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  throw new Error(`no node answered SQL: ${last?.message}`);
-}
-
 async function showVersion(sim: SimCluster): Promise<string> {
-  return String(Object.values((await sql(sim, "SHOW CLUSTER SETTING version"))[0])[0]);
+  return setting(sim, "version");
 }
 
 async function blockSettings(sim: SimCluster): Promise<BlockSettings> {
   const out: Partial<BlockSettings> = {};
   for (const name of BLOCK_SETTINGS) {
     try {
-      out[name] = String(Object.values((await sql(sim, `SHOW CLUSTER SETTING ${name}`))[0])[0]);
+      out[name] = await setting(sim, name);
     } catch {
       out[name] = undefined; // before v23.2 cluster.auto_upgrade.enabled does not exist
     }

@@ -9,38 +9,16 @@
  * Loopback range: 127.0.131.x.
  */
 import * as assert from "assert";
-import { Client } from "pg";
 import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/types";
 import { injectIntoCluster } from "../../sim/launcher/inject";
 import type { InjectRequest } from "../../sim/fabric/protocol";
 import { licenseKey } from "../support/license-keys";
-import { httpGet, startSimCluster, waitFor, type SimCluster } from "../support/sim-cluster";
+import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts } from "../support/provider-harness";
+import { metricsPublished, scalar as sql } from "../support/cluster-sql";
 
 const FROM = "v24.1.2";
 const TO = "v24.3.1";
-
-/** Every node has published its range counts (the first metrics refresh after start), which pre-flight reads. */
-async function metricsPublished(sim: SimCluster): Promise<void> {
-  for (const n of sim.providerNodes) {
-    await waitFor(`${n.name} to publish ranges_unavailable`, async () =>
-      /^ranges_unavailable/m.test((await httpGet(String(n.httpAddr), "/_status/vars")).body) ? true : undefined,
-    );
-  }
-}
-
-async function sql(sim: SimCluster, text: string): Promise<string | undefined> {
-  const [host, port] = String(sim.providerNodes[0].sqlAddr).split(":");
-  const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb", ssl: false, connectionTimeoutMillis: 2000 });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    const rows = (await client.query(text)).rows as Record<string, unknown>[];
-    return rows[0] === undefined ? undefined : String(Object.values(rows[0])[0]);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 describe("provider: finalization blockers refused at pre-flight", function () {
   this.timeout(300_000);

@@ -12,37 +12,15 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Client } from "pg";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
-import { httpGet, startSimCluster, waitFor, type SimCluster } from "../support/sim-cluster";
+import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts } from "../support/provider-harness";
+import { metricsPublished, scalar as sql } from "../support/cluster-sql";
 
 const V = { "23.1": "v23.1.11", "23.2": "v23.2.3", "24.1": "v24.1.2" } as const;
 const PRESERVE = "cluster.preserve_downgrade_option";
 
 /** One statement on the first node that answers SQL, as an operator would run it. */
-/** Every node has published its range counts (the first metrics refresh after start), which pre-flight reads. */
-async function metricsPublished(sim: SimCluster): Promise<void> {
-  for (const n of sim.providerNodes) {
-    await waitFor(`${n.name} to publish ranges_unavailable`, async () =>
-      /^ranges_unavailable/m.test((await httpGet(String(n.httpAddr), "/_status/vars")).body) ? true : undefined,
-    );
-  }
-}
-
-async function sql(sim: SimCluster, text: string): Promise<string | undefined> {
-  const [host, port] = String(sim.providerNodes[0].sqlAddr).split(":");
-  const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb", ssl: false, connectionTimeoutMillis: 2000 });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    const rows = (await client.query(text)).rows as Record<string, unknown>[];
-    return rows[0] === undefined ? undefined : String(Object.values(rows[0])[0]);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 describe("provider: finalization under the operator's preserve_downgrade_option", function () {
   this.timeout(300_000);
   let sim: SimCluster;

@@ -1,7 +1,7 @@
 /** An operator's view of a simulated cluster over SQL (as `cockroach sql -e` would), and process helpers, for the recovery tests. */
 import * as fs from "fs";
 import { Client } from "pg";
-import type { SimCluster } from "./sim-cluster";
+import { httpGet, waitFor, type SimCluster } from "./sim-cluster";
 
 /** One statement on the first node that answers. */
 export async function sql(sim: SimCluster, text: string): Promise<Record<string, unknown>[]> {
@@ -23,8 +23,23 @@ export async function sql(sim: SimCluster, text: string): Promise<Record<string,
   throw new Error(`no node answered SQL: ${last?.message}`);
 }
 
+/** The first column of the first row, as `cockroach sql -e` shows a single value; undefined when there is no row. */
+export async function scalar(sim: SimCluster, text: string): Promise<string | undefined> {
+  const rows = await sql(sim, text);
+  return rows[0] === undefined ? undefined : String(Object.values(rows[0])[0]);
+}
+
 export async function setting(sim: SimCluster, name: string): Promise<string> {
-  return String(Object.values((await sql(sim, `SHOW CLUSTER SETTING ${name}`))[0])[0]);
+  return String(await scalar(sim, `SHOW CLUSTER SETTING ${name}`));
+}
+
+/** Every node has published its range counts (the first metrics refresh after start), which pre-flight reads. */
+export async function metricsPublished(sim: SimCluster): Promise<void> {
+  for (const n of sim.providerNodes) {
+    await waitFor(`${n.name} to publish ranges_unavailable`, async () =>
+      /^ranges_unavailable/m.test((await httpGet(String(n.httpAddr), "/_status/vars")).body) ? true : undefined,
+    );
+  }
 }
 
 /** What the cluster remembers of the last rollout (crdb_upgrade.rollout); undefined when nothing (or no table). */
