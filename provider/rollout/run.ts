@@ -17,7 +17,8 @@ import { GateFailed, isLeaseLost, messageOf } from "../core/errors";
 import type { Emit, NodePosition } from "../core/events";
 import { blockFinalization, type FinalizationBlock } from "../cluster/finalization";
 import { finishFinalization } from "./finalize-step";
-import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, watchWindow, type GateContext } from "./gates";
+import { preflightProblems, type GateContext } from "./gates";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate, watchWindow } from "./gate-loops";
 import { blockerContextFor, preflightBlockers } from "../cluster/preflight-blockers";
 import { observeCluster, type NodeHandle, type Observation } from "../cluster/observe";
 import { oneAtATime, planRollout, renderPlan } from "../plan/plan";
@@ -352,6 +353,8 @@ class Run {
     await reader.avoid([]);
     const gate = this.gate();
     await each(({ h, at }) => this.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
+    // The bake counts from the rejoin (plan/time-model.ts): catch-up and the gate's streak run inside it.
+    const rejoinedAt = Date.now();
     this.watch?.release(batch.nodes);
     await each(({ h }) => h.ops.clearJournal(this.opSignal));
     const lead = members[0];
@@ -366,7 +369,7 @@ class Run {
     await this.recorder.phase(
       "bake",
       lead.at,
-      () => bakeWithGate(this.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec),
+      () => bakeWithGate(this.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec, rejoinedAt),
       (s) => s,
     );
     this.inHand = [];
