@@ -41,27 +41,46 @@ async function main(): Promise<void> {
   const nodes = Number(arg("nodes", "3"));
   const bake = arg("bake", "3s");
   const recheck = arg("recheck", "1.2s");
-  const sim = await startSimCluster({ nodes, version: "v23.1.11", baseIp: arg("base-ip", "127.0.204.10"), timeScale: 0.1 });
-  const rel = sim.buildRelease("v23.1.12");
-  const served = await sim.serveReleases(rel.dir);
+  const rolls = Number(arg("rolls", "2"));
+  const batch = arg("batch", "node");
+  const versions = Array.from({ length: rolls + 1 }, (_, i) => `v23.1.${11 + i}`);
+  const localities = batch === "locality" ? ["region=r1,zone=a", "region=r1,zone=b", "region=r1,zone=c"] : undefined;
+  const sim = await startSimCluster({
+    nodes,
+    version: versions[0],
+    baseIp: arg("base-ip", "127.0.204.10"),
+    timeScale: 0.1,
+    ...(localities && { localities }),
+  });
+  const served = await sim.serveReleases(versions.slice(1).map((v) => sim.buildRelease(v))[0].dir);
   try {
-    const strategy = fastStrategy({ waitAfterRejoin: bake, canaryBake: bake, gateRecheckAfter: recheck, watch: "0s" });
-    const adopt = await converge("", undefined, inputsFor(sim, "v23.1.11", served.url, { strategy }));
-    if (!adopt.outs) throw new Error(`adopt failed: ${adopt.failure?.message}`);
-    const up = await converge("bake-wait", adopt.outs, inputsFor(sim, "v23.1.12", served.url, { strategy }));
-    if (!up.outs) throw new Error(`update failed: ${up.failure?.message}`);
-    const rec = up.outs.lastRollout;
-    const wall = rec ? Date.parse(rec.finishedAt) - Date.parse(rec.startedAt) : NaN;
-    for (const l of up.lines.filter((x) => /estimat/.test(x))) console.log(`  | ${l}`);
-    const text = up.lines.join("\n");
-    const eta = (/rolling \d+ node\(s\), estimated (\S+)/.exec(text) ?? /estimated duration: ~(\S+)/.exec(text))?.[1];
-    const etaMs = eta ? parseDuration(eta, "eta") : NaN;
-    console.log(`${nodes} nodes, bake ${bake} (${parseDuration(bake, "bake")} ms), gateRecheckAfter ${recheck}`);
-    for (const r of rows(up.outs))
-      console.log(
-        `  ${r.node}: drain..rejoin ${(r.restartMs / 1000).toFixed(2)} s, rejoin..next node ${(r.waitAfterRejoinMs / 1000).toFixed(2)} s`,
-      );
-    console.log(`  wall ${(wall / 1000).toFixed(1)} s, plan ETA ${eta} (${(etaMs / wall).toFixed(2)} of wall)`);
+    const zone = Math.ceil(nodes / 3);
+    const strategy = fastStrategy({
+      waitAfterRejoin: bake,
+      canaryBake: bake,
+      gateRecheckAfter: recheck,
+      watch: "0s",
+      ...(batch === "locality" && { batch: "locality", maxUnavailable: zone }),
+    });
+    let outs = (await converge("", undefined, inputsFor(sim, versions[0], served.url, { strategy }))).outs;
+    if (!outs) throw new Error("adopt failed");
+    console.log(`${nodes} nodes, batch ${batch}, bake ${bake}, gateRecheckAfter ${recheck}`);
+    for (const v of versions.slice(1)) {
+      const up = await converge("bake-wait", outs, inputsFor(sim, v, served.url, { strategy }));
+      if (!up.outs) throw new Error(`update to ${v} failed: ${up.failure?.message}`);
+      outs = up.outs;
+      const rec = up.outs.lastRollout;
+      const wall = rec ? Date.parse(rec.finishedAt) - Date.parse(rec.startedAt) : NaN;
+      const text = up.lines.join("\n");
+      const eta = (/rolling \d+ node\(s\), estimated (\S+)/.exec(text) ?? /estimated duration: ~(\S+)/.exec(text))?.[1];
+      const etaMs = eta ? parseDuration(eta, "eta") : NaN;
+      console.log(`  -> ${v}`);
+      for (const r of rows(up.outs))
+        console.log(
+          `    ${r.node}: drain..rejoin ${(r.restartMs / 1000).toFixed(2)} s, rejoin..next node ${(r.waitAfterRejoinMs / 1000).toFixed(2)} s`,
+        );
+      console.log(`    wall ${(wall / 1000).toFixed(1)} s, plan ETA ${eta} (${(etaMs / wall).toFixed(2)} of wall)`);
+    }
   } finally {
     await served.close();
     await sim.stop();

@@ -12,19 +12,25 @@ import { formatDuration } from "../core/duration";
 import { UpgradeNotAllowed } from "../core/errors";
 import type { FinalizeMode, ObservedCluster, ObservedNode, Plan, PlanBatch, Spec, UpgradeKind } from "../core/types";
 import { classifyMove, compareSeries, finalizationBlockFor, parseClusterVersion, seriesOf } from "../versions/versions";
+import type { Pace } from "./pace";
+import { confirmationMs, describeHold, waitAfterRejoinFloorMs } from "./time-model";
 
 /**
- * Conservative per-batch costs for the estimate (not deadlines). Drain: the
- * default server.shutdown waits plus lease transfers take ~15s on an idle
- * node; restart (stop, swap, start, ready): ~10s. The gate and bakes come
- * from the Spec.
+ * Per-batch costs for the estimate (not deadlines) when the cluster has no
+ * measured pace yet (pace.ts: the last roll's record). Drain: the default
+ * server.shutdown waits plus lease transfers take ~15s on an idle node;
+ * restart (stop, swap, start, ready): ~10s; raft catch-up after a node was
+ * down a minute: seconds to tens of seconds, 30s taken; setup (pre-flight,
+ * staging, the gate before the first node): ~10s. The gate's timing and the
+ * bakes come from the Spec.
  */
-export const ESTIMATE = { drainMs: 15_000, restartMs: 10_000 } as const;
+export const ESTIMATE = { drainMs: 15_000, restartMs: 10_000, catchUpMs: 30_000, setupMs: 10_000 } as const;
 
 /** Most significant first: a plan mixing kinds (a resumed roll) is described by the strongest. */
 const KIND_RANK: readonly UpgradeKind[] = ["major", "major-rollback", "patch", "patch-downgrade", "none"];
 
-export function planRollout(spec: Spec, observed: ObservedCluster): Plan {
+/** `pace`: the cluster's measured pace (pace.ts paceFrom the last rollout record), for the estimate only. */
+export function planRollout(spec: Spec, observed: ObservedCluster, pace?: Pace): Plan {
   const byName = new Map(observed.nodes.map((n) => [n.name, n] as const));
   const onTarget = (name: string): boolean => isOnTarget(byName.get(name), spec.version);
   const skip = spec.strategy.order.filter(onTarget);
@@ -49,7 +55,7 @@ export function planRollout(spec: Spec, observed: ObservedCluster): Plan {
     batches,
     ...blockFor(kind, builds, spec.version, observed),
     finalize,
-    estimatedMs: estimateRolloutMs(spec, batches),
+    estimatedMs: estimateRolloutMs(spec, batches, pace),
     notes,
   };
 }
@@ -207,12 +213,20 @@ export function oneAtATime(batch: PlanBatch, waitAfterRejoinMs: number): PlanBat
   }));
 }
 
-/** Per batch: drain + restart + gate (samples x interval, then the re-check) + bake; then the post-roll watch window. */
-export function estimateRolloutMs(spec: Spec, batches: readonly PlanBatch[]): number {
+/**
+ * The time model (time-model.ts): setup, then per batch drain + restart +
+ * max(bake, re-check, catch-up + the gate's streak), not their sum; then the
+ * post-roll watch window. Measured figures (`pace`) where the cluster has
+ * them, else ESTIMATE; a batch of several nodes waits for its slowest.
+ */
+export function estimateRolloutMs(spec: Spec, batches: readonly PlanBatch[], pace?: Pace): number {
   const s = spec.strategy;
-  const gateMs = s.gateSamples * s.gateIntervalMs + s.gateRecheckAfterMs;
-  const window = batches.length > 0 ? s.watchMs : 0;
-  return batches.reduce((sum, b) => sum + ESTIMATE.drainMs + ESTIMATE.restartMs + gateMs + b.bakeMs, window);
+  if (batches.length === 0) return 0;
+  const catchUpMs = pace ? Math.max(0, pace.gateMs - confirmationMs(s)) : ESTIMATE.catchUpMs;
+  const restartOf = (b: PlanBatch): number =>
+    pace ? (b.nodes.length > 1 ? pace.slowestRestartMs : pace.restartMs) : ESTIMATE.drainMs + ESTIMATE.restartMs;
+  const setupMs = pace ? pace.setupMs : ESTIMATE.setupMs;
+  return batches.reduce((sum, b) => sum + restartOf(b) + waitAfterRejoinFloorMs(b.bakeMs, catchUpMs, s), setupMs + s.watchMs);
 }
 
 /** The human lines shown in preview and logs. */
@@ -224,9 +238,11 @@ export function renderPlan(plan: Plan, spec: Spec): string[] {
   const pace = plan.batches.every((b) => b.nodes.length === 1) ? "one at a time" : `in ${plan.batches.length} batches by locality`;
   const labels = plan.batches.map((b) => `${b.nodes.join(", ")}${b.locality ? ` [${b.locality}]` : ""}${b.canary ? " (canary)" : ""}`);
   const width = Math.max(...labels.map((l) => l.length));
-  const steps = `drain -> stop -> swap -> start -> ready -> gate x${spec.strategy.gateSamples}`;
+  const steps = "drain -> stop -> swap -> start -> ready";
   const lines = [`crdb-upgrade: ${plan.from} -> ${plan.to} (${plan.kind}), ${total} node(s), ${pace}`];
-  plan.batches.forEach((b, i) => lines.push(`  ${i + 1}. ${labels[i].padEnd(width)}  ${steps} -> bake ${formatDuration(b.bakeMs)}`));
+  plan.batches.forEach((b, i) =>
+    lines.push(`  ${i + 1}. ${labels[i].padEnd(width)}  ${steps} -> ${describeHold(b.bakeMs, spec.strategy, formatDuration)}`),
+  );
   const watchMs = spec.strategy.watchMs;
   lines.push(
     watchMs > 0

@@ -44,8 +44,16 @@ export function waitAfterRejoinFloorMs(bakeMs: number, catchUpMs: number, s: Tim
   return Math.max(holdAfterRejoinMs(bakeMs, s), catchUpMs + confirmationMs(s));
 }
 
-/** What the plan line shows for a bake: the configured bake, and the re-check when it is the longer wait. */
-export function describeHold(bakeMs: number, s: Pick<Strategy, "gateRecheckAfterMs">, format: (ms: number) => string): string {
-  if (s.gateRecheckAfterMs <= bakeMs) return `bake ${format(bakeMs)} from rejoin`;
-  return `bake ${format(bakeMs)} from rejoin (held ${format(s.gateRecheckAfterMs)}: gateRecheckAfter)`;
+/**
+ * What the plan line shows after "ready": the bake from the rejoin, the gate
+ * streak inside it, and the re-check when it is the longer wait (a 3s bake
+ * with the default gateRecheckAfter waits 22s, and the plan says so).
+ */
+export function describeHold(
+  bakeMs: number,
+  s: Pick<Strategy, "gateSamples" | "gateRecheckAfterMs">,
+  format: (ms: number) => string,
+): string {
+  const bake = `bake ${format(bakeMs)} from rejoin, gate x${s.gateSamples} inside`;
+  return s.gateRecheckAfterMs <= bakeMs ? bake : `${bake}, held ${format(s.gateRecheckAfterMs)} (gateRecheckAfter)`;
 }

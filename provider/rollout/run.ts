@@ -22,6 +22,7 @@ import { awaitClusterGate, awaitNodeReady, bakeWithGate, watchWindow } from "./g
 import { blockerContextFor, preflightBlockers } from "../cluster/preflight-blockers";
 import { observeCluster, type NodeHandle, type Observation } from "../cluster/observe";
 import { oneAtATime, planRollout, renderPlan } from "../plan/plan";
+import { paceFrom } from "../plan/pace";
 import { proveDown } from "../cluster/placement";
 import { RolloutRecorder } from "./record";
 import { journalBelongsTo, recoverInterrupted, restartDrained } from "./resume";
@@ -164,7 +165,7 @@ class Run {
     const prior = this.ctx.priorRollout;
     const failedBefore =
       prior !== undefined && prior.to === spec.version && (prior.outcome === "failed" || prior.outcome === "rolled-back");
-    const planned = unhealthyFirst(planRollout(spec, obs.cluster), obs);
+    const planned = unhealthyFirst(planRollout(spec, obs.cluster, paceFrom(prior)), obs);
     const plan = canaryAgain || failedBefore ? forceCanary(planned, spec) : planned;
     this.plan = plan;
     this.recorder.setHead({ from: plan.from, kind: plan.kind });
