@@ -23,7 +23,7 @@ import { isUnknown, parseSpec, refuseIfFinalized } from "../spec/parse";
 import { planRollout, renderPlan } from "./plan";
 import { paceFrom, type Pace } from "./pace";
 import { formatDuration } from "../core/duration";
-import { type FinalizationBlock, finalizeHint } from "../cluster/finalization";
+import { type FinalizationBlock, finalizeHint } from "./finalize-hint";
 import { compareSeries, parseClusterVersion, seriesOf } from "../versions/versions";
 import { changedInputKeys } from "./input-equivalence";
 import { refuseSingleNodeRoll } from "../spec/single-node";
