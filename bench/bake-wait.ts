@@ -6,7 +6,8 @@
  * its bake (await-cluster + bake), beside the configured bake; and the plan's
  * ETA beside the wall time.
  *
- * Run under nsrun: node dist/bench/bake-wait.js [--nodes 3] [--bake 3s] [--recheck 1.2s] [--base-ip 127.0.204.10]
+ * Run under nsrun: node dist/bench/bake-wait.js [--nodes 3] [--bake 3s] [--recheck 1.2s] [--rolls 2]
+ *   [--batch node|locality] [--base-ip 127.0.204.10]; the second roll's ETA uses the first's pace.
  */
 import type { ClusterVersionOutputs, PhaseRecord } from "../provider/core/types";
 import { parseDuration } from "../provider/core/duration";
@@ -44,13 +45,15 @@ async function main(): Promise<void> {
   const rolls = Number(arg("rolls", "2"));
   const batch = arg("batch", "node");
   const versions = Array.from({ length: rolls + 1 }, (_, i) => `v23.1.${11 + i}`);
-  const localities = batch === "locality" ? ["region=r1,zone=a", "region=r1,zone=b", "region=r1,zone=c"] : undefined;
+  const zones = ["region=r1,zone=a", "region=r1,zone=b", "region=r1,zone=c"];
+  // Node i in zone i mod 3, as bench/engine-roll does; one node at a time they are rolled the same.
+  const localities = Array.from({ length: nodes }, (_, i) => zones[i % zones.length]);
   const sim = await startSimCluster({
     nodes,
     version: versions[0],
     baseIp: arg("base-ip", "127.0.204.10"),
     timeScale: 0.1,
-    ...(localities && { localities }),
+    localities,
   });
   const served = await sim.serveReleases(versions.slice(1).map((v) => sim.buildRelease(v))[0].dir);
   try {
