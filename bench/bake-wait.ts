@@ -33,8 +33,10 @@ function rows(outs: ClusterVersionOutputs): Row[] {
     const of = (phase: string): PhaseRecord[] => n.phases.filter((p) => p.phase === phase);
     const first = Math.min(...[...of("drain"), ...of("stop")].map(begin));
     const rejoin = Math.max(...of("await-node").map(end));
-    const baked = Math.max(...[...of("await-cluster"), ...of("bake")].map(end));
-    return { node: n.name, restartMs: rejoin - first, waitAfterRejoinMs: baked - rejoin };
+    const gated = [...of("await-cluster"), ...of("bake")];
+    // In a batch only its first node records the gate's phases.
+    const waitAfterRejoinMs = gated.length > 0 ? Math.max(...gated.map(end)) - rejoin : NaN;
+    return { node: n.name, restartMs: rejoin - first, waitAfterRejoinMs };
   });
 }
 

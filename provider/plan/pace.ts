@@ -26,7 +26,8 @@ const end = (p: PhaseRecord): number => Date.parse(p.startedAt) + p.durationMs;
 interface NodeTimes {
   readonly first: number;
   readonly restartMs: number;
-  readonly gateMs: number;
+  /** Only the batch's first node records the gate's phases (the gate is the whole cluster's). */
+  readonly gateMs?: number;
 }
 
 function timesOf(n: NodeRolloutRecord): NodeTimes | undefined {
@@ -34,10 +35,10 @@ function timesOf(n: NodeRolloutRecord): NodeTimes | undefined {
   const touches = [...of("drain"), ...of("stop")];
   const ready = of("await-node");
   const gate = of("await-cluster");
-  if (touches.length === 0 || ready.length === 0 || gate.length === 0) return undefined;
+  if (touches.length === 0 || ready.length === 0) return undefined;
   const first = Math.min(...touches.map(begin));
   const rejoin = Math.max(...ready.map(end));
-  return { first, restartMs: rejoin - first, gateMs: Math.max(0, Math.max(...gate.map(end)) - rejoin) };
+  return { first, restartMs: rejoin - first, ...(gate.length > 0 && { gateMs: Math.max(0, Math.max(...gate.map(end)) - rejoin) }) };
 }
 
 function median(xs: readonly number[]): number {
@@ -53,7 +54,8 @@ export function paceFrom(record: RolloutRecord | undefined): Pace | undefined {
     .filter((n) => n.outcome === "upgraded")
     .map(timesOf)
     .filter((t): t is NodeTimes => t !== undefined);
-  if (times.length === 0) return undefined;
+  const gates = times.map((t) => t.gateMs).filter((g): g is number => g !== undefined);
+  if (times.length === 0 || gates.length === 0) return undefined;
   const started = Date.parse(record.startedAt);
   const firstTouch = Math.min(...times.map((t) => t.first));
   if (!Number.isFinite(started) || !Number.isFinite(firstTouch)) return undefined;
@@ -61,7 +63,7 @@ export function paceFrom(record: RolloutRecord | undefined): Pace | undefined {
   return {
     restartMs: median(restarts),
     slowestRestartMs: Math.max(...restarts),
-    gateMs: median(times.map((t) => t.gateMs)),
+    gateMs: median(gates),
     setupMs: Math.max(0, firstTouch - started),
   };
 }

@@ -57,6 +57,15 @@ describe("plan: the measured pace", () => {
     assert.deepStrictEqual(paceFrom(rec), { restartMs: 2_500, slowestRestartMs: 3_000, gateMs: 3_500, setupMs: 2_000 });
   });
 
+  it("in a batch, every node's restart counts (only the first node records the gate)", () => {
+    const second = node("n4", 2_000, 6_000, 0, 0);
+    const batch = record([
+      ...rec.nodes,
+      { ...second, phases: second.phases.filter((p) => p.phase !== "await-cluster" && p.phase !== "bake") },
+    ]);
+    assert.deepStrictEqual(paceFrom(batch), { restartMs: 2_750, slowestRestartMs: 6_000, gateMs: 3_500, setupMs: 2_000 });
+  });
+
   it("has none from a failed or rolled-back run, a no-op, or no record", () => {
     assert.strictEqual(paceFrom(record(rec.nodes.slice(), "rolled-back")), undefined);
     assert.strictEqual(paceFrom(record(rec.nodes.slice(), "failed")), undefined);
