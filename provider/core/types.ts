@@ -123,6 +123,8 @@ export interface StrategyInput {
     readonly ready?: DurationInput; // default 10m (as cockroach-operator's per-pod wait)
     readonly cluster?: DurationInput; // default 10m
     readonly finalize?: DurationInput; // default 30m
+    readonly probe?: DurationInput; // default 30s: one command asking a host about its process, binaries, journal
+    readonly swap?: DurationInput; // default 2m: installing a binary (and lib/) in place, or copying `_old` to stage it
   };
   /** Wall-clock cap for the whole update. Defaults to 6h. */
   readonly overallDeadline?: DurationInput;
@@ -211,10 +213,9 @@ export interface Connection {
   readonly hostKey?: string;
 }
 
-export type ProcessManager =
-  | { readonly manager: "cockroach"; readonly startFlags: readonly string[]; readonly pidFile: string; readonly logFile?: string }
-  | { readonly manager: "systemd"; readonly unit: string; readonly useSudo: boolean }
-  | { readonly manager: "commands"; readonly start: string; readonly stop: string; readonly status: string };
+/** ProcessInput with its defaults applied (spec/nodes.ts): systemd's `useSudo` is always said. */
+export type ProcessSpec = SudoSaid<ProcessInput>;
+type SudoSaid<P> = P extends { readonly manager: "systemd" } ? Omit<P, "useSudo"> & { readonly useSudo: boolean } : P;
 
 export interface NodeSpec {
   readonly name: string;
@@ -228,7 +229,7 @@ export interface NodeSpec {
   readonly locality: string; // "" when none
   readonly binaryPath: string;
   readonly stagingDir: string;
-  readonly process: ProcessManager;
+  readonly process: ProcessSpec;
 }
 
 export interface HostPort {
@@ -243,6 +244,8 @@ export interface Deadlines {
   readonly readyMs: number;
   readonly clusterMs: number;
   readonly finalizeMs: number;
+  readonly probeMs: number;
+  readonly swapMs: number;
 }
 
 export type FinalizeMode =

@@ -5,9 +5,9 @@
  * aborts the update with nothing touched.
  */
 import type { ClusterReader } from "../cluster/reader";
-import type { NodeHandle } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import { LocalTransport } from "../transport/local";
-import { trimOut } from "../node/ops";
+import { trimOut } from "../node/shell";
 import { redact } from "../core/redact";
 import type { Spec } from "../core/types";
 

@@ -18,7 +18,8 @@
  */
 import * as path from "path";
 import { messageOf } from "../core/errors";
-import type { NodeHandle, Observation } from "../cluster/observe";
+import type { Observation } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import { previousBuilds, wayBack, type WayBack } from "./rollback-source";
 import { stageEverywhere } from "./staging";
 import type { Plan, Spec } from "../core/types";

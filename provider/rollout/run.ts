@@ -19,7 +19,8 @@ import { blockFinalization, type FinalizationBlock } from "../cluster/finalizati
 import { finishFinalization } from "./finalize-step";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate, preflightProblems, watchWindow, type GateContext } from "./gates";
 import { blockerContextFor, preflightBlockers } from "../cluster/preflight-blockers";
-import { observeCluster, type NodeHandle, type Observation } from "../cluster/observe";
+import { observeCluster, type Observation } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import { oneAtATime, planRollout, renderPlan } from "../plan/plan";
 import { proveDown } from "../cluster/placement";
 import { RolloutRecorder } from "./record";

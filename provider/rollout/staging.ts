@@ -12,8 +12,8 @@
  * build tag is the target (stage-from-old.ts), and from the release source
  * elsewhere; when neither has it, the error names both.
  */
-import { downloadOnProvider, resolveRelease, stageOnNode, type StagedRelease } from "../node/release";
-import type { NodeHandle } from "../cluster/observe";
+import { downloadOnProvider, type StagedRelease } from "../node/release";
+import type { NodeHandle } from "../node/handle";
 import { describeOld, stageFromOld } from "./stage-from-old";
 import type { Plan, Spec } from "../core/types";
 
@@ -48,12 +48,10 @@ async function stageFromSource(
 ): Promise<StagedByNode> {
   if (handles.length === 0) return new Map();
   const first = handles[0];
-  const rel = await resolveRelease(spec, { transport: first.ops.transportRef, node: first.spec }, signal, version);
+  const rel = await first.ops.resolveRelease(spec, version, signal);
   const local = spec.release.fetch === "provider" ? await downloadOnProvider(rel, signal) : undefined;
   try {
-    const results = await Promise.allSettled(
-      handles.map((h) => stageOnNode({ transport: h.ops.transportRef, node: h.spec }, rel, { localTarball: local?.file }, signal)),
-    );
+    const results = await Promise.allSettled(handles.map((h) => h.ops.stageRelease(rel, { localTarball: local?.file }, signal)));
     const failed = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
     if (failed.length > 0) throw new Error(failed.join("; "));
     return new Map(handles.map((h, i) => [h.spec.name, (results[i] as PromiseFulfilledResult<StagedRelease>).value]));

@@ -5,7 +5,7 @@
  */
 import { hostKeyProblem } from "../transport/ssh-hostkey";
 import * as path from "path";
-import type { Connection, HostPort, NodeSpec, ProcessManager } from "../core/types";
+import type { Connection, HostPort, NodeSpec, ProcessSpec } from "../core/types";
 import { defaultRpcAddr } from "./rpc-addr";
 import {
   Reader,
@@ -202,7 +202,7 @@ function readHostKey(r: Reader, p: string, v: unknown): string | undefined {
   return problem === undefined ? text : r.fail(p, problem);
 }
 
-function readProcess(r: Reader, p: string, v: unknown): ProcessManager | undefined {
+function readProcess(r: Reader, p: string, v: unknown): ProcessSpec | undefined {
   if (v === undefined) return r.fail(p, 'is required: { manager: "cockroach" | "systemd" | "commands", ... }');
   if (r.isUnknown(p, v)) return undefined;
   if (typeof v !== "object" || v === null || Array.isArray(v)) return r.fail(p, `must be an object with a "manager" (got ${kindOf(v)})`);
@@ -226,7 +226,7 @@ function readProcess(r: Reader, p: string, v: unknown): ProcessManager | undefin
 }
 
 /** The provider adds `--background --pid-file <pidFile>` itself, so the user's flags must not. */
-function readCockroachProcess(r: Reader, p: string, raw: Readonly<Record<string, unknown>>): ProcessManager | undefined {
+function readCockroachProcess(r: Reader, p: string, raw: Readonly<Record<string, unknown>>): ProcessSpec | undefined {
   const flags =
     raw.startFlags === undefined
       ? r.fail(join(p, "startFlags"), 'is required: the flags after "cockroach start", e.g. ["--insecure", "--store=/data"]')
