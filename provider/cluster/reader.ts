@@ -12,6 +12,7 @@
  * The password goes only into the pg client config — never into a message.
  */
 import { Client, type ClientConfig } from "pg";
+import { InvalidValue, ReadFailed } from "../core/errors";
 import type { HostPort, NodeSpec, Spec } from "../core/types";
 import { httpGet } from "../transport/http";
 import { webLogin } from "./web-session";
@@ -145,7 +146,7 @@ export class ClusterReader {
   /** `/_status/vars`, reduced to what the gates read. Throws when the node does not answer. */
   async vars(node: NodeSpec, signal?: AbortSignal): Promise<NodeVars> {
     const res = await httpGet(this.httpUrl(node.httpAddr, "/_status/vars"), this.httpOpts(signal));
-    if (res.status !== 200) throw new Error(`/_status/vars answered HTTP ${res.status}`);
+    if (res.status !== 200) throw new ReadFailed(`/_status/vars answered HTTP ${res.status}`);
     const samples = parsePrometheusText(res.body);
     return {
       build: buildTagOf(samples),
@@ -176,11 +177,11 @@ export class ClusterReader {
       this.webCookie = undefined;
       res = await get(await this.webSession(node, signal));
     }
-    if (res.status !== 200) throw new Error(`/_status/ranges/local answered HTTP ${res.status}${grpcMessage(res.body)}`);
+    if (res.status !== 200) throw new ReadFailed(`/_status/ranges/local answered HTTP ${res.status}${grpcMessage(res.body)}`);
     try {
       return JSON.parse(res.body) as unknown;
     } catch {
-      throw new Error("/_status/ranges/local did not answer JSON");
+      throw new ReadFailed("/_status/ranges/local did not answer JSON");
     }
   }
 
@@ -188,7 +189,7 @@ export class ClusterReader {
   private async webSession(node: NodeSpec, signal?: AbortSignal): Promise<string> {
     if (this.webCookie !== undefined) return this.webCookie;
     if (this.sql.password === undefined)
-      throw new Error("a secure cluster serves it to a logged-in web session only, and sql.password is not set to log in with");
+      throw new ReadFailed("a secure cluster serves it to a logged-in web session only, and sql.password is not set to log in with");
     const base = this.httpUrl(node.httpAddr, "");
     this.webCookie = await webLogin(base, this.sql.user, this.sql.password, this.httpOpts(signal));
     return this.webCookie;
@@ -219,15 +220,12 @@ export class ClusterReader {
         lastError = e as Error;
         if (e instanceof SessionRefused) throw e;
         if (isStatementError(e))
-          throw new Error(`SQL on ${node.name}: ${withPrivilegeAdvice(lastError.message, (e as { code?: string }).code, this.sql.user)}`);
+          throw new ReadFailed(`SQL on ${node.name}`, withPrivilegeAdvice(lastError.message, (e as { code?: string }).code, this.sql.user));
         await this.dropClient();
       }
     }
-    throw new Error(
-      `no SQL gateway answered (tried ${this.gatewayCandidates()
-        .map((n) => n.name)
-        .join(", ")}): ${lastError?.message ?? "no nodes"}`,
-    );
+    const tried = this.gatewayCandidates().map((n) => n.name);
+    throw new ReadFailed(`no SQL gateway answered (tried ${tried.join(", ")})`, lastError?.message ?? "no nodes");
   }
 
   /** The current gateway first, then the other non-avoided nodes in list order. */
@@ -313,7 +311,7 @@ function settingText(v: unknown): string {
 }
 
 function checkedSetting(name: string): string {
-  if (!SETTING_NAME_RE.test(name)) throw new Error(`refusing cluster setting name ${JSON.stringify(name)}`);
+  if (!SETTING_NAME_RE.test(name)) throw new InvalidValue(`refusing cluster setting name ${JSON.stringify(name)}`);
   return name;
 }
 

@@ -20,7 +20,7 @@ import * as os from "os";
 import * as path from "path";
 import type { ClusterReader } from "../cluster/reader";
 import { formatDuration } from "../core/duration";
-import { messageOf, rewordError } from "../core/errors";
+import { ReadFailed, messageOf, rewordError } from "../core/errors";
 import type { NodeHandle } from "../node/handle";
 import { deadlineSignal } from "../core/timing";
 import type { DebugZipRecord, Spec } from "../core/types";
@@ -46,7 +46,7 @@ export async function captureDebugZipOnFailure(ctx: EvidenceContext): Promise<De
   let node: string | undefined;
   try {
     const h = await pickLiveNode(ctx, failedNode, dl.signal);
-    if (!h) throw new Error(`no live node${failedNode ? ` other than ${failedNode}` : ""} to take it through`);
+    if (!h) throw new ReadFailed(`no live node${failedNode ? ` other than ${failedNode}` : ""} to take it through`);
     node = h.spec.name;
     const until = Date.now() + ms;
     const remote = path.posix.join(h.spec.stagingDir, "evidence", `debug-zip-${ctx.runId}.zip`);

@@ -15,6 +15,7 @@
 import { downloadOnProvider, type StagedRelease } from "../node/release";
 import type { NodeHandle } from "../node/handle";
 import { describeOld, stageFromOld } from "./stage-from-old";
+import { PhaseFailed } from "../core/errors";
 import type { Plan, Spec } from "../core/types";
 
 export type StagedByNode = ReadonlyMap<string, StagedRelease>;
@@ -34,7 +35,11 @@ export async function stageEverywhere(
   const rest = handles.filter((h) => !staged.has(h.spec.name));
   const fetched = await stageFromSource(spec, rest, signal, version).catch((e: Error) => {
     const found = rest.map((h) => describeOld(h, olds[handles.indexOf(h)])).join("; ");
-    throw new Error(`${version} is neither on the node nor available from the release source: ${found}; and ${e.message}`);
+    throw new PhaseFailed(
+      "stage-release",
+      undefined,
+      `${version} is neither on the node nor available from the release source: ${found}; and ${e.message}`,
+    );
   });
   for (const [name, s] of fetched) staged.set(name, s);
   return staged;
@@ -52,8 +57,16 @@ async function stageFromSource(
   const local = spec.release.fetch === "provider" ? await downloadOnProvider(rel, signal) : undefined;
   try {
     const results = await Promise.allSettled(handles.map((h) => h.ops.stageRelease(rel, { localTarball: local?.file }, signal)));
-    const failed = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
-    if (failed.length > 0) throw new Error(failed.join("; "));
+    const failed = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));
+    // One node's failure is thrown as it is (its type and message name node and phase); several, together.
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1)
+      throw new PhaseFailed(
+        "stage-release",
+        undefined,
+        `${failed.length} nodes could not stage ${version}`,
+        failed.map((e) => e.message).join("; "),
+      );
     return new Map(handles.map((h, i) => [h.spec.name, (results[i] as PromiseFulfilledResult<StagedRelease>).value]));
   } finally {
     local?.cleanup();

@@ -15,7 +15,7 @@
  */
 import { withdrawnRelease } from "./withdrawn-releases";
 import * as semver from "semver";
-import { UpgradeNotAllowed } from "../core/errors";
+import { InvalidValue, UpgradeNotAllowed } from "../core/errors";
 import type { UpgradeKind } from "../core/types";
 
 export type ReleaseType = "regular" | "innovation";
@@ -56,7 +56,7 @@ export interface ParsedVersion {
 /** Build tags as `cockroach version --build-tag` prints them: v23.1.12, v24.1.0-rc.1, dev forms. */
 export function parseVersion(tag: string): ParsedVersion {
   const reason = malformedReason(tag);
-  if (reason !== undefined) throw new Error(`version ${JSON.stringify(tag)}: ${reason}`);
+  if (reason !== undefined) throw new InvalidValue(`version ${JSON.stringify(tag)}: ${reason}`);
   const v = semver.parse(tag) as semver.SemVer;
   return {
     tag,
@@ -103,7 +103,7 @@ function unknownSeriesReason(series: string): string {
 
 export function releaseType(series: string): ReleaseType {
   const entry = KNOWN_SERIES.find((s) => s.series === series);
-  if (entry === undefined) throw new Error(unknownSeriesReason(series));
+  if (entry === undefined) throw new InvalidValue(unknownSeriesReason(series));
   return entry.type;
 }
 
@@ -129,7 +129,7 @@ export function compareSeries(a: string, b: string): number {
  */
 export function parseClusterVersion(v: string): { series: string; inTransition: boolean } {
   const m = /^(\d+)\.(\d+)(.*)$/.exec(typeof v === "string" ? v.trim() : "");
-  if (m === null) throw new Error(`cluster version ${JSON.stringify(v)} is not of the form X.Y or a transition string like 23.1-8`);
+  if (m === null) throw new InvalidValue(`cluster version ${JSON.stringify(v)} is not of the form X.Y or a transition string like 23.1-8`);
   return { series: `${Number(m[1])}.${Number(m[2])}`, inTransition: m[3] !== "" };
 }
 
