@@ -189,9 +189,13 @@ export class LeaseHeld extends Error {
     readonly expiresAt: string,
   ) {
     super(
-      `preflight: refused, no node was touched: another rollout holds this cluster's upgrade lease (holder ${holder}; expires ${expiresAt} UTC unless renewed). ` +
-        "Wait for that run to finish (an expired lease is taken over automatically), or, if it is certainly dead, " +
-        "remove the lease with DELETE FROM crdb_upgrade.lease (see it with SELECT * FROM crdb_upgrade.lease)",
+      failureMessage(
+        "preflight",
+        undefined,
+        `refused, no node was touched: another rollout holds this cluster's upgrade lease (holder ${holder}; expires ${expiresAt} UTC unless renewed). ` +
+          "Wait for that run to finish (an expired lease is taken over automatically), or, if it is certainly dead, " +
+          "remove the lease with DELETE FROM crdb_upgrade.lease (see it with SELECT * FROM crdb_upgrade.lease)",
+      ),
     );
     this.name = "LeaseHeld";
   }
