@@ -27,8 +27,8 @@ import { failuresForEngine } from "./engine/check-failures";
 import { deleteReport } from "./engine/delete-report";
 import { diffResource } from "./plan/diff";
 import { isSpecError, messageOf } from "./core/errors";
-import { NodeOps } from "./node/ops";
-import { observeCluster, type NodeHandle } from "./cluster/observe";
+import { observeCluster } from "./cluster/observe";
+import { nodeHandles, type NodeHandle } from "./node/handle";
 import { buildOutputs, withoutEngineKeys } from "./engine/outputs";
 import { ProgressPrinter, type LineSink } from "./engine/progress";
 import { redact } from "./core/redact";
@@ -239,7 +239,7 @@ async function openSession(spec: Spec): Promise<Session> {
   try {
     const failed = opened.flatMap((r, i) => (r.status === "rejected" ? [`node ${spec.nodes[i].name}: ${messageOf(r.reason)}`] : []));
     if (failed.length > 0) throw new Error(`cannot reach ${failed.join("; ")}`);
-    const handles: NodeHandle[] = spec.nodes.map((node, i) => ({ spec: node, ops: new NodeOps(node, transports[i], spec.sql) }));
+    const handles = nodeHandles(spec, transports);
     const reader = new ClusterReader(spec.sql, spec.nodes);
     return {
       reader,

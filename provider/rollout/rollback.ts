@@ -29,7 +29,7 @@ import type { Emit, NodePosition } from "../core/events";
 import { type FinalizationBlock, unblockFinalization } from "../cluster/finalization";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate, type GateContext } from "./gates";
 import { clearToDisrupt } from "./guarded";
-import type { NodeHandle } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import type { RolloutRecorder } from "./record";
 import { prepareWayBack, type RollbackMaterial } from "./rollback-material";
 import type { Spec } from "../core/types";

@@ -12,7 +12,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { isNodeOpFailed } from "../../provider/core/errors";
-import { NodeOps, parseBuildTag } from "../../provider/node/ops";
+import { NodeOps } from "../../provider/node/ops";
+import { parseBuildTag } from "../../provider/node/shell";
 import { LocalTransport } from "../../provider/transport/local";
 import type { NodeSpec } from "../../provider/core/types";
 
