@@ -45,6 +45,10 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Where progress lines go. Defaults to stdout (which the engine shows as info diagnostics). */
   readonly log?: LineSink;
+  /** Sees every rollout event of an update (the plugin's ephemeral status lines). Events hold no secrets. */
+  readonly observe?: Emit;
+  /** A bound on the update besides strategy.overallDeadline, the smaller wins (the plugin's customTimeouts.update). */
+  readonly timeoutMs?: number;
 }
 
 type Props = Record<string, unknown>;
@@ -145,7 +149,7 @@ export { deleteResource as delete };
 /** The update path, shared by create (adopt) and update. */
 async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersionOutputs> | undefined, opts: CallOptions): Promise<Props> {
   const news = withoutEngineKeys(rawNews) as unknown as ClusterVersionInputs;
-  const spec = parseSpecOrExplain(news);
+  const spec = boundedBy(parseSpecOrExplain(news), opts.timeoutMs);
   const refusal = olds ? refuseIfFinalized(withoutEngineKeys(olds), spec.version) : undefined;
   if (refusal) throw new Error(`${refusal.property}: ${refusal.reason}`);
   // Never outlive the engine: when it is gone, the run stops at a safe boundary (engine-watch.ts).
@@ -163,6 +167,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
       reporter.observe(e);
       mirror.observe(e);
       printer.handle(e);
+      opts.observe?.(e);
     };
     // The cluster remembers the block a killed run set (cluster-memory.ts); the state may not have seen it.
     const memory = await recallRollout(session.reader).catch(() => undefined);
@@ -188,6 +193,12 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
     await session.close();
     guard?.done();
   }
+}
+
+/** The run's overall deadline: strategy.overallDeadline, or a caller's shorter bound. */
+function boundedBy(spec: Spec, timeoutMs: number | undefined): Spec {
+  if (timeoutMs === undefined || !(timeoutMs > 0) || timeoutMs >= spec.strategy.overallDeadlineMs) return spec;
+  return { ...spec, strategy: { ...spec.strategy, overallDeadlineMs: timeoutMs } };
 }
 
 function versionChanged(olds: Props, news: Props): boolean {
