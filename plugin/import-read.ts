@@ -65,12 +65,17 @@ function seedReader(id: ImportId, sql: SqlInput): ClusterReader {
     nodes: id.addrs.map((addr, i) => ({
       name: `seed${i + 1}`,
       sqlAddr: addr,
-      httpAddr: addr,
+      httpAddr: otherPort(addr), // unused (SQL only), but must differ from sqlAddr
       binaryPath: "/unused",
       process: { manager: "commands", start: "true", stop: "true", status: "true" },
     })),
   });
   return new ClusterReader(spec.sql, spec.nodes);
+}
+
+function otherPort(addr: string): string {
+  const i = addr.lastIndexOf(":");
+  return `${addr.slice(0, i)}:${addr.slice(i + 1) === "8080" ? 8081 : 8080}`;
 }
 
 /** kv_node_status.args is JSONB: the driver gives an array, or its text. */

@@ -5,6 +5,12 @@
  * (seconds; 0 when none). The server's gRPC handlers are wrapped when it
  * registers them, so each create/update runs with its request's timeout in
  * an AsyncLocalStorage that provider.ts reads.
+ *
+ * The same wrapping mends Read for `pulumi import`: the engine sends no
+ * `properties` at all (only the ID), and server.js calls
+ * `req.getProperties().toJavaScript()`, which throws "Cannot read properties
+ * of undefined (reading 'toJavaScript')" (the error the dynamic provider
+ * fails import with). An empty Struct is put in their place.
  */
 import { AsyncLocalStorage } from "async_hooks";
 import * as path from "path";
@@ -26,13 +32,25 @@ export function timeoutMsOf(seconds: number | undefined): number | undefined {
   return seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : undefined;
 }
 
-type Handler = (call: { request: { getTimeout?: () => number } }, callback: unknown) => unknown;
+interface Request {
+  getTimeout?: () => number;
+  getProperties?: () => unknown;
+  setProperties?: (v: unknown) => void;
+}
+type Handler = (call: { request: Request }, callback: unknown) => unknown;
 type Grpc = { Server: { prototype: { addService: (service: unknown, impl: Record<string, Handler>) => void } } };
 
 /** The @grpc/grpc-js instance the SDK's server uses (resolved from @pulumi/pulumi, not from us). */
 export function sdkGrpc(): Grpc {
   const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
   return require(require.resolve("@grpc/grpc-js", { paths: [sdkDir] })) as Grpc;
+}
+
+/** An empty google.protobuf.Struct of the SDK's own protobuf runtime. */
+function emptyStruct(): unknown {
+  const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+  const pb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdkDir] })) as { Struct: new () => unknown };
+  return new pb.Struct();
 }
 
 /**
@@ -50,6 +68,12 @@ export async function withRequestContext<R>(during: () => Promise<R>, grpc: Grpc
       wrapped[method] = (call, callback) =>
         store.run({ timeoutMs: timeoutMsOf(call.request.getTimeout?.()) }, () => fn.call(impl, call, callback));
     }
+    const read = impl.read;
+    if (typeof read === "function")
+      wrapped.read = (call, callback) => {
+        if (call.request.getProperties?.() === undefined) call.request.setProperties?.(emptyStruct());
+        return read.call(impl, call, callback);
+      };
     return original.call(this, service, wrapped);
   };
   try {
