@@ -132,7 +132,7 @@ export function crdbUpgradeProvider(deps: PluginDeps): prov.Provider {
         state = withVersion((await inputsForImport(id)) as unknown as Props);
         log.log(
           "info",
-          `import: the cluster at ${redact(id)} lists ${(state.nodes as unknown[]).length} node(s) on ${String(state.version)}`,
+          `import: the cluster lists ${(state.nodes as { name: string; sqlAddr: string }[]).map((n) => `${n.name} (${n.sqlAddr})`).join(", ")}, all on ${String(state.version)}`,
           urn,
         );
       }
