@@ -66,7 +66,10 @@ export function crdbUpgradeProvider(deps: PluginDeps): prov.Provider {
     try {
       return sealSecrets(await run(opts), seal);
     } catch (e) {
-      throw sealedFailure(e, seal, cancelled ? String(target) : undefined);
+      // Only a run the Cancel stopped gets the summary; a failure of its own (rolled back) keeps its message.
+      const stoppedByCancel =
+        cancelled && /stopped at a node boundary|interrupted: nodes left as they are/.test(String((e as { message?: unknown })?.message));
+      throw sealedFailure(e, seal, stoppedByCancel ? String(target) : undefined);
     } finally {
       running.delete(urn);
     }
