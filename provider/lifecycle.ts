@@ -18,33 +18,37 @@
  * load their code from it).
  */
 import * as crypto from "crypto";
-import { ClusterReader } from "./cluster";
-import { ProgressMirror, recallRollout, startingBlock } from "./cluster-memory";
-import { EndReporter } from "./end-report";
-import { engineWatch } from "./engine-watch";
-import type { Emit } from "./events";
-import { failuresForEngine } from "./check-failures";
-import { deleteReport } from "./delete-report";
-import { diffResource } from "./diff";
-import { isSpecError, messageOf } from "./errors";
-import { NodeOps } from "./node";
-import { observeCluster, type NodeHandle } from "./observe";
-import { buildOutputs, withoutEngineKeys } from "./outputs";
-import { ProgressPrinter, type LineSink } from "./progress";
-import { redact } from "./redact";
-import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./redact-boundary";
-import { refreshReport } from "./refresh-report";
-import { runUpdate } from "./rollout";
-import { checkInputs, parseSpec, refuseIfFinalized } from "./spec";
+import { ClusterReader } from "./cluster/reader";
+import { ProgressMirror, recallRollout, startingBlock } from "./cluster/memory";
+import { EndReporter } from "./rollout/end-report";
+import { engineWatch } from "./engine/engine-watch";
+import type { Emit } from "./core/events";
+import { failuresForEngine } from "./engine/check-failures";
+import { deleteReport } from "./engine/delete-report";
+import { diffResource } from "./plan/diff";
+import { isSpecError, messageOf } from "./core/errors";
+import { NodeOps } from "./node/ops";
+import { observeCluster, type NodeHandle } from "./cluster/observe";
+import { buildOutputs, withoutEngineKeys } from "./engine/outputs";
+import { ProgressPrinter, type LineSink } from "./engine/progress";
+import { redact } from "./core/redact";
+import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./engine/redact-boundary";
+import { refreshReport } from "./engine/refresh-report";
+import { runUpdate } from "./rollout/run";
+import { checkInputs, parseSpec, refuseIfFinalized } from "./spec/parse";
 import { openTransport } from "./transport";
 import type { Transport } from "./transport/transport";
-import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./types";
+import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./core/types";
 
 /** Options for direct callers (tests, tools); the engine passes none. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Where progress lines go. Defaults to stdout (which the engine shows as info diagnostics). */
   readonly log?: LineSink;
+  /** Sees every rollout event of an update (the plugin's ephemeral status lines). Events hold no secrets. */
+  readonly observe?: Emit;
+  /** A bound on the update besides strategy.overallDeadline, the smaller wins (the plugin's customTimeouts.update). */
+  readonly timeoutMs?: number;
 }
 
 type Props = Record<string, unknown>;
@@ -145,7 +149,7 @@ export { deleteResource as delete };
 /** The update path, shared by create (adopt) and update. */
 async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersionOutputs> | undefined, opts: CallOptions): Promise<Props> {
   const news = withoutEngineKeys(rawNews) as unknown as ClusterVersionInputs;
-  const spec = parseSpecOrExplain(news);
+  const spec = boundedBy(parseSpecOrExplain(news), opts.timeoutMs);
   const refusal = olds ? refuseIfFinalized(withoutEngineKeys(olds), spec.version) : undefined;
   if (refusal) throw new Error(`${refusal.property}: ${refusal.reason}`);
   // Never outlive the engine: when it is gone, the run stops at a safe boundary (engine-watch.ts).
@@ -163,6 +167,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
       reporter.observe(e);
       mirror.observe(e);
       printer.handle(e);
+      opts.observe?.(e);
     };
     // The cluster remembers the block a killed run set (cluster-memory.ts); the state may not have seen it.
     const memory = await recallRollout(session.reader).catch(() => undefined);
@@ -188,6 +193,12 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
     await session.close();
     guard?.done();
   }
+}
+
+/** The run's overall deadline: strategy.overallDeadline, or a caller's shorter bound. */
+function boundedBy(spec: Spec, timeoutMs: number | undefined): Spec {
+  if (timeoutMs === undefined || !(timeoutMs > 0) || timeoutMs >= spec.strategy.overallDeadlineMs) return spec;
+  return { ...spec, strategy: { ...spec.strategy, overallDeadlineMs: timeoutMs } };
 }
 
 function versionChanged(olds: Props, news: Props): boolean {
