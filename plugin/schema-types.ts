@@ -151,7 +151,10 @@ export const OBJECT_TYPES: Readonly<Record<string, ObjectType>> = {
       debugZip: ["string", "Take a `cockroach debug zip` on the first node before touching anything; the path on that node."],
       backupCommand: ["string", "A shell command run here before any node is touched; non-zero exit aborts.", SECRET],
       backupSql: ["string", "SQL run before any node is touched, e.g. a BACKUP statement.", SECRET],
-      debugZipOnFailure: ["boolean", "On a failure mid-roll, a `cockroach debug zip` from a live node before any rollback. Defaults to true."],
+      debugZipOnFailure: [
+        "boolean",
+        "On a failure mid-roll, a `cockroach debug zip` from a live node before any rollback. Defaults to true.",
+      ],
       debugZipDeadline: ["duration", "How long that debug zip may take. Defaults to 3m."],
     },
   },
@@ -191,7 +194,10 @@ function STRATEGY_TYPES(): Record<string, ObjectType> {
         deadlines: [ref("Deadlines"), "Per-phase deadlines."],
         overallDeadline: ["duration", "Wall-clock cap for the whole update (customTimeouts.update too; the smaller wins). Defaults to 6h."],
         maxUnavailable: ["integer", "Nodes down at once, counting nodes the provider did not take down. Defaults to 1."],
-        batch: ["string", '"node": one node at a time; "locality": one locality at a time when quorum is provably kept. Defaults to "node".'],
+        batch: [
+          "string",
+          '"node": one node at a time; "locality": one locality at a time when quorum is provably kept. Defaults to "node".',
+        ],
         rollbackOnFailure: ["boolean", "Roll touched nodes back on failure. Defaults to true."],
         finalize: ["string", 'Major upgrades: "manual" (default), "auto", or "afterBake:<duration>".'],
         paused: ["boolean", "Stop at the next safe boundary (before touching the next node). Defaults to false."],

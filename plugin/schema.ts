@@ -37,8 +37,7 @@ export const OUTPUTS: Readonly<Record<string, Prop>> = {
 type Json = Record<string, unknown>;
 
 function typeSpec(t: T): Json {
-  if (t === "duration")
-    return { oneOf: [{ type: "number" }, { type: "string" }] };
+  if (t === "duration") return { oneOf: [{ type: "number" }, { type: "string" }] };
   if (t === "any") return { $ref: "pulumi.json#/Any" };
   if (typeof t === "string") return { type: t };
   if ("ref" in t) return { $ref: `#/types/${typeToken(t.ref)}` };
@@ -78,8 +77,7 @@ export function buildSchema(version: string): Json {
     name: PACKAGE,
     displayName: "CockroachDB rolling upgrade",
     version,
-    description:
-      "Owns the version of a self-hosted CockroachDB cluster and rolls it one node at a time, health-gated, with rollback.",
+    description: "Owns the version of a self-hosted CockroachDB cluster and rolls it one node at a time, health-gated, with rollback.",
     keywords: ["cockroachdb", "rolling-upgrade", "kind/native", "category/database"],
     license: "Apache-2.0",
     meta: { moduleFormat: "(.*)" },
@@ -95,7 +93,7 @@ export function buildSchema(version: string): Json {
     resources: {
       [RESOURCE_TOKEN]: {
         description:
-          "Owns the version of a self-hosted CockroachDB cluster. Changing `version` rolls the cluster one node at a time (drain, stop, swap, start, health gate, bake) and rolls touched nodes back on failure. Deleting the resource only forgets it: no node is ever stopped by a delete. Import with an ID naming how to reach the cluster (see the README, \"Import ID\").",
+          'Owns the version of a self-hosted CockroachDB cluster. Changing `version` rolls the cluster one node at a time (drain, stop, swap, start, health gate, bake) and rolls touched nodes back on failure. Deleting the resource only forgets it: no node is ever stopped by a delete. Import with an ID naming how to reach the cluster (see the README, "Import ID").',
         inputProperties: inputs.properties,
         requiredInputs: inputs.required,
         properties: outputs.properties,

@@ -67,7 +67,8 @@ function sealAt(v: unknown, path: Path): unknown {
     const i = Number(step);
     return Number.isInteger(i) && i < v.length ? v.map((x, j) => (j === i ? sealAt(x, rest) : x)) : v;
   }
-  if (typeof v === "object" && step in (v as object)) return { ...(v as object), [step]: sealAt((v as Record<string, unknown>)[step], rest) };
+  if (typeof v === "object" && step in (v as object))
+    return { ...(v as object), [step]: sealAt((v as Record<string, unknown>)[step], rest) };
   return v;
 }
 

@@ -174,7 +174,6 @@ export class RunGuard {
     this.abortIfSafe();
   }
 
-
   /** The update is over (its lease released). */
   done(): void {
     this.onDone();
@@ -182,7 +181,13 @@ export class RunGuard {
 
   private abortIfAsked(): void {
     if (this.pendingWhy !== undefined) this.abortIfSafe();
-    else if (this.cancelWhy !== undefined && this.inHand.size === 0 && !this.rollingBack && this.acting.size === 0 && !this.ctl.signal.aborted)
+    else if (
+      this.cancelWhy !== undefined &&
+      this.inHand.size === 0 &&
+      !this.rollingBack &&
+      this.acting.size === 0 &&
+      !this.ctl.signal.aborted
+    )
       this.ctl.abort(`${this.cancelWhy}: stopped at a node boundary`);
   }
 
