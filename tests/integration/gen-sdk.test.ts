@@ -4,8 +4,9 @@
  * from the plugin's schema, and each is proven usable by its own toolchain:
  *   - Node.js: `tsc` type-checks the generated package with a program that
  *     declares a ClusterVersion (against the repo's @pulumi/pulumi);
- *   - Python: the generated package is imported by the venv's `pulumi` SDK
- *     from PyPI, and its input classes build a ClusterVersion's arguments;
+ *   - Python: the generated package, installed with pip (offline), is imported
+ *     with the venv's `pulumi` SDK from PyPI, and its input classes build a
+ *     ClusterVersion's arguments;
  *   - Go: `go build` of a program declaring a ClusterVersion, against the
  *     generated package (replace directive to the output dir) and sdk/v3.
  * gen-sdk asks each language's host to generate (pkg/cmd/pulumi/packages.GenSDK):
@@ -21,9 +22,11 @@ import * as path from "path";
 import { PulumiWorkspace, REPO_ROOT } from "../support/pulumi";
 import { schemaSource, venvPython } from "../support/plugin-package";
 
-const SDK_RELEASE = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
-  devDependencies: Record<string, string>;
-}).devDependencies["@pulumi/pulumi"].replace(/^[^0-9]*/, "");
+const SDK_RELEASE = (
+  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+    devDependencies: Record<string, string>;
+  }
+).devDependencies["@pulumi/pulumi"].replace(/^[^0-9]*/, "");
 
 const NODE = { name: "n1", sqlAddr: "10.0.0.1:26257", httpAddr: "10.0.0.1:8080", binaryPath: "/usr/local/bin/cockroach" };
 
@@ -77,10 +80,10 @@ describe("generated SDKs: pulumi package gen-sdk from the plugin's schema, then 
       path.join(dir, "program.ts"),
       [
         'import * as crdb from "./index";',
-        "const cluster = new crdb.ClusterVersion(\"cluster\", {",
+        'const cluster = new crdb.ClusterVersion("cluster", {',
         '  version: "v23.1.12",',
-        `  nodes: [{ ...${JSON.stringify(NODE)}, process: { manager: "cockroach", pidFile: "/var/run/cockroach.pid" } }],`,
-        '  sql: { insecure: true },',
+        `  nodes: [{ ...${JSON.stringify(NODE)}, process: { manager: "cockroach", pidFile: "/var/run/cockroach.pid", startFlags: ["--insecure"] } }],`,
+        "  sql: { insecure: true },",
         '  strategy: { canaryBake: "5m", maxUnavailable: 1 },',
         "});",
         "export const finalized = cluster.finalized;",
@@ -88,9 +91,11 @@ describe("generated SDKs: pulumi package gen-sdk from the plugin's schema, then 
         "",
       ].join("\n"),
     );
-    const generated = (JSON.parse(fs.readFileSync(path.join(dir, "tsconfig.json"), "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
-      files: string[];
-    }).files;
+    const generated = (
+      JSON.parse(fs.readFileSync(path.join(dir, "tsconfig.json"), "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
+        files: string[];
+      }
+    ).files;
     fs.writeFileSync(
       path.join(dir, "tsconfig.check.json"),
       JSON.stringify({ extends: "./tsconfig.json", compilerOptions: { noEmit: true }, files: [...generated, "program.ts"] }),
@@ -104,15 +109,18 @@ describe("generated SDKs: pulumi package gen-sdk from the plugin's schema, then 
       "import importlib.metadata, pulumi, pulumi_crdb_upgrade as crdb",
       "args = crdb.ClusterVersionArgs(version='v23.1.12', nodes=[crdb.NodeArgs(name='n1', sql_addr='10.0.0.1:26257',",
       "    http_addr='10.0.0.1:8080', binary_path='/usr/local/bin/cockroach',",
-      "    process=crdb.CockroachProcessArgs(manager='cockroach', pid_file='/var/run/cockroach.pid'))],",
+      "    process=crdb.CockroachProcessArgs(manager='cockroach', pid_file='/var/run/cockroach.pid', start_flags=['--insecure']))],",
       "    sql=crdb.SqlArgs(insecure=True))",
       "assert args.version == 'v23.1.12' and args.nodes[0].sql_addr == '10.0.0.1:26257'",
       "assert isinstance(crdb.ClusterVersion.finalized, property) and isinstance(crdb.ClusterVersion.node_statuses, property)",
       "print(importlib.metadata.version('pulumi'))",
     ].join("\n");
-    const printed = run(venvPython(), ["-c", check], dir, { ...process.env, PYTHONPATH: dir });
+    // Installed as an operator would (pip; the SDK reads its own version from its metadata), offline, into a
+    // directory of its own so the shared venv stays as test-setup made it.
+    const site = path.join(out, "python-site");
+    run(venvPython(), ["-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-build-isolation", "--target", site, dir], out);
+    const printed = run(venvPython(), ["-c", check], out, { ...process.env, PYTHONPATH: site });
     assert.strictEqual(printed.trim(), SDK_RELEASE, "the venv's pulumi SDK is the @pulumi/pulumi release");
-    run(venvPython(), ["-m", "compileall", "-q", "pulumi_crdb_upgrade"], dir);
   });
 
   it("Go: go build of a program declaring ClusterVersion against the generated SDK", async () => {
@@ -122,7 +130,10 @@ describe("generated SDKs: pulumi package gen-sdk from the plugin's schema, then 
     const pkg = path.posix.basename(importPath);
     assert.ok(fs.existsSync(path.join(dir, pkg, "clusterVersion.go")), `gen-sdk wrote ${pkg}/clusterVersion.go`);
     // The generated SDK is a package without go.mod: the operator's module wraps it, as here.
-    fs.writeFileSync(path.join(dir, "go.mod"), `module ${modulePath}\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 v${SDK_RELEASE}\n`);
+    fs.writeFileSync(
+      path.join(dir, "go.mod"),
+      `module ${modulePath}\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 v${SDK_RELEASE}\n`,
+    );
     const prog = path.join(out, "goprog");
     fs.mkdirSync(prog);
     fs.writeFileSync(
@@ -150,7 +161,11 @@ func main() {
 				SqlAddr:    pulumi.String("${NODE.sqlAddr}"),
 				HttpAddr:   pulumi.String("${NODE.httpAddr}"),
 				BinaryPath: pulumi.String("${NODE.binaryPath}"),
-				Process:    crdb.CockroachProcessArgs{Manager: pulumi.String("cockroach"), PidFile: pulumi.String("/var/run/cockroach.pid")},
+				Process: crdb.CockroachProcessArgs{
+					Manager:    pulumi.String("cockroach"),
+					PidFile:    pulumi.String("/var/run/cockroach.pid"),
+					StartFlags: pulumi.StringArray{pulumi.String("--insecure")},
+				},
 			}},
 			Sql: crdb.SqlArgs{Insecure: pulumi.Bool(true)},
 		})

@@ -32,9 +32,11 @@ export function schemaSource(): string {
 
 /** The venv's python with the `pulumi` SDK at the @pulumi/pulumi release (scripts/test-setup puts it there). */
 export function venvPython(): string {
-  const release = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
-    devDependencies: Record<string, string>;
-  }).devDependencies["@pulumi/pulumi"].replace(/^[^0-9]*/, "");
+  const release = (
+    JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+      devDependencies: Record<string, string>;
+    }
+  ).devDependencies["@pulumi/pulumi"].replace(/^[^0-9]*/, "");
   const cache = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache");
   const py = path.join(cache, "pulumi-crdb-upgrade", "python", `pulumi-${release}`, "bin", "python");
   if (!fs.existsSync(py)) throw new Error(`${py} is missing: run scripts/test-setup (it installs the pulumi ${release} Python SDK)`);
