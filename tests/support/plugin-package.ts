@@ -45,8 +45,8 @@ export function venvPython(): string {
 
 export interface YamlProgram {
   readonly dir: string;
-  /** Rewrites the program's single ClusterVersion resource with these properties (and options). */
-  setResource(properties: Readonly<Record<string, unknown>>, options?: Readonly<Record<string, unknown>>): void;
+  /** Rewrites the program's single ClusterVersion resource with these properties (and options); undefined: no resource. */
+  setResource(properties: Readonly<Record<string, unknown>> | undefined, options?: Readonly<Record<string, unknown>>): void;
   dispose(): void;
 }
 
@@ -58,18 +58,14 @@ export interface YamlProgram {
 export function yamlProgram(name: string): YamlProgram {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crdb-yaml-program-"));
   const launcherDir = path.dirname(launcherPath());
-  const write = (properties: Readonly<Record<string, unknown>>, options?: Readonly<Record<string, unknown>>) => {
-    const doc = {
-      name,
-      runtime: "yaml",
-      plugins: { providers: [{ name: PLUGIN_NAME, path: launcherDir }] },
-      resources: { cluster: { type: RESOURCE_TOKEN, properties, ...(options ? { options } : {}) } },
-      outputs: {
-        nodeStatuses: "${cluster.nodeStatuses}",
-        finalized: "${cluster.finalized}",
-        version: "${cluster.version}",
-      },
-    };
+  const write = (properties: Readonly<Record<string, unknown>> | undefined, options?: Readonly<Record<string, unknown>>) => {
+    const declared = properties
+      ? {
+          resources: { cluster: { type: RESOURCE_TOKEN, properties, ...(options ? { options } : {}) } },
+          outputs: { nodeStatuses: "${cluster.nodeStatuses}", finalized: "${cluster.finalized}", version: "${cluster.version}" },
+        }
+      : {};
+    const doc = { name, runtime: "yaml", plugins: { providers: [{ name: PLUGIN_NAME, path: launcherDir }] }, ...declared };
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), stringify(doc));
   };
   return {
