@@ -172,6 +172,10 @@ function sealedFailure(e: unknown, seal: readonly Path[], cancelledTarget: strin
   const f = e as { message?: string; id?: string; properties?: Props; reasons?: string[] };
   if (typeof f !== "object" || f === null || f.id === undefined || f.properties === undefined) return e;
   const statuses = (f.properties as Partial<ClusterVersionOutputs>).nodeStatuses ?? [];
-  const message = cancelledTarget !== undefined ? `${f.message ?? ""}\n${cancelSummary(cancelledTarget, statuses)}` : (f.message ?? "");
+  // After a Cancel the outcome leads; the step the abort reached (never a disruptive one) follows.
+  const message =
+    cancelledTarget !== undefined
+      ? `${cancelSummary(cancelledTarget, statuses)}\n(the run stopped at: ${f.message ?? ""})`
+      : (f.message ?? "");
   return { message, id: f.id, properties: sealSecrets(f.properties, seal), reasons: cancelledTarget !== undefined ? [message] : f.reasons };
 }

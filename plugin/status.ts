@@ -33,7 +33,7 @@ export function statusLine(e: RolloutEvent, secrets: readonly string[] = []): st
 export function cancelSummary(target: string, statuses: readonly NodeStatus[]): string {
   const done = statuses.filter((s) => s.version === target).map((s) => s.name);
   const remain = statuses.filter((s) => s.version !== target).map((s) => `${s.name} (${s.version ?? "unknown"}, ${s.state})`);
-  const parts = [`cancelled at a node boundary: ${done.length > 0 ? done.join(", ") : "no node"} on ${target}`];
+  const parts = [`cancelled (the engine's Cancel) at a node boundary: ${done.length > 0 ? done.join(", ") : "no node"} on ${target}`];
   parts.push(remain.length > 0 ? `remaining: ${remain.join(", ")}; run \`pulumi up\` again to resume` : "no node remains");
   return parts.join("; ");
 }
