@@ -1,7 +1,7 @@
 /**
  * The engine's Cancel reaches the provider plugin (issue 12): one SIGINT to
  * `pulumi up` (the CLI process only, as the engine's first Ctrl-C) while the
- * canary n1 is past its restart and in its gates/bake. The node in hand
+ * canary n1 bakes (its "n1 bake ..." progress line on pulumi's stdout). The node in hand
  * finishes; no further node is touched (the monitor, pids and binaries of n2
  * and n3); the run ends with a message naming what was done and what remains;
  * `pulumi refresh` equals reality; a second `up` converges. The invariant
@@ -13,7 +13,7 @@ import { PulumiWorkspace } from "../support/pulumi";
 import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
-import type { InvariantMonitor, NodeSample } from "../support/invariant-monitor";
+import type { InvariantMonitor } from "../support/invariant-monitor";
 import { RESOURCE_TOKEN, yamlProgram, type YamlProgram } from "../support/plugin-package";
 import type { NodeStatus } from "../../provider/core/types";
 
@@ -50,7 +50,8 @@ describe("e2e: one Ctrl-C (the engine's Cancel) stops the plugin's roll at a nod
     mirror = await serveReleaseMirror(sim, [FROM, TO]);
     program = yamlProgram("crdb-cancel-e2e");
     setVersion(FROM);
-    ws = new PulumiWorkspace({ programDir: program.dir, stack: "cancel" });
+    // Verbose progress: every phase start is a line (the SIGINT waits for n1's bake line).
+    ws = new PulumiWorkspace({ programDir: program.dir, stack: "cancel", env: { CRDB_UPGRADE_PROGRESS: "verbose" } });
     await ws.init();
     await ws.ok(["up", "--yes", "--skip-preview"]); // adopt
   });
@@ -71,20 +72,32 @@ describe("e2e: one Ctrl-C (the engine's Cancel) stops the plugin's roll at a nod
 
     let pulumiPid = 0;
     let ended = false;
-    const up = ws.run(["up", "--yes", "--skip-preview"], { onSpawn: (c) => (pulumiPid = c.pid ?? 0) }).finally(() => (ended = true));
-    // n1 taken down, then back: alive and ready on another binary. Its gates and the 8 s bake follow.
-    const n1Before = before.find((n) => n.name === "n1");
-    while (!ended && !(m.firstDisturbance("n1") !== undefined && backOnNewBinary(latest(m, "n1"), n1Before?.binaryIno))) await sleep(100);
+    let stdout = "";
+    const up = ws
+      .run(["up", "--yes", "--skip-preview"], {
+        onSpawn: (c) => {
+          pulumiPid = c.pid ?? 0;
+          c.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+        },
+      })
+      .finally(() => (ended = true));
+    // The plugin's progress line under the resource (verbose mode): n1 restarted, passed its gates, bakes 8 s.
+    while (!ended && !/n1 bake \.\.\./.test(stdout)) await sleep(50);
     if (ended) {
       const r = await up;
-      assert.fail(`the up ended (code ${r.code}) before n1 was back on the new release\n${r.stdout}\n${r.stderr}`);
+      assert.fail(`the up ended (code ${r.code}) before n1's bake\n${r.stdout}\n${r.stderr}`);
     }
-    await sleep(1500); // past the gates' first samples: inside the bake
     process.kill(pulumiPid, "SIGINT");
     const r = await up;
     const out = r.stdout + r.stderr;
     await m.stop();
     monitor = undefined;
+    console.log(
+      `      ${out
+        .split("\n")
+        .filter((l) => /at a node boundary/.test(l))[0]
+        ?.trim()}`,
+    );
     const why = `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
     assert.notStrictEqual(r.code, 0, `a cancelled update fails\n${why}`);
@@ -116,12 +129,4 @@ describe("e2e: one Ctrl-C (the engine's Cancel) stops the plugin's roll at a nod
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
     monitor = undefined;
   });
-
-  function latest(m: InvariantMonitor, name: string): NodeSample | undefined {
-    return m.samples[m.samples.length - 1]?.nodes.find((n) => n.name === name);
-  }
-
-  function backOnNewBinary(s: NodeSample | undefined, oldIno: number | undefined): boolean {
-    return s !== undefined && s.alive && s.ready && s.binaryIno !== oldIno;
-  }
 });
