@@ -2,7 +2,8 @@
  * The plugin's Pulumi package schema, built from the property table
  * (schema-types.ts) and the resource's own inputs and outputs below. The
  * same JSON is served by GetSchema and committed as schema.json (a unit test
- * holds them equal; `node dist/plugin/schema.js > schema.json` rewrites it).
+ * holds them equal; `node dist/plugin/schema.js > schema.json && npx prettier --write schema.json`
+ * rewrites it).
  */
 import { DURATION_HELP, OBJECT_TYPES, type Prop, type T } from "./schema-types";
 

@@ -36,6 +36,7 @@ import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./engine
 import { refreshReport } from "./engine/refresh-report";
 import { runUpdate } from "./rollout/run";
 import { checkInputs, parseSpec, refuseIfFinalized } from "./spec/parse";
+import { boundedBy } from "./spec/deadline-bound";
 import { openTransport } from "./transport";
 import type { Transport } from "./transport/transport";
 import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./core/types";
@@ -193,12 +194,6 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
     await session.close();
     guard?.done();
   }
-}
-
-/** The run's overall deadline: strategy.overallDeadline, or a caller's shorter bound. */
-function boundedBy(spec: Spec, timeoutMs: number | undefined): Spec {
-  if (timeoutMs === undefined || !(timeoutMs > 0) || timeoutMs >= spec.strategy.overallDeadlineMs) return spec;
-  return { ...spec, strategy: { ...spec.strategy, overallDeadlineMs: timeoutMs } };
 }
 
 function versionChanged(olds: Props, news: Props): boolean {

@@ -132,3 +132,17 @@ export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/**
+ * The same error (its kind, phase and node kept) with a new message: a failed
+ * run's final error says what the rollback did, yet callers can still ask
+ * what kind of failure it was.
+ */
+export function restate(e: Error, message: string): Error {
+  const out = Object.create(Object.getPrototypeOf(e) as object) as Error;
+  Object.assign(out, e);
+  Object.defineProperty(out, "message", { value: message, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(out, "cause", { value: e, enumerable: false, writable: true, configurable: true });
+  out.stack = `${e.name}: ${message}`;
+  return out;
+}

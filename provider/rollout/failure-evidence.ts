@@ -23,7 +23,7 @@ import * as os from "os";
 import * as path from "path";
 import type { ClusterReader } from "../cluster/reader";
 import { formatDuration } from "../core/duration";
-import { messageOf } from "../core/errors";
+import { messageOf, restate } from "../core/errors";
 import type { NodeHandle } from "../cluster/observe";
 import { deadlineSignal } from "../core/timing";
 import { shellQuote } from "../transport/transport";
@@ -81,7 +81,7 @@ export function withEvidence(error: Error, zip: DebugZipRecord | undefined): Err
     ? `debug zip (taken through ${zip.node} before the rollback): ${zip.path}`
     : `debug zip before the rollback failed: ${zip.error}`;
   const [head, ...tail] = error.message.split("\n");
-  return new Error([head, line, ...tail].join("\n"));
+  return restate(error, [head, line, ...tail].join("\n"));
 }
 
 /** The local directory for a run's evidence. */
