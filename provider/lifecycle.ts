@@ -36,6 +36,7 @@ import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./engine
 import { refreshReport } from "./engine/refresh-report";
 import { runUpdate } from "./rollout/run";
 import { checkInputs, parseSpec, refuseIfFinalized } from "./spec/parse";
+import { boundedBy } from "./spec/deadline-bound";
 import { openTransport } from "./transport";
 import type { Transport } from "./transport/transport";
 import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./core/types";
@@ -45,6 +46,10 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Where progress lines go. Defaults to stdout (which the engine shows as info diagnostics). */
   readonly log?: LineSink;
+  /** Sees every rollout event of an update (the plugin's ephemeral status lines). Events hold no secrets. */
+  readonly observe?: Emit;
+  /** A bound on the update besides strategy.overallDeadline, the smaller wins (the plugin's customTimeouts.update). */
+  readonly timeoutMs?: number;
 }
 
 type Props = Record<string, unknown>;
@@ -145,7 +150,7 @@ export { deleteResource as delete };
 /** The update path, shared by create (adopt) and update. */
 async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersionOutputs> | undefined, opts: CallOptions): Promise<Props> {
   const news = withoutEngineKeys(rawNews) as unknown as ClusterVersionInputs;
-  const spec = parseSpecOrExplain(news);
+  const spec = boundedBy(parseSpecOrExplain(news), opts.timeoutMs);
   const refusal = olds ? refuseIfFinalized(withoutEngineKeys(olds), spec.version) : undefined;
   if (refusal) throw new Error(`${refusal.property}: ${refusal.reason}`);
   // Never outlive the engine: when it is gone, the run stops at a safe boundary (engine-watch.ts).
@@ -163,6 +168,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
       reporter.observe(e);
       mirror.observe(e);
       printer.handle(e);
+      opts.observe?.(e);
     };
     // The cluster remembers the block a killed run set (cluster-memory.ts); the state may not have seen it.
     const memory = await recallRollout(session.reader).catch(() => undefined);
