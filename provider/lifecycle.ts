@@ -17,8 +17,6 @@
  * adds it to successful results itself, not to failures, and read/delete
  * load their code from it).
  */
-import * as crypto from "crypto";
-import { ClusterReader } from "./cluster/reader";
 import { ProgressMirror, recallRollout, startingBlock } from "./cluster/memory";
 import { EndReporter } from "./rollout/end-report";
 import { engineWatch } from "./engine/engine-watch";
@@ -26,19 +24,17 @@ import type { Emit } from "./core/events";
 import { failuresForEngine } from "./engine/check-failures";
 import { deleteReport } from "./engine/delete-report";
 import { diffResource } from "./plan/diff";
-import { isSpecError, messageOf } from "./core/errors";
 import { observeCluster } from "./cluster/observe";
-import { nodeHandles, type NodeHandle } from "./node/handle";
 import { buildOutputs, withoutEngineKeys } from "./engine/outputs";
 import { ProgressPrinter, type LineSink } from "./engine/progress";
 import { redact } from "./core/redact";
 import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./engine/redact-boundary";
 import { refreshReport } from "./engine/refresh-report";
 import { runUpdate } from "./rollout/run";
+import { openSession } from "./rollout/session";
+import { inputsOf, parseSpecOrExplain, partialFailure, resourceIdFor } from "./engine/engine-shapes";
 import { checkInputs, parseSpec, refuseIfFinalized } from "./spec/parse";
 import { boundedBy } from "./spec/deadline-bound";
-import { openTransport } from "./transport";
-import type { Transport } from "./transport/transport";
 import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./core/types";
 
 /** Options for direct callers (tests, tools); the engine passes none. */
@@ -204,73 +200,4 @@ function versionChanged(olds: Props, news: Props): boolean {
 function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
-
-function parseSpecOrExplain(inputs: ClusterVersionInputs): Spec {
-  try {
-    return parseSpec(inputs);
-  } catch (e) {
-    throw new Error(isSpecError(e) ? `invalid inputs: ${e.message}` : messageOf(e));
-  }
-}
-
-/**
- * The engine's partial-failure shape. An object with an `id` is recorded as
- * an initialization error: the outputs are saved and the next `up` is forced
- * into update, which resumes.
- */
-function partialFailure(
-  id: string,
-  message: string,
-  outs: Props,
-  rawNews: Props,
-): { message: string; id: string; properties: Props; reasons: string[] } {
-  const properties = rawNews.__provider !== undefined ? { ...outs, __provider: rawNews.__provider } : outs;
-  return { message, id, properties, reasons: [message] };
-}
-
-interface Session {
-  readonly reader: ClusterReader;
-  readonly handles: NodeHandle[];
-  close(): Promise<void>;
-}
-
-/** Transports to every node (dialled at once: SSH dials are slow), a SQL/HTTP reader; close() ends them all. */
-async function openSession(spec: Spec): Promise<Session> {
-  const opened = await Promise.allSettled(spec.nodes.map((n) => openTransport(n.connection)));
-  const transports = opened.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-  const close = async (): Promise<void> => {
-    await Promise.all(transports.map((t: Transport) => t.close().catch(() => undefined)));
-  };
-  try {
-    const failed = opened.flatMap((r, i) => (r.status === "rejected" ? [`node ${spec.nodes[i].name}: ${messageOf(r.reason)}`] : []));
-    if (failed.length > 0) throw new Error(`cannot reach ${failed.join("; ")}`);
-    const handles = nodeHandles(spec, transports);
-    const reader = new ClusterReader(spec.sql, spec.nodes);
-    return {
-      reader,
-      handles,
-      close: async () => {
-        await reader.close();
-        await close();
-      },
-    };
-  } catch (e) {
-    await close();
-    throw e;
-  }
-}
-
-/** The inputs part of stored outputs (the echoed keys). */
-function inputsOf(outs: Partial<ClusterVersionOutputs>): ClusterVersionInputs {
-  const { version, nodes, sql, release, strategy, hooks, providerVersion } = outs;
-  const all = { version, nodes, sql, release, strategy, hooks, providerVersion };
-  return JSON.parse(JSON.stringify(all)) as ClusterVersionInputs;
-}
-
-/** A stable id from the cluster's node addresses: the same cluster adopted twice gets the same id. */
-function resourceIdFor(inputs: Props): string {
-  const nodes = Array.isArray(inputs.nodes) ? (inputs.nodes as { sqlAddr?: unknown }[]) : [];
-  const addrs = nodes.map((n) => String(n.sqlAddr ?? "")).sort();
-  return `crdb-${crypto.createHash("sha256").update(addrs.join(",")).digest("hex").slice(0, 12)}`;
 }
