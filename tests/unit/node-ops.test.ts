@@ -174,6 +174,22 @@ describe("provider/node: operations on a host", function () {
     assert.strictEqual(await ops.readJournal(), undefined);
   });
 
+  it("bounds its read-only commands by strategy.deadlines.probe, and the probe reports the process as the manager does", async () => {
+    const slow = path.join(dir, "bin", "slow");
+    fs.writeFileSync(slow, "#!/bin/sh\nsleep 5\n", { mode: 0o755 });
+    const quick = new NodeOps(node, new LocalTransport(), { insecure: true }, { probeMs: 300, swapMs: 120_000 });
+    const started = Date.now();
+    await assert.rejects(quick.buildOf(slow), /timed out after 300ms/);
+    assert.ok(Date.now() - started < 4_000, "the command was cut at the probe deadline, not left to finish");
+    assert.deepStrictEqual(await ops.probe({ previous: "never", journal: false }), {
+      process: await ops.processState(),
+      binaryBuild: "v23.1.11",
+      previousBuild: undefined,
+      journal: undefined,
+      errors: [],
+    });
+  });
+
   it("parses the build tag from both forms of cockroach version", () => {
     assert.strictEqual(parseBuildTag("v24.1.0\n"), "v24.1.0");
     assert.strictEqual(parseBuildTag("Build Tag:        v24.1.0\nBuild Time:       2024/05/01\n"), "v24.1.0");

@@ -19,6 +19,13 @@ describe("provider/spec", () => {
       assert.strictEqual(r.inputs, news);
     });
 
+    it("reads the per-command deadlines (probe, swap) like the per-phase ones", () => {
+      const spec = parseSpec({ ...inputs(), strategy: { deadlines: { probe: "45s", swap: "5m" } } });
+      assert.strictEqual(spec.strategy.deadlines.probeMs, 45_000);
+      assert.strictEqual(spec.strategy.deadlines.swapMs, 300_000);
+      assert.strictEqual(spec.strategy.deadlines.drainMs, 600_000);
+    });
+
     it("fills every documented default", () => {
       const spec = parseSpec(inputs());
       const s = spec.strategy;
