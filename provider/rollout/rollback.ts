@@ -30,7 +30,7 @@ import { type FinalizationBlock, unblockFinalization } from "../cluster/finaliza
 import type { GateContext } from "./gates";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { clearToDisrupt } from "./guarded";
-import type { NodeHandle } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import type { RolloutRecorder } from "./record";
 import { prepareWayBack, type RollbackMaterial } from "./rollback-material";
 import type { Spec } from "../core/types";

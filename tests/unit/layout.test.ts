@@ -53,7 +53,8 @@ describe("provider layout", () => {
           upward.push(`${path.relative(providerDir, f)} imports outside provider/: ${target}`);
           continue;
         }
-        const to = LAYERS.indexOf(layerOf(target + ".ts") as (typeof LAYERS)[number]);
+        const file = fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, "index.ts") : target + ".ts";
+        const to = LAYERS.indexOf(layerOf(file) as (typeof LAYERS)[number]);
         if (to < from) upward.push(`${path.relative(providerDir, f)} -> ${path.relative(providerDir, target)}`);
       }
     }

@@ -12,7 +12,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { isNodeOpFailed } from "../../provider/core/errors";
-import { NodeOps, parseBuildTag } from "../../provider/node/ops";
+import { NodeOps } from "../../provider/node/ops";
+import { parseBuildTag } from "../../provider/node/shell";
 import { LocalTransport } from "../../provider/transport/local";
 import type { NodeSpec } from "../../provider/core/types";
 
@@ -171,6 +172,22 @@ describe("provider/node: operations on a host", function () {
     assert.deepStrictEqual(await ops.readJournal(), entry);
     await ops.clearJournal();
     assert.strictEqual(await ops.readJournal(), undefined);
+  });
+
+  it("bounds its read-only commands by strategy.deadlines.probe, and the probe reports the process as the manager does", async () => {
+    const slow = path.join(dir, "bin", "slow");
+    fs.writeFileSync(slow, "#!/bin/sh\nsleep 5\n", { mode: 0o755 });
+    const quick = new NodeOps(node, new LocalTransport(), { insecure: true }, { probeMs: 300, swapMs: 120_000 });
+    const started = Date.now();
+    await assert.rejects(quick.buildOf(slow), /timed out after 300ms/);
+    assert.ok(Date.now() - started < 4_000, "the command was cut at the probe deadline, not left to finish");
+    assert.deepStrictEqual(await ops.probe({ previous: "never", journal: false }), {
+      process: await ops.processState(),
+      binaryBuild: "v23.1.11",
+      previousBuild: undefined,
+      journal: undefined,
+      errors: [],
+    });
   });
 
   it("parses the build tag from both forms of cockroach version", () => {

@@ -19,6 +19,13 @@ describe("provider/spec", () => {
       assert.strictEqual(r.inputs, news);
     });
 
+    it("reads the per-command deadlines (probe, swap) like the per-phase ones", () => {
+      const spec = parseSpec({ ...inputs(), strategy: { deadlines: { probe: "45s", swap: "5m" } } });
+      assert.strictEqual(spec.strategy.deadlines.probeMs, 45_000);
+      assert.strictEqual(spec.strategy.deadlines.swapMs, 300_000);
+      assert.strictEqual(spec.strategy.deadlines.drainMs, 600_000);
+    });
+
     it("fills every documented default", () => {
       const spec = parseSpec(inputs());
       const s = spec.strategy;
@@ -36,6 +43,8 @@ describe("provider/spec", () => {
         readyMs: 600_000,
         clusterMs: 600_000,
         finalizeMs: 1_800_000,
+        probeMs: 30_000,
+        swapMs: 120_000,
       });
       assert.strictEqual(s.overallDeadlineMs, 6 * 3_600_000);
       assert.strictEqual(s.maxUnavailable, 1);

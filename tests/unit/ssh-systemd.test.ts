@@ -9,7 +9,7 @@ import * as assert from "assert";
 import { minTimeoutStopSec, processStateFromIsActive, renderSystemdUnit, systemctlArgv } from "../../provider/node/process-manager";
 import { shellJoin } from "../../provider/transport/transport";
 
-describe("provider/process-systemd", () => {
+describe("provider/node/process-manager: systemd", () => {
   it("builds the exact systemctl command lines, behind sudo -n when asked", () => {
     const lines = (["stop", "start", "is-active"] as const).flatMap((verb) =>
       [false, true].map((sudo) => shellJoin(systemctlArgv(verb, "cockroach.service", sudo))),
