@@ -15,6 +15,7 @@ import { isNodeOpFailed } from "../../provider/errors";
 import { NodeOps, parseBuildTag } from "../../provider/node";
 import { LocalTransport } from "../../provider/transport/local";
 import type { NodeSpec } from "../../provider/types";
+import { isAlive } from "../support/processes";
 
 /** A fake release binary: behaviour switched by files next to it, so tests need no env plumbing. */
 function fakeCockroach(tag: string): string {
@@ -40,17 +41,6 @@ case "$1" in
 esac
 exit 2
 `;
-}
-
-/** Alive and not a zombie waiting to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.replace(/.*\) /, "")[0] !== "Z";
 }
 
 describe("provider/node: operations on a host", function () {
