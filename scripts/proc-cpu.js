@@ -2,7 +2,7 @@
  * CPU seconds per test file, for scripts/run-tests.js: every process that
  * carries RUN_TESTS_FILE=<label> in its environment (mocha, and what it
  * starts: simulated nodes that daemonize, sshd, HAProxy, the Pulumi engine)
- * is sampled from /proc twice a second. Daemonized nodes are re-parented
+ * is sampled from /proc every second. Daemonized nodes are re-parented
  * away from mocha, so the shell's `times` alone would miss them. A process
  * that lives less than one interval is not seen: the figures are a floor.
  */
@@ -34,7 +34,7 @@ function labelOf(pid) {
 }
 
 /** Starts sampling; `cpuOf(label)` is the CPU seen so far, `stop()` ends the sampling. */
-function startCpuSampler(intervalMs = 500) {
+function startCpuSampler(intervalMs = 1000) {
   const perLabel = new Map();
   const known = new Map(); // "pid:start" -> { label, cpuS }
   const sample = () => {
