@@ -5,8 +5,8 @@
  * retried; a refused host key or login fails on the first attempt.
  */
 import type { Client, ConnectConfig } from "ssh2";
-import { TransportError } from "../errors";
-import type { Connection } from "../types";
+import { TransportError } from "../core/errors";
+import type { Connection } from "../core/types";
 import { planAuth, type AuthPlan } from "./ssh-auth";
 import { classifyDialError, describeDialError, dialBackoffMs, maxDialAttempts, type Ssh2Error } from "./ssh-errors";
 import {
@@ -17,7 +17,7 @@ import {
   verifyHostKey,
   type HostKeyPin,
   type HostKeyVerdict,
-} from "./ssh-hostkey";
+} from "../spec/host-key";
 
 /** SSH-level keepalives: a silently dead peer is noticed after about 15 s, even mid-command. */
 const KEEPALIVE_INTERVAL_MS = 5_000;

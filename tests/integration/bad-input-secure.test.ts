@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs, SqlInput } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs, SqlInput } from "../../provider/core/types";
 import { adoptSimCluster } from "../support/adopted-cluster";
 import type { SimCluster } from "../support/sim-cluster";
 import { fastStrategy, inputsFor, nodeFacts, watch } from "../support/provider-harness";

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { adoptSimCluster } from "../support/adopted-cluster";
 import { sql } from "../support/cluster-sql";
 import type { SimCluster } from "../support/sim-cluster";

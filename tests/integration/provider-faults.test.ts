@@ -26,7 +26,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { adoptSimCluster } from "../support/adopted-cluster";
 import type { SimCluster } from "../support/sim-cluster";
 import { runNodeOn } from "../support/node-binary";

@@ -17,7 +17,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { scalar as sql } from "../support/cluster-sql";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { licenseKey } from "../support/license-keys";

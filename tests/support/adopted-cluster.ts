@@ -8,7 +8,7 @@
  *   after(() => sim?.stop()); // stops the release server too
  */
 import * as assert from "assert";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { converge, inputsFor } from "./provider-harness";
 import { startSimCluster, type BuiltRelease, type SimCluster, type SimClusterOptions } from "./sim-cluster";
 
