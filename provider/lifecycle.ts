@@ -17,8 +17,6 @@
  * adds it to successful results itself, not to failures, and read/delete
  * load their code from it).
  */
-import * as crypto from "crypto";
-import { ClusterReader } from "./cluster/reader";
 import { ProgressMirror, recallRollout, startingBlock } from "./cluster/memory";
 import { EndReporter } from "./rollout/end-report";
 import { engineWatch } from "./engine/engine-watch";
@@ -26,18 +24,17 @@ import type { Emit } from "./core/events";
 import { failuresForEngine } from "./engine/check-failures";
 import { deleteReport } from "./engine/delete-report";
 import { diffResource } from "./plan/diff";
-import { isSpecError, messageOf } from "./core/errors";
-import { NodeOps } from "./node/ops";
-import { observeCluster, type NodeHandle } from "./cluster/observe";
+import { observeCluster } from "./cluster/observe";
 import { buildOutputs, withoutEngineKeys } from "./engine/outputs";
 import { ProgressPrinter, type LineSink } from "./engine/progress";
 import { redact } from "./core/redact";
 import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./engine/redact-boundary";
 import { refreshReport } from "./engine/refresh-report";
 import { runUpdate } from "./rollout/run";
+import { openSession } from "./rollout/session";
+import { inputsOf, parseSpecOrExplain, partialFailure, resourceIdFor } from "./engine/engine-shapes";
 import { checkInputs, parseSpec, refuseIfFinalized } from "./spec/parse";
-import { openTransport } from "./transport";
-import type { Transport } from "./transport/transport";
+import { boundedBy } from "./spec/deadline-bound";
 import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./core/types";
 
 /** Options for direct callers (tests, tools); the engine passes none. */
@@ -45,6 +42,10 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /** Where progress lines go. Defaults to stdout (which the engine shows as info diagnostics). */
   readonly log?: LineSink;
+  /** Sees every rollout event of an update (the plugin's ephemeral status lines). Events hold no secrets. */
+  readonly observe?: Emit;
+  /** A bound on the update besides strategy.overallDeadline, the smaller wins (the plugin's customTimeouts.update). */
+  readonly timeoutMs?: number;
 }
 
 type Props = Record<string, unknown>;
@@ -145,7 +146,7 @@ export { deleteResource as delete };
 /** The update path, shared by create (adopt) and update. */
 async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersionOutputs> | undefined, opts: CallOptions): Promise<Props> {
   const news = withoutEngineKeys(rawNews) as unknown as ClusterVersionInputs;
-  const spec = parseSpecOrExplain(news);
+  const spec = boundedBy(parseSpecOrExplain(news), opts.timeoutMs);
   const refusal = olds ? refuseIfFinalized(withoutEngineKeys(olds), spec.version) : undefined;
   if (refusal) throw new Error(`${refusal.property}: ${refusal.reason}`);
   // Never outlive the engine: when it is gone, the run stops at a safe boundary (engine-watch.ts).
@@ -163,6 +164,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
       reporter.observe(e);
       mirror.observe(e);
       printer.handle(e);
+      opts.observe?.(e);
     };
     // The cluster remembers the block a killed run set (cluster-memory.ts); the state may not have seen it.
     const memory = await recallRollout(session.reader).catch(() => undefined);
@@ -198,73 +200,4 @@ function versionChanged(olds: Props, news: Props): boolean {
 function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
-
-function parseSpecOrExplain(inputs: ClusterVersionInputs): Spec {
-  try {
-    return parseSpec(inputs);
-  } catch (e) {
-    throw new Error(isSpecError(e) ? `invalid inputs: ${e.message}` : messageOf(e));
-  }
-}
-
-/**
- * The engine's partial-failure shape. An object with an `id` is recorded as
- * an initialization error: the outputs are saved and the next `up` is forced
- * into update, which resumes.
- */
-function partialFailure(
-  id: string,
-  message: string,
-  outs: Props,
-  rawNews: Props,
-): { message: string; id: string; properties: Props; reasons: string[] } {
-  const properties = rawNews.__provider !== undefined ? { ...outs, __provider: rawNews.__provider } : outs;
-  return { message, id, properties, reasons: [message] };
-}
-
-interface Session {
-  readonly reader: ClusterReader;
-  readonly handles: NodeHandle[];
-  close(): Promise<void>;
-}
-
-/** Transports to every node (dialled at once: SSH dials are slow), a SQL/HTTP reader; close() ends them all. */
-async function openSession(spec: Spec): Promise<Session> {
-  const opened = await Promise.allSettled(spec.nodes.map((n) => openTransport(n.connection)));
-  const transports = opened.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-  const close = async (): Promise<void> => {
-    await Promise.all(transports.map((t: Transport) => t.close().catch(() => undefined)));
-  };
-  try {
-    const failed = opened.flatMap((r, i) => (r.status === "rejected" ? [`node ${spec.nodes[i].name}: ${messageOf(r.reason)}`] : []));
-    if (failed.length > 0) throw new Error(`cannot reach ${failed.join("; ")}`);
-    const handles: NodeHandle[] = spec.nodes.map((node, i) => ({ spec: node, ops: new NodeOps(node, transports[i], spec.sql) }));
-    const reader = new ClusterReader(spec.sql, spec.nodes);
-    return {
-      reader,
-      handles,
-      close: async () => {
-        await reader.close();
-        await close();
-      },
-    };
-  } catch (e) {
-    await close();
-    throw e;
-  }
-}
-
-/** The inputs part of stored outputs (the echoed keys). */
-function inputsOf(outs: Partial<ClusterVersionOutputs>): ClusterVersionInputs {
-  const { version, nodes, sql, release, strategy, hooks, providerVersion } = outs;
-  const all = { version, nodes, sql, release, strategy, hooks, providerVersion };
-  return JSON.parse(JSON.stringify(all)) as ClusterVersionInputs;
-}
-
-/** A stable id from the cluster's node addresses: the same cluster adopted twice gets the same id. */
-function resourceIdFor(inputs: Props): string {
-  const nodes = Array.isArray(inputs.nodes) ? (inputs.nodes as { sqlAddr?: unknown }[]) : [];
-  const addrs = nodes.map((n) => String(n.sqlAddr ?? "")).sort();
-  return `crdb-${crypto.createHash("sha256").update(addrs.join(",")).digest("hex").slice(0, 12)}`;
 }

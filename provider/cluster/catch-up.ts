@@ -40,6 +40,7 @@
  * authenticated admin (or VIEWCLUSTERMETADATA) session only; see README.
  */
 import type { ClusterReader } from "./reader";
+import { ReadFailed } from "../core/errors";
 import { sleep } from "../core/timing";
 import type { NodeSpec } from "../core/types";
 
@@ -108,7 +109,7 @@ export interface CatchUpVerdict {
 /** Parses a `/_status/ranges` body; throws naming what is missing. */
 export function parseRangesResponse(body: unknown): RangeReport[] {
   const ranges = (body as { ranges?: unknown } | null)?.ranges;
-  if (!Array.isArray(ranges)) throw new Error("no `ranges` in the /_status/ranges answer");
+  if (!Array.isArray(ranges)) throw new ReadFailed("no `ranges` in the /_status/ranges answer");
   return ranges.map((r, i) => parseRange(r as Record<string, unknown>, i));
 }
 
@@ -120,7 +121,7 @@ function parseRange(r: Record<string, unknown>, i: number): RangeReport {
   const internal = desc?.internalReplicas;
   const commit = Number((raft?.hardState as Record<string, unknown> | undefined)?.commit);
   if (raft === undefined || typeof raft.state !== "string" || !Array.isArray(internal) || rangeId === undefined || !Number.isFinite(commit))
-    throw new Error(`range entry ${i} lacks raftState.state, raftState.hardState.commit or state.state.desc`);
+    throw new ReadFailed(`range entry ${i} lacks raftState.state, raftState.hardState.commit or state.state.desc`);
   const replicas = new Map<string, number>();
   for (const x of internal as Record<string, unknown>[])
     if (!NOT_VOTING.has(Number(x.type ?? 0))) replicas.set(String(x.replicaId), Number(x.nodeId));

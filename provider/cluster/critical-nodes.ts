@@ -18,7 +18,7 @@ import * as http from "http";
 import * as https from "https";
 import type { ClusterReader } from "./reader";
 import type { ClusterNow } from "./now";
-import { messageOf } from "../core/errors";
+import { ReadFailed, messageOf } from "../core/errors";
 import { proveDown } from "./placement";
 import type { NodeSpec, Spec } from "../core/types";
 import { compareSeries, seriesOf } from "../versions/versions";
@@ -113,12 +113,12 @@ function post(sql: Spec["sql"], node: NodeSpec, path: string): Promise<string> {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (body += c));
-        res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+        res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new ReadFailed(`HTTP ${res.statusCode}`))));
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${TIMEOUT_MS}ms`)));
-    req.on("error", (e) => reject(new Error(messageOf(e))));
+    req.on("timeout", () => req.destroy(new ReadFailed(`no answer within ${TIMEOUT_MS}ms`)));
+    req.on("error", (e) => reject(new ReadFailed(messageOf(e))));
     req.end("{}");
   });
 }

@@ -10,7 +10,7 @@
  */
 import type { ClusterReader } from "./reader";
 import { matchNodes } from "./reader";
-import type { NodeHandle } from "./observe";
+import type { NodeHandle } from "../node/handle";
 import type { NodeProcessState } from "../core/types";
 
 /** How a node counts against the budget: only "up" does not. */

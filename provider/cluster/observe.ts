@@ -11,15 +11,11 @@
  */
 import type { ClusterReader, GossipRow, NodeVars } from "./reader";
 import { matchNodes } from "./reader";
-import type { NodeJournal, NodeOps } from "../node/ops";
-import { probeNode, type ProbeOptions, type ProbeResult } from "../node/probe";
+import type { NodeHandle } from "../node/handle";
+import type { NodeJournal } from "../node/journal";
+import type { ProbeOptions, ProbeResult } from "../node/probe";
 import { localityVerdicts } from "./placement";
-import type { NodeSpec, ObservedCluster, ObservedNode } from "../core/types";
-
-export interface NodeHandle {
-  readonly spec: NodeSpec;
-  readonly ops: NodeOps;
-}
+import type { ObservedCluster, ObservedNode } from "../core/types";
 
 /** ObservedNode plus what only the I/O side needs. */
 export interface NodeObservation extends ObservedNode {
@@ -41,7 +37,7 @@ export interface Observation {
   readonly sqlError?: string;
 }
 
-/** What to ask each node (see node-probe.ts; defaults: everything), and whether to judge replica placement (locality batches). */
+/** What to ask each node (see node/probe.ts; defaults: everything), and whether to judge replica placement (locality batches). */
 export interface ObserveOptions extends ProbeOptions {
   readonly placement?: boolean;
 }
@@ -86,7 +82,7 @@ async function observeNode(
   signal?: AbortSignal,
 ): Promise<NodeObservation> {
   const [probe, health, vars] = await Promise.all([
-    probeNode(h.ops, opts, signal).catch((e: Error): ProbeResult => ({ process: "unknown", errors: [`probe: ${e.message}`] })),
+    h.ops.probe(opts, signal).catch((e: Error): ProbeResult => ({ process: "unknown", errors: [`probe: ${e.message}`] })),
     reader.health(h.spec, true, signal),
     reader.vars(h.spec, signal).catch((e: Error) => e),
   ]);

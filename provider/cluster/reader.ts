@@ -7,6 +7,7 @@
  * SQL goes through one gateway connection at a time (sql-gateway.ts); the
  * node list comes from gossip.ts.
  */
+import { InvalidValue, ReadFailed } from "../core/errors";
 import type { HostPort, NodeSpec, Spec } from "../core/types";
 import { httpGet } from "../transport/http";
 import { webLogin } from "./web-session";
@@ -114,7 +115,7 @@ export class ClusterReader {
   /** `/_status/vars`, reduced to what the gates read. Throws when the node does not answer. */
   async vars(node: NodeSpec, signal?: AbortSignal): Promise<NodeVars> {
     const res = await httpGet(this.httpUrl(node.httpAddr, "/_status/vars"), this.httpOpts(signal));
-    if (res.status !== 200) throw new Error(`/_status/vars answered HTTP ${res.status}`);
+    if (res.status !== 200) throw new ReadFailed(`/_status/vars answered HTTP ${res.status}`);
     const samples = parsePrometheusText(res.body);
     return {
       build: buildTagOf(samples),
@@ -145,11 +146,11 @@ export class ClusterReader {
       this.webCookie = undefined;
       res = await get(await this.webSession(node, signal));
     }
-    if (res.status !== 200) throw new Error(`/_status/ranges/local answered HTTP ${res.status}${grpcMessage(res.body)}`);
+    if (res.status !== 200) throw new ReadFailed(`/_status/ranges/local answered HTTP ${res.status}${grpcMessage(res.body)}`);
     try {
       return JSON.parse(res.body) as unknown;
     } catch {
-      throw new Error("/_status/ranges/local did not answer JSON");
+      throw new ReadFailed("/_status/ranges/local did not answer JSON");
     }
   }
 
@@ -157,7 +158,7 @@ export class ClusterReader {
   private async webSession(node: NodeSpec, signal?: AbortSignal): Promise<string> {
     if (this.webCookie !== undefined) return this.webCookie;
     if (this.sql.password === undefined)
-      throw new Error("a secure cluster serves it to a logged-in web session only, and sql.password is not set to log in with");
+      throw new ReadFailed("a secure cluster serves it to a logged-in web session only, and sql.password is not set to log in with");
     const base = this.httpUrl(node.httpAddr, "");
     this.webCookie = await webLogin(base, this.sql.user, this.sql.password, this.httpOpts(signal));
     return this.webCookie;
@@ -188,7 +189,7 @@ function settingText(v: unknown): string {
 }
 
 function checkedSetting(name: string): string {
-  if (!SETTING_NAME_RE.test(name)) throw new Error(`refusing cluster setting name ${JSON.stringify(name)}`);
+  if (!SETTING_NAME_RE.test(name)) throw new InvalidValue(`refusing cluster setting name ${JSON.stringify(name)}`);
   return name;
 }
 

@@ -8,6 +8,7 @@
  * The password goes only into the pg client config — never into a message.
  */
 import { Client, type ClientConfig } from "pg";
+import { ReadFailed } from "../core/errors";
 import type { HostPort, NodeSpec, Spec } from "../core/types";
 import { SYSTEM_CLUSTER_OPTION, SessionRefused, inApplicationCluster, prepareSession, virtualClusterRefusal } from "./sql-session";
 import { withPrivilegeAdvice } from "./sql-privileges";
@@ -51,15 +52,12 @@ export class SqlGateway {
         lastError = e as Error;
         if (e instanceof SessionRefused) throw e;
         if (isStatementError(e))
-          throw new Error(`SQL on ${node.name}: ${withPrivilegeAdvice(lastError.message, (e as { code?: string }).code, this.sql.user)}`);
+          throw new ReadFailed(`SQL on ${node.name}`, withPrivilegeAdvice(lastError.message, (e as { code?: string }).code, this.sql.user));
         await this.dropClient();
       }
     }
-    throw new Error(
-      `no SQL gateway answered (tried ${this.gatewayCandidates()
-        .map((n) => n.name)
-        .join(", ")}): ${lastError?.message ?? "no nodes"}`,
-    );
+    const tried = this.gatewayCandidates().map((n) => n.name);
+    throw new ReadFailed(`no SQL gateway answered (tried ${tried.join(", ")})`, lastError?.message ?? "no nodes");
   }
 
   /** The current gateway first, then the other non-avoided nodes in list order. */

@@ -10,6 +10,7 @@
  */
 import * as http from "http";
 import * as https from "https";
+import { ReadFailed } from "../core/errors";
 import type { HttpOptions } from "../transport/http";
 
 /** Logs in on the node at `baseUrl` ("https://host:port"); resolves with the `session=...` cookie pair. */
@@ -37,11 +38,13 @@ export function webLogin(baseUrl: string, user: string, password: string, opts: 
         res.on("end", () => {
           const cookie = sessionCookie(res.headers["set-cookie"]);
           if (res.statusCode === 200 && cookie !== undefined) return resolve(cookie);
-          reject(new Error(`web login as ${user} answered HTTP ${res.statusCode ?? 0}${reason(Buffer.concat(chunks).toString("utf8"))}`));
+          reject(
+            new ReadFailed(`web login as ${user} answered HTTP ${res.statusCode ?? 0}${reason(Buffer.concat(chunks).toString("utf8"))}`),
+          );
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${opts.timeoutMs}ms`)));
+    req.on("timeout", () => req.destroy(new ReadFailed(`no answer within ${opts.timeoutMs}ms`)));
     req.on("error", reject);
     req.end(body);
   });

@@ -4,11 +4,59 @@
  * when two copies of this module are loaded (the engine's serialized copy and
  * the package's own).
  *
- * Messages follow one form: "<phase> node <name> (<host>): <what>: <cause>".
+ * Messages follow one form, built by one function, `failureMessage`:
+ * "<phase> node <name> (<host>): <what>: <cause>" — or "<phase>: <what>:
+ * <cause>" when no single node is concerned; ": <cause>" only when there is
+ * one. "(<host>)" is always the node's SQL host (`sqlAddr.host`, see
+ * `subjectOf`): the address the cluster itself reports for the node (`cockroach
+ * node status`), defined for every node, local or SSH. Where the failure was
+ * reaching the host, the cause is a TransportError whose text starts with the
+ * transport ("ssh user@host:port"), so the SSH endpoint is named there.
+ *
  * No message may contain a secret: callers pass only names, hosts, phases and
  * command output that was produced without secrets.
  */
 import type { CheckFailure, Phase } from "./types";
+
+/** Whom a message is about: the node's name and its SQL host. */
+export interface NodeSubject {
+  readonly name: string;
+  readonly host: string;
+}
+
+/** The subject of a node: its name and SQL host (never the SSH host: see the header). */
+export function subjectOf(node: { readonly name: string; readonly sqlAddr: { readonly host: string } }): NodeSubject {
+  return { name: node.name, host: node.sqlAddr.host };
+}
+
+/** The one message form: "<phase> node <name> (<host>): <what>: <cause>" (node and cause optional). */
+export function failureMessage(phase: Phase, node: NodeSubject | undefined, what: string, cause?: string): string {
+  const head = node ? `${phase} node ${node.name} (${node.host})` : phase;
+  return `${head}: ${what}${cause ? `: ${cause}` : ""}`;
+}
+
+/**
+ * The same error with its message changed (what the run did next appended,
+ * or a redaction): same class, brand and fields, so `isX()` still holds and
+ * the final error of a failed run keeps its type. The original is its `cause`.
+ */
+export function rewordError<E extends Error>(e: E, edit: (message: string) => string): E {
+  const copy = Object.create(Object.getPrototypeOf(e) as object) as E;
+  Object.assign(copy, e);
+  const message = edit(e.message);
+  Object.defineProperty(copy, "message", { value: message, writable: true, configurable: true, enumerable: false });
+  const stack = e.stack ?? `${e.name}: ${e.message}`;
+  Object.defineProperty(copy, "stack", {
+    value: stack.startsWith(`${e.name}: ${e.message}`)
+      ? `${e.name}: ${message}${stack.slice(e.name.length + 2 + e.message.length)}`
+      : stack,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  if (!("cause" in copy)) Object.defineProperty(copy, "cause", { value: e, writable: true, configurable: true, enumerable: false });
+  return copy;
+}
 
 /** Inputs that cannot be used. Raised before anything on the cluster is touched. */
 export class SpecError extends Error {
@@ -49,9 +97,9 @@ export class GateFailed extends Error {
   constructor(
     readonly phase: Phase,
     readonly what: string,
-    readonly node?: { readonly name: string; readonly host: string },
+    readonly node?: NodeSubject,
   ) {
-    super(node ? `${phase} node ${node.name} (${node.host}): ${what}` : `${phase}: ${what}`);
+    super(failureMessage(phase, node, what));
     this.name = "GateFailed";
   }
 }
@@ -61,12 +109,59 @@ export class NodeOpFailed extends Error {
   readonly isNodeOpFailed = true;
   constructor(
     readonly phase: Phase,
-    readonly node: { readonly name: string; readonly host: string },
+    readonly node: NodeSubject,
     readonly what: string,
     readonly causeText?: string,
   ) {
-    super(`${phase} node ${node.name} (${node.host}): ${what}${causeText ? `: ${causeText}` : ""}`);
+    super(failureMessage(phase, node, what, causeText));
     this.name = "NodeOpFailed";
+  }
+}
+
+/**
+ * A phase failed with no more specific kind: a hook, staging across nodes, a
+ * release that cannot be used, the lease table. `node` when one node is concerned.
+ */
+export class PhaseFailed extends Error {
+  readonly isPhaseFailed = true;
+  constructor(
+    readonly phase: Phase,
+    readonly node: NodeSubject | undefined,
+    readonly what: string,
+    readonly causeText?: string,
+  ) {
+    super(failureMessage(phase, node, what, causeText));
+    this.name = "PhaseFailed";
+  }
+}
+
+/**
+ * What the cluster or a host answered cannot be read (an HTTP status, a body
+ * that is not the expected JSON, a SQL error). Callers mostly fold it into a
+ * gate sample or an observation's errors; the message is the reason alone,
+ * and the caller adds phase and node.
+ */
+export class ReadFailed extends Error {
+  readonly isReadFailed = true;
+  constructor(
+    readonly what: string,
+    readonly causeText?: string,
+  ) {
+    super(`${what}${causeText ? `: ${causeText}` : ""}`);
+    this.name = "ReadFailed";
+  }
+}
+
+/**
+ * A value that cannot be used: a version string, a host key, a setting or
+ * variable name. Pure parsers throw it; spec validation turns it into a
+ * check failure naming the field.
+ */
+export class InvalidValue extends Error {
+  readonly isInvalidValue = true;
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "InvalidValue";
   }
 }
 
@@ -94,9 +189,13 @@ export class LeaseHeld extends Error {
     readonly expiresAt: string,
   ) {
     super(
-      `preflight: refused, no node was touched: another rollout holds this cluster's upgrade lease (holder ${holder}; expires ${expiresAt} UTC unless renewed). ` +
-        "Wait for that run to finish (an expired lease is taken over automatically), or, if it is certainly dead, " +
-        "remove the lease with DELETE FROM crdb_upgrade.lease (see it with SELECT * FROM crdb_upgrade.lease)",
+      failureMessage(
+        "preflight",
+        undefined,
+        `refused, no node was touched: another rollout holds this cluster's upgrade lease (holder ${holder}; expires ${expiresAt} UTC unless renewed). ` +
+          "Wait for that run to finish (an expired lease is taken over automatically), or, if it is certainly dead, " +
+          "remove the lease with DELETE FROM crdb_upgrade.lease (see it with SELECT * FROM crdb_upgrade.lease)",
+      ),
     );
     this.name = "LeaseHeld";
   }
@@ -107,10 +206,10 @@ export class LeaseLost extends Error {
   readonly isLeaseLost = true;
   constructor(
     readonly phase: Phase,
-    readonly node: { readonly name: string; readonly host: string } | undefined,
+    readonly node: NodeSubject | undefined,
     readonly what: string,
   ) {
-    super(node ? `${phase} node ${node.name} (${node.host}): not started: ${what}` : `${phase}: not started: ${what}`);
+    super(failureMessage(phase, node, "not started", what));
     this.name = "LeaseLost";
   }
 }
@@ -126,23 +225,12 @@ export const isNodeOpFailed = (e: unknown): e is NodeOpFailed => hasBrand(e, "is
 export const isTransportError = (e: unknown): e is TransportError => hasBrand(e, "isTransportError");
 export const isLeaseHeld = (e: unknown): e is LeaseHeld => hasBrand(e, "isLeaseHeld");
 export const isLeaseLost = (e: unknown): e is LeaseLost => hasBrand(e, "isLeaseLost");
+export const isPhaseFailed = (e: unknown): e is PhaseFailed => hasBrand(e, "isPhaseFailed");
+export const isReadFailed = (e: unknown): e is ReadFailed => hasBrand(e, "isReadFailed");
+export const isInvalidValue = (e: unknown): e is InvalidValue => hasBrand(e, "isInvalidValue");
 
 /** The message of anything thrown, for records and reasons. */
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
-}
-
-/**
- * The same error (its kind, phase and node kept) with a new message: a failed
- * run's final error says what the rollback did, yet callers can still ask
- * what kind of failure it was.
- */
-export function restate(e: Error, message: string): Error {
-  const out = Object.create(Object.getPrototypeOf(e) as object) as Error;
-  Object.assign(out, e);
-  Object.defineProperty(out, "message", { value: message, enumerable: false, writable: true, configurable: true });
-  Object.defineProperty(out, "cause", { value: e, enumerable: false, writable: true, configurable: true });
-  out.stack = `${e.name}: ${message}`;
-  return out;
 }

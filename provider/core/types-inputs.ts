@@ -115,6 +115,8 @@ export interface StrategyInput {
     readonly ready?: DurationInput; // default 10m (as cockroach-operator's per-pod wait)
     readonly cluster?: DurationInput; // default 10m
     readonly finalize?: DurationInput; // default 30m
+    readonly probe?: DurationInput; // default 30s: one command asking a host about its process, binaries, journal
+    readonly swap?: DurationInput; // default 2m: installing a binary (and lib/) in place, or copying `_old` to stage it
   };
   /** Wall-clock cap for the whole update. Defaults to 6h. */
   readonly overallDeadline?: DurationInput;

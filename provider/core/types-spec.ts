@@ -1,4 +1,5 @@
 /** The normalised Spec: fully defaulted, durations in ms (spec/ produces it). */
+import type { ProcessInput } from "./types-inputs";
 
 // ---------------------------------------------------------------------------
 // The normalised Spec: fully defaulted, durations in ms. Produced by spec.ts.
@@ -18,10 +19,9 @@ export interface Connection {
   readonly hostKey?: string;
 }
 
-export type ProcessManager =
-  | { readonly manager: "cockroach"; readonly startFlags: readonly string[]; readonly pidFile: string; readonly logFile?: string }
-  | { readonly manager: "systemd"; readonly unit: string; readonly useSudo: boolean }
-  | { readonly manager: "commands"; readonly start: string; readonly stop: string; readonly status: string };
+/** ProcessInput with its defaults applied (spec/nodes.ts): systemd's `useSudo` is always said. */
+export type ProcessSpec = SudoSaid<ProcessInput>;
+type SudoSaid<P> = P extends { readonly manager: "systemd" } ? Omit<P, "useSudo"> & { readonly useSudo: boolean } : P;
 
 export interface NodeSpec {
   readonly name: string;
@@ -35,7 +35,7 @@ export interface NodeSpec {
   readonly locality: string; // "" when none
   readonly binaryPath: string;
   readonly stagingDir: string;
-  readonly process: ProcessManager;
+  readonly process: ProcessSpec;
 }
 
 export interface HostPort {
@@ -50,6 +50,8 @@ export interface Deadlines {
   readonly readyMs: number;
   readonly clusterMs: number;
   readonly finalizeMs: number;
+  readonly probeMs: number;
+  readonly swapMs: number;
 }
 
 export type FinalizeMode =

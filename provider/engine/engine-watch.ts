@@ -16,8 +16,14 @@
  * process exits once no update runs. A hard exit after EXIT_GRACE_MS ends a
  * run that does not stop; its lease then expires by its TTL.
  *
- * Armed only inside the engine's dynamic-provider process: direct callers
+ * Armed only inside the engine's dynamic-provider process (or where
+ * CRDB_UPGRADE_ENGINE_WATCH=1, as the provider plugin sets): direct callers
  * (tests, tools) own their process and pass their own AbortSignal.
+ *
+ * The plugin's Cancel (plugin/provider.ts) uses the same guards through
+ * `cancel()`: the engine stays, so the stop waits for a later boundary: the
+ * node in hand finishes through its gates (and a rollback in progress ends)
+ * before the signal aborts; nothing after it touches another node.
  */
 import * as fs from "fs";
 import { setMaxListeners } from "events";
@@ -48,6 +54,7 @@ export function engineWatch(): EngineWatch | undefined {
 
 export class EngineWatch {
   private goneWhy?: string;
+  private cancelWhy?: string;
   private readonly runs = new Set<RunGuard>();
   private readonly ancestry: Ancestry;
   private readonly timer: NodeJS.Timeout;
@@ -73,7 +80,23 @@ export class EngineWatch {
     const g = new RunGuard(() => this.runs.delete(g) && this.exitIfIdle());
     this.runs.add(g);
     if (this.goneWhy !== undefined) g.engineGone(this.goneWhy);
+    if (this.cancelWhy !== undefined) g.cancel(this.cancelWhy);
     return g;
+  }
+
+  /**
+   * The engine's Cancel: every running update stops at its next node
+   * boundary, and an update that starts later stops before its first node.
+   * The process stays (the engine still reads the results).
+   */
+  cancel(why: string): void {
+    this.cancelWhy ??= why;
+    for (const g of this.runs) g.cancel(why);
+  }
+
+  /** Updates running now (a Cancel waits for them to return). */
+  get running(): number {
+    return this.runs.size;
   }
 
   private check(): void {
@@ -105,7 +128,11 @@ export class EngineWatch {
 export class RunGuard {
   private readonly ctl = new AbortController();
   private readonly acting = new Map<string, number>();
+  /** Nodes taken in hand (an acting phase on them) and not yet through their last gate (bake). */
+  private readonly inHand = new Set<string>();
+  private rollingBack = false;
   private pendingWhy?: string;
+  private cancelWhy?: string;
 
   constructor(private readonly onDone: () => void) {
     setMaxListeners(0, this.ctl.signal);
@@ -116,14 +143,31 @@ export class RunGuard {
   }
 
   readonly observe = (e: RolloutEvent): void => {
-    if (e.type !== "phase-start" && e.type !== "phase-end") return;
-    if (!ACTING.has(e.phase)) return;
+    this.trackInHand(e);
+    if (e.type !== "phase-start" && e.type !== "phase-end") return this.abortIfAsked();
+    if (!ACTING.has(e.phase)) return this.abortIfAsked();
     const key = `${e.phase}/${e.at?.node ?? ""}`;
     const n = (this.acting.get(key) ?? 0) + (e.type === "phase-start" ? 1 : -1);
     if (n > 0) this.acting.set(key, n);
     else this.acting.delete(key);
-    if (this.pendingWhy !== undefined) this.abortIfSafe();
+    this.abortIfAsked();
   };
+
+  /** The node boundary a Cancel waits for (see EngineWatch.cancel). */
+  private trackInHand(e: RolloutEvent): void {
+    if (e.type === "rollback-start") this.rollingBack = true;
+    else if (e.type === "rollback-end") this.rollingBack = false;
+    else if (e.type === "phase-start" && ACTING.has(e.phase) && e.at) this.inHand.add(e.at.node);
+    else if (e.type === "node-done") this.inHand.delete(e.at.node);
+    // The bake is the last gate of the node(s) in hand (also of a resumed node, whose bake names none).
+    else if ((e.type === "phase-end" && e.phase === "bake") || e.type === "done") this.inHand.clear();
+  }
+
+  /** The engine's Cancel: abort once no node is in hand, no rollback runs and no acting phase is in progress. */
+  cancel(why: string): void {
+    this.cancelWhy ??= why;
+    this.abortIfAsked();
+  }
 
   engineGone(why: string): void {
     this.pendingWhy = why;
@@ -133,6 +177,18 @@ export class RunGuard {
   /** The update is over (its lease released). */
   done(): void {
     this.onDone();
+  }
+
+  private abortIfAsked(): void {
+    if (this.pendingWhy !== undefined) this.abortIfSafe();
+    else if (
+      this.cancelWhy !== undefined &&
+      this.inHand.size === 0 &&
+      !this.rollingBack &&
+      this.acting.size === 0 &&
+      !this.ctl.signal.aborted
+    )
+      this.ctl.abort(`${this.cancelWhy}: stopped at a node boundary`);
   }
 
   private abortIfSafe(): void {

@@ -11,6 +11,7 @@
  */
 import type { LineSink } from "./progress";
 import { credentialValuesIn, redact, redactDeep } from "../core/redact";
+import { rewordError } from "../core/errors";
 
 type Props = Record<string, unknown>;
 
@@ -54,15 +55,18 @@ export function redactOutputs(outs: Props, secrets: readonly string[]): Props {
 }
 
 /**
- * The thrown value, redacted: an Error becomes a new Error (same name) with a
- * redacted message and stack; the engine's partial-failure object keeps its
- * shape with message, reasons and non-input properties redacted.
+ * The thrown value, redacted: an Error stays the same kind of error
+ * (rewordError: class, brand and fields kept) with its message, stack and
+ * text fields redacted; the engine's partial-failure object keeps its shape
+ * with message, reasons and non-input properties redacted.
  */
 export function redactThrown(e: unknown, secrets: readonly string[]): unknown {
   if (e instanceof Error) {
-    const r = new Error(redact(e.message, secrets));
-    r.name = e.name;
+    const r = rewordError(e, (m) => redact(m, secrets)) as Error & Record<string, unknown>;
     r.stack = redact(e.stack ?? `${e.name}: ${e.message}`, secrets);
+    for (const [k, v] of Object.entries(r)) r[k] = redactDeep(v, secrets);
+    // The original, unredacted, must not travel with it.
+    delete r.cause;
     return r;
   }
   if (e !== null && typeof e === "object" && "id" in e) {

@@ -1,6 +1,7 @@
 /**
  * Everything an observation needs from one node's host, in ONE command:
- * whether the process runs (per its manager), the build of the binary, the
+ * whether the process runs (per its manager: process-manager.ts statusShell,
+ * the same reading as NodeOps.processState), the build of the binary, the
  * build of the kept `_old` binary, and the in-flight journal. One round trip
  * per node matters over SSH, and `cockroach version` is not free either, so
  * the caller says which parts it needs:
@@ -8,11 +9,13 @@
  *   build of a running node, so its binary need not be asked);
  * - previous: "always", "never", or only when the binary is a given build
  *   (rollback candidates are nodes already on the target).
+ * Pure: the script and its reading; NodeOps.probe runs it.
  */
 import { shellQuote } from "../transport/transport";
-import type { NodeJournal, NodeOps } from "./ops";
-import { ALIVE_FN, parseBuildTag } from "./ops";
-import type { NodeProcessState } from "../core/types";
+import { journalPath, parseJournal as readJournalText, type NodeJournal } from "./journal";
+import { statusShell } from "./process-manager";
+import { parseBuildTag } from "./shell";
+import type { NodeProcessState, NodeSpec } from "../core/types";
 
 export interface ProbeOptions {
   readonly binary?: "always" | "if-stopped";
@@ -29,20 +32,11 @@ export interface ProbeResult {
   readonly errors: readonly string[];
 }
 
-const PROBE_TIMEOUT_MS = 30_000;
-
-export async function probeNode(ops: NodeOps, opts: ProbeOptions = {}, signal?: AbortSignal): Promise<ProbeResult> {
-  const script = probeScript(ops, opts);
-  const r = await ops.transportRef.exec(["sh", "-c", script], { timeoutMs: PROBE_TIMEOUT_MS, signal });
-  return parseProbe(r.stdout);
-}
-
-function probeScript(ops: NodeOps, opts: ProbeOptions): string {
-  const node = ops.node;
+export function probeScript(node: NodeSpec, opts: ProbeOptions): string {
   const bin = shellQuote(node.binaryPath);
-  const old = shellQuote(ops.oldBinaryPath);
-  const lines = [ALIVE_FN, processLines(ops)];
-  // `state` is set by processLines: running or stopped (or the systemd word).
+  const old = shellQuote(`${node.binaryPath}_old`);
+  // statusShell sets `state`: running, stopped, draining or unknown.
+  const lines = [statusShell(node.process)];
   const wantBinary = opts.binary === "if-stopped" ? '[ "$state" != running ]' : "true";
   lines.push(
     `bin=""; if ${wantBinary}; then if [ -e ${bin} ]; then bin=$(${bin} version --build-tag 2>/dev/null | head -n 1) && echo "binary=$bin" || echo "binary-error"; else echo "binary-absent"; fi; fi`,
@@ -53,24 +47,11 @@ function probeScript(ops: NodeOps, opts: ProbeOptions): string {
     `if ${wantPrevious}; then if [ -e ${old} ]; then p=$(${old} version --build-tag 2>/dev/null | head -n 1) && echo "previous=$p" || echo "previous-error"; else echo "previous-absent"; fi; fi`,
   );
   if (opts.journal !== false) {
-    const j = shellQuote(`${node.stagingDir}/inflight.json`);
+    const j = shellQuote(journalPath(node));
     lines.push(`if [ -f ${j} ]; then echo "journal=$(tr -d '\\n' < ${j})"; fi`);
   }
   lines.push("exit 0");
   return lines.join("\n");
-}
-
-function processLines(ops: NodeOps): string {
-  const pm = ops.node.process;
-  if (pm.manager === "cockroach") {
-    const f = shellQuote(pm.pidFile);
-    return `state=stopped; if [ -s ${f} ]; then pid=$(tr -dc 0-9 < ${f}); if [ -n "$pid" ] && alive "$pid"; then state=running; fi; fi; echo "process=$state"`;
-  }
-  if (pm.manager === "systemd") {
-    const sudo = pm.useSudo ? "sudo -n " : "";
-    return `w=$(${sudo}systemctl is-active ${shellQuote(pm.unit)} 2>/dev/null); case "$w" in active|reloading|activating) state=running ;; deactivating) state=draining ;; "") state=unknown ;; *) state=stopped ;; esac; echo "process=$state"`;
-  }
-  return `if sh -c ${shellQuote(pm.status)} >/dev/null 2>&1; then state=running; else state=stopped; fi; echo "process=$state"`;
 }
 
 export function parseProbe(stdout: string): ProbeResult {
@@ -97,12 +78,7 @@ export function parseProbe(stdout: string): ProbeResult {
 }
 
 function parseJournal(text: string, errors: string[]): NodeJournal | undefined {
-  try {
-    const j = JSON.parse(text) as Partial<NodeJournal>;
-    if (typeof j.target === "string" && typeof j.phase === "string") return j as NodeJournal;
-  } catch {
-    // fall through
-  }
-  errors.push("journal: unreadable inflight.json");
-  return undefined;
+  const j = readJournalText(text);
+  if (j === undefined) errors.push("journal: unreadable inflight.json");
+  return j;
 }

@@ -1,22 +1,19 @@
 /**
  * Release artifacts: the URL from the template, the expected sha256 (given,
- * or the published `<url>.sha256sum`), and staging the unpacked release on a
- * node under `<stagingDir>/<version>/` — downloaded by the node itself
- * (curl or wget, fetch "node") or by the provider once and copied over
- * (fetch "provider", air-gapped hosts). A release is used only after its
- * sha256 matched and its binary reported the expected build tag; a staged
- * release that was verified before is reused without downloading again.
+ * or the published `<url>.sha256sum`), and, in air-gapped mode (fetch
+ * "provider"), the tarball downloaded and verified once by the provider.
+ * Staging on a node is release-stage.ts.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as crypto from "crypto";
 import { fileURLToPath } from "url";
-import { NodeOpFailed } from "../core/errors";
+import { NodeOpFailed, PhaseFailed, subjectOf } from "../core/errors";
 import { httpDownload, httpGet } from "../transport/http";
 import { shellQuote, type Transport } from "../transport/transport";
 import type { NodeSpec, Spec } from "../core/types";
-import { parseBuildTag, trimOut } from "./ops";
+import { trimOut } from "./shell";
 import { redact } from "../core/redact";
 
 export interface ReleaseRef {
@@ -26,6 +23,7 @@ export interface ReleaseRef {
   readonly sha256: string;
 }
 
+/** A release staged on a node (release-stage.ts). */
 export interface StagedRelease {
   readonly dir: string;
   readonly binary: string;
@@ -34,10 +32,11 @@ export interface StagedRelease {
   readonly reused: boolean;
 }
 
-const DOWNLOAD_TIMEOUT_MS = 20 * 60_000;
-const SMALL_TIMEOUT_MS = 60_000;
+/** A tarball download or copy, its checksum and unpacking: hundreds of MB over a slow link. */
+export const DOWNLOAD_TIMEOUT_MS = 20 * 60_000;
+/** A checksum file, a directory, a marker. */
+export const SMALL_TIMEOUT_MS = 60_000;
 const SHA256_RE = /^[0-9a-f]{64}$/;
-const MARKER = ".verified";
 
 export function releaseUrl(template: string, version: string): string {
   return template.split("{version}").join(version);
@@ -50,9 +49,9 @@ export function redactUrl(url: string): string {
 
 /** Parses a `.sha256sum` body: `<hex>  <file>`. Refuses HTML and anything else with a clear reason. */
 export function parseSha256Sum(body: string, url: string): string {
-  if (looksLikeHtml(body)) throw new Error(`${redactUrl(url)} served HTML, not a checksum file`);
+  if (looksLikeHtml(body)) throw new PhaseFailed("stage-release", undefined, `${redactUrl(url)} served HTML, not a checksum file`);
   const first = body.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  if (!SHA256_RE.test(first)) throw new Error(`${redactUrl(url)} does not hold a sha256 checksum`);
+  if (!SHA256_RE.test(first)) throw new PhaseFailed("stage-release", undefined, `${redactUrl(url)} does not hold a sha256 checksum`);
   return first;
 }
 
@@ -81,16 +80,22 @@ export async function resolveRelease(
     body = readLocalUrl(sumUrl);
   } else if (spec.release.fetch === "provider") {
     const res = await httpGet(sumUrl, { timeoutMs: SMALL_TIMEOUT_MS, signal, maxBytes: 64 * 1024 }).catch((e: Error) => {
-      throw new Error(`cannot fetch ${redactUrl(sumUrl)}: ${e.message}`);
+      throw new PhaseFailed("stage-release", undefined, `cannot fetch ${redactUrl(sumUrl)}`, e.message);
     });
-    if (res.status !== 200) throw new Error(`cannot fetch ${redactUrl(sumUrl)}: HTTP ${res.status} (${missingSumHint(version)})`);
+    if (res.status !== 200)
+      throw new PhaseFailed(
+        "stage-release",
+        undefined,
+        `cannot fetch ${redactUrl(sumUrl)}`,
+        `HTTP ${res.status} (${missingSumHint(version)})`,
+      );
     body = res.body;
   } else {
     const r = await firstNode.transport.exec(["sh", "-c", fetchToStdout(sumUrl)], { timeoutMs: SMALL_TIMEOUT_MS, signal });
     if (r.code !== 0) {
       throw new NodeOpFailed(
         "stage-release",
-        nodeSubject(firstNode.node),
+        subjectOf(firstNode.node),
         `cannot fetch ${redactUrl(sumUrl)} (${missingSumHint(version)})`,
         trimOut(r.stderr),
       );
@@ -105,25 +110,6 @@ function missingSumHint(version: string): string {
   return `is ${version} a published release, and does release.urlTemplate point at it? A mirror without .sha256sum files needs release.sha256`;
 }
 
-/** Stages and verifies the release on one node; reuses a verified copy. */
-export async function stageOnNode(
-  target: { readonly transport: Transport; readonly node: NodeSpec },
-  rel: ReleaseRef,
-  via: { readonly localTarball?: string },
-  signal?: AbortSignal,
-): Promise<StagedRelease> {
-  const stager = new NodeStager(target.transport, target.node, rel, signal);
-  if (await stager.isVerified()) return stager.staged(true);
-  await stager.prepareDir();
-  if (via.localTarball) await stager.copyFromProvider(via.localTarball);
-  else await stager.downloadOnNode();
-  await stager.checkTarball();
-  await stager.unpack();
-  await stager.checkBinary();
-  await stager.markVerified();
-  return stager.staged(false);
-}
-
 /** Air-gapped mode: the provider downloads the tarball once and verifies it; returns the local path and a cleanup. */
 export async function downloadOnProvider(rel: ReleaseRef, signal?: AbortSignal): Promise<{ readonly file: string; cleanup(): void }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crdb-release-"));
@@ -133,129 +119,18 @@ export async function downloadOnProvider(rel: ReleaseRef, signal?: AbortSignal):
     const res = rel.url.startsWith("file:")
       ? (fs.copyFileSync(fileURLToPath(rel.url), file), { status: 200 })
       : await httpDownload(rel.url, file, { timeoutMs: DOWNLOAD_TIMEOUT_MS, signal });
-    if (res.status !== 200) throw new Error(`cannot download ${redactUrl(rel.url)}: HTTP ${res.status}`);
+    if (res.status !== 200)
+      throw new PhaseFailed("stage-release", undefined, `cannot download ${redactUrl(rel.url)}`, `HTTP ${res.status}`);
     const head = readHead(file);
-    if (looksLikeHtml(head)) throw new Error(`${redactUrl(rel.url)} served HTML, not a release tarball`);
+    if (looksLikeHtml(head)) throw new PhaseFailed("stage-release", undefined, `${redactUrl(rel.url)} served HTML, not a release tarball`);
     const got = await sha256File(file);
-    if (got !== rel.sha256) throw new Error(`checksum mismatch for ${redactUrl(rel.url)}: expected ${rel.sha256}, got ${got}`);
+    if (got !== rel.sha256)
+      throw new PhaseFailed("stage-release", undefined, `checksum mismatch for ${redactUrl(rel.url)}: expected ${rel.sha256}, got ${got}`);
     return { file, cleanup };
   } catch (e) {
     cleanup();
     throw e;
   }
-}
-
-class NodeStager {
-  readonly dir: string;
-
-  constructor(
-    private readonly transport: Transport,
-    private readonly node: NodeSpec,
-    private readonly rel: ReleaseRef,
-    private readonly signal?: AbortSignal,
-  ) {
-    this.dir = path.posix.join(node.stagingDir, rel.version);
-  }
-
-  private get tarball(): string {
-    return path.posix.join(this.dir, "release.tgz");
-  }
-
-  staged(reused: boolean): StagedRelease {
-    return { dir: this.dir, binary: path.posix.join(this.dir, "cockroach"), libDir: path.posix.join(this.dir, "lib"), reused };
-  }
-
-  async isVerified(): Promise<boolean> {
-    const marker = shellQuote(path.posix.join(this.dir, MARKER));
-    const r = await this.sh(`[ -f ${marker} ] && cat ${marker}`, SMALL_TIMEOUT_MS);
-    if (r.code !== 0 || r.stdout.trim() !== this.rel.sha256) return false;
-    const tag = await this.sh(`${shellQuote(this.staged(false).binary)} version --build-tag`, SMALL_TIMEOUT_MS);
-    return tag.code === 0 && parseBuildTag(tag.stdout) === this.rel.version;
-  }
-
-  async prepareDir(): Promise<void> {
-    const r = await this.sh(`rm -rf ${shellQuote(this.dir)} && mkdir -p ${shellQuote(this.dir)}`, SMALL_TIMEOUT_MS);
-    if (r.code !== 0) this.fail(`cannot create ${this.dir}`, r.stderr);
-  }
-
-  async copyFromProvider(localTarball: string): Promise<void> {
-    await this.transport.putFile(localTarball, this.tarball, 0o644);
-  }
-
-  async downloadOnNode(): Promise<void> {
-    const r = await this.sh(fetchToFile(this.rel.url, this.tarball), DOWNLOAD_TIMEOUT_MS);
-    if (r.code === 127) this.fail("neither curl nor wget is installed on the node", "");
-    if (r.code !== 0) this.fail(`cannot download ${redactUrl(this.rel.url)}`, r.stderr);
-  }
-
-  /** HTML instead of a tarball (a login page, an error page) and checksum mismatches are refused. */
-  async checkTarball(): Promise<void> {
-    const t = shellQuote(this.tarball);
-    const head = await this.sh(`head -c 1024 ${t}`, SMALL_TIMEOUT_MS);
-    if (looksLikeHtml(head.stdout)) this.fail(`${redactUrl(this.rel.url)} served HTML, not a release tarball`, "");
-    const sum = await this.sh(`sha256sum ${t}`, DOWNLOAD_TIMEOUT_MS);
-    if (sum.code !== 0) this.fail("sha256sum failed", sum.stderr);
-    const got = sum.stdout.trim().split(/\s+/)[0]?.toLowerCase();
-    if (got !== this.rel.sha256) this.fail(`checksum mismatch for ${redactUrl(this.rel.url)}: expected ${this.rel.sha256}, got ${got}`, "");
-  }
-
-  /** Unpacks `cockroach-<v>.<platform>/{cockroach,lib/}` and moves both to the staging dir. */
-  async unpack(): Promise<void> {
-    const d = shellQuote(this.dir);
-    const script = [
-      "set -e",
-      `cd ${d}`,
-      "rm -rf x && mkdir x",
-      "tar -xzf release.tgz -C x",
-      "bin=$(ls -d x/*/cockroach x/cockroach 2>/dev/null | head -n 1)",
-      '[ -n "$bin" ] || { echo "no cockroach binary in the tarball" >&2; exit 1; }',
-      'src=$(dirname "$bin")',
-      'mv "$bin" cockroach && chmod 755 cockroach',
-      'if [ -d "$src/lib" ]; then rm -rf lib && mv "$src/lib" lib; fi',
-      "rm -rf x release.tgz",
-    ].join("\n");
-    const r = await this.sh(script, DOWNLOAD_TIMEOUT_MS);
-    if (r.code !== 0) this.fail("cannot unpack the release", r.stderr);
-  }
-
-  async checkBinary(): Promise<void> {
-    const r = await this.sh(`${shellQuote(this.staged(false).binary)} version --build-tag`, SMALL_TIMEOUT_MS);
-    if (r.code !== 0) this.fail("the staged binary does not run on this host", r.stderr || r.stdout);
-    const tag = parseBuildTag(r.stdout);
-    if (tag !== this.rel.version) this.fail(`${redactUrl(this.rel.url)} contains ${tag}, not ${this.rel.version}`, "");
-  }
-
-  async markVerified(): Promise<void> {
-    const r = await this.sh(`echo ${this.rel.sha256} > ${shellQuote(path.posix.join(this.dir, MARKER))}`, SMALL_TIMEOUT_MS);
-    if (r.code !== 0) this.fail("cannot write the verification marker", r.stderr);
-  }
-
-  private sh(script: string, timeoutMs: number) {
-    return this.transport.exec(["sh", "-c", script], { timeoutMs, signal: this.signal });
-  }
-
-  private fail(what: string, cause: string): never {
-    throw new NodeOpFailed("stage-release", nodeSubject(this.node), what, cause ? trimOut(cause) : undefined);
-  }
-}
-
-function nodeSubject(node: NodeSpec): { name: string; host: string } {
-  return { name: node.name, host: node.sqlAddr.host };
-}
-
-/** curl or wget, whichever the host has; exit 127 when neither. HTTP errors fail the command. */
-function fetchToFile(url: string, dest: string): string {
-  const u = shellQuote(url);
-  const part = shellQuote(`${dest}.part`);
-  return (
-    [
-      "set -e",
-      `if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 -o ${part} ${u}`,
-      `elif command -v wget >/dev/null 2>&1; then wget -q -O ${part} ${u}`,
-      "else exit 127; fi",
-      `mv -f ${part} ${shellQuote(dest)}`,
-    ].join("\n") + "\n"
-  );
 }
 
 function fetchToStdout(url: string): string {
@@ -268,7 +143,7 @@ function readLocalUrl(url: string): string {
   try {
     return fs.readFileSync(fileURLToPath(url), "utf8");
   } catch (e) {
-    throw new Error(`cannot read ${url}: ${(e as Error).message}`);
+    throw new PhaseFailed("stage-release", undefined, `cannot read ${redactUrl(url)}`, (e as Error).message);
   }
 }
 

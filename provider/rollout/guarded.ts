@@ -11,7 +11,7 @@ import { criticalVerdict } from "../cluster/critical-nodes";
 import { isSingleNode } from "../spec/single-node";
 import type { Emit } from "../core/events";
 import { awaitClearance, realClock, type Clock, type OtherDown } from "./guard";
-import type { NodeHandle } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import type { Phase, Spec } from "../core/types";
 
 export interface GuardedContext {

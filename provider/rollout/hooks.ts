@@ -5,9 +5,10 @@
  * aborts the update with nothing touched.
  */
 import type { ClusterReader } from "../cluster/reader";
-import type { NodeHandle } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import { LocalTransport } from "../transport/local";
-import { trimOut } from "../node/ops";
+import { trimOut } from "../node/shell";
+import { PhaseFailed } from "../core/errors";
 import { redact } from "../core/redact";
 import type { Spec } from "../core/types";
 
@@ -20,12 +21,12 @@ export async function runHooks(spec: Spec, handles: readonly NodeHandle[], reade
   if (backupCommand) {
     const r = await new LocalTransport().exec(["sh", "-c", backupCommand], { timeoutMs: HOOK_TIMEOUT_MS, signal });
     // The command's own output is shown (it is the user's), the command text is not: it may hold credentials.
-    if (r.code !== 0) throw new Error(`hooks: backup command exited ${r.code}: ${trimOut(r.stderr || r.stdout, 5)}`);
+    if (r.code !== 0) throw new PhaseFailed("hooks", undefined, `backup command exited ${r.code}`, trimOut(r.stderr || r.stdout, 5));
   }
   if (backupSql) {
     await reader.execUserSql(backupSql).catch((e: Error) => {
       // Named so the user knows which statement failed; masked (it may carry a storage key or passphrase).
-      throw new Error(`hooks: backup SQL failed: ${oneLine(redact(backupSql))}: ${e.message}`);
+      throw new PhaseFailed("hooks", undefined, `backup SQL failed: ${oneLine(redact(backupSql))}`, e.message);
     });
   }
 }

@@ -22,7 +22,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { ClusterReader } from "../cluster/reader";
-import { LeaseHeld, LeaseLost, messageOf } from "../core/errors";
+import { LeaseHeld, LeaseLost, PhaseFailed, ReadFailed, messageOf } from "../core/errors";
 import type { Emit } from "../core/events";
 import type { NodeSpec, Phase, Spec } from "../core/types";
 import { decideAcquire, formatHolder, leaseFresh, renewEveryMs, type Holder } from "./lease-rules";
@@ -95,14 +95,13 @@ export class ClusterLease {
         await reader.close();
         return lease;
       }
-      throw new Error(`the lease row kept changing during ${ACQUIRE_ATTEMPTS} attempts`);
+      throw new ReadFailed(`the lease row kept changing during ${ACQUIRE_ATTEMPTS} attempts`);
     } catch (e) {
       ACTIVE_RUNS.delete(opts.run);
       await reader.close();
       if ((e as LeaseHeld).isLeaseHeld) throw e;
-      throw new Error(
-        `preflight: refused, no node was touched: cannot take the cluster's upgrade lease (crdb_upgrade.lease): ${messageOf(e)}`,
-      );
+      const what = "refused, no node was touched: cannot take the cluster's upgrade lease (crdb_upgrade.lease)";
+      throw new PhaseFailed("preflight", undefined, what, messageOf(e));
     }
   }
 

@@ -15,10 +15,11 @@
  */
 import type { ClusterReader } from "../cluster/reader";
 import type { Emit } from "../core/events";
-import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gates";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { clearToDisrupt } from "./guarded";
-import type { NodeHandle, Observation } from "../cluster/observe";
-import type { NodeJournal } from "../node/ops";
+import type { Observation } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
+import type { NodeJournal } from "../node/journal";
 import type { RolloutRecorder } from "./record";
 import type { Spec } from "../core/types";
 

@@ -17,8 +17,9 @@
  * node is touched; when neither works, the error names both paths tried.
  */
 import * as path from "path";
-import { messageOf } from "../core/errors";
-import type { NodeHandle, Observation } from "../cluster/observe";
+import { PhaseFailed, messageOf, subjectOf } from "../core/errors";
+import type { Observation } from "../cluster/observe";
+import type { NodeHandle } from "../node/handle";
 import { previousBuilds, wayBack, type WayBack } from "./rollback-source";
 import { stageEverywhere } from "./staging";
 import type { Plan, Spec } from "../core/types";
@@ -129,13 +130,12 @@ export async function prepareWayBack(
   if (binary !== undefined && binary !== spec.version) return { binary, build: binary };
   const old = await h.ops.buildOf(h.ops.oldBinaryPath, signal).catch(() => undefined);
   const w = wayBack({ binary, old, binaryPath: h.spec.binaryPath, oldPath: h.ops.oldBinaryPath }, spec.version, ctx.expected);
-  const subject = `rollback node ${h.spec.name} (${h.spec.sqlAddr.host})`;
+  const subject = subjectOf(h.spec);
   if (w.source === "binary") return { binary, build: w.build };
   if (w.source === "old") return { binary, build: w.build, swap: { source: h.ops.oldBinaryPath, libDir: oldLibDir(h.spec.binaryPath) } };
   if (w.source === "none") {
-    throw new Error(
-      `${subject}: no previous binary to go back to (${w.why}), and the previous build is unknown, so the release source could not be tried`,
-    );
+    const what = `no previous binary to go back to (${w.why}), and the previous build is unknown, so the release source could not be tried`;
+    throw new PhaseFailed("rollback", subject, what);
   }
   try {
     const staged = (await stageEverywhere(spec, [h], signal, w.build)).get(h.spec.name);
@@ -143,9 +143,8 @@ export async function prepareWayBack(
     ctx.note(`${h.spec.name}: ${w.why}: re-staged the previous release ${w.build} from the release source (verified) to go back to`);
     return { binary, build: w.build, swap: { source: staged.binary, libDir: staged.libDir } };
   } catch (e) {
-    throw new Error(
-      `${subject}: no way back to ${w.build}: ${w.why}, and the previous release could not be staged from the release source: ${messageOf(e)}`,
-    );
+    const what = `no way back to ${w.build}: ${w.why}, and the previous release could not be staged from the release source`;
+    throw new PhaseFailed("rollback", subject, what, messageOf(e));
   }
 }
 

@@ -4,7 +4,7 @@
  * what this upgrade moved when that is allowed, and say all of it in one
  * error that keeps the cause's kind.
  */
-import { isLeaseLost, restate } from "../core/errors";
+import { isLeaseLost, rewordError } from "../core/errors";
 import { rollBack } from "./rollback";
 import { captureDebugZipOnFailure, withEvidence } from "./failure-evidence";
 import type { RunState } from "./run-state";
@@ -26,20 +26,36 @@ export async function failRun(run: RunState, thrown: Error): Promise<RunFailure>
   // Another run holds the cluster now: undoing our nodes would fight it.
   if (isLeaseLost(e)) return { outcome: "failed", error: e };
   if (run.callerSignal?.aborted) {
-    return { outcome: "failed", error: restate(e, `${e.message}; interrupted: nodes left as they are (run the update again to resume)`) };
+    return {
+      outcome: "failed",
+      error: rewordError(e, () => `${e.message}; interrupted: nodes left as they are (run the update again to resume)`),
+    };
   }
   run.ctx = { ...run.ctx, signal: run.callerSignal };
   // Evidence before any rollback (the procedure's step 3.1); never blocks what follows.
   const zip = await captureDebugZipOnFailure({ ...run.ctx, runId: run.runId, failed: e, note: (m) => run.recorder.note(m) });
   run.recorder.debugZip = zip;
   if (!spec.strategy.rollbackOnFailure) {
-    return { outcome: "failed", error: withEvidence(restate(e, `${e.message}; rollbackOnFailure is false: nodes left as they are`), zip) };
+    return {
+      outcome: "failed",
+      error: withEvidence(
+        rewordError(e, () => `${e.message}; rollbackOnFailure is false: nodes left as they are`),
+        zip,
+      ),
+    };
   }
   const held = await run.lease?.confirm("rollback").then(
     () => undefined,
     (lost: Error) => lost,
   );
-  if (held) return { outcome: "failed", error: withEvidence(restate(e, `${e.message}; no rollback: ${held.message}`), zip) };
+  if (held)
+    return {
+      outcome: "failed",
+      error: withEvidence(
+        rewordError(e, () => `${e.message}; no rollback: ${held.message}`),
+        zip,
+      ),
+    };
   const rb = await rollBack({
     ...run.ctx,
     recorder: run.recorder,
@@ -58,7 +74,10 @@ export async function failRun(run: RunState, thrown: Error): Promise<RunFailure>
     : rb.advice
       ? `ROLLBACK STOPPED (no node taken down beyond the budget; resumable): ${rb.error}`
       : `ROLLBACK FAILED: ${rb.error}`;
-  const error = withEvidence(restate(e, [`${head}; ${outcome}`, ...tail].join("\n")), zip);
+  const error = withEvidence(
+    rewordError(e, () => [`${head}; ${outcome}`, ...tail].join("\n")),
+    zip,
+  );
   return { outcome: rb.ok ? "rolled-back" : "failed", error };
 }
 
@@ -86,5 +105,5 @@ async function blame(run: RunState, e: Error): Promise<Error> {
   if (run.callerSignal?.aborted) return e;
   const other = await w.blameOther(run.inHand).catch(() => undefined);
   if (!other) return e;
-  return restate(other, `${other.message}\n(the step that failed: ${e.message.split("\n")[0]})`);
+  return rewordError(other, () => `${other.message}\n(the step that failed: ${e.message.split("\n")[0]})`);
 }

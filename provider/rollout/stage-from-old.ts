@@ -10,13 +10,8 @@
  * downloaded release's `<version>/` (whose marker is the tarball's sha256).
  */
 import * as path from "path";
-import { NodeOpFailed } from "../core/errors";
-import type { NodeHandle } from "../cluster/observe";
-import { trimOut } from "../node/ops";
+import type { NodeHandle } from "../node/handle";
 import type { StagedRelease } from "../node/release";
-import { shellQuote } from "../transport/transport";
-
-const COPY_TIMEOUT_MS = 120_000;
 
 export type FromOld =
   | { readonly staged: StagedRelease }
@@ -28,21 +23,10 @@ export async function stageFromOld(h: NodeHandle, version: string, signal?: Abor
   if (found !== version) return { found };
   const dir = path.posix.join(h.spec.stagingDir, `${version}.from-old`);
   const binary = path.posix.join(dir, "cockroach");
-  const lib = path.posix.join(dir, "lib");
-  const libOld = path.posix.join(path.posix.dirname(h.spec.binaryPath), "lib_old");
-  const script = [
-    "set -e",
-    `rm -rf ${shellQuote(dir)} && mkdir -p ${shellQuote(dir)}`,
-    `cp -p ${shellQuote(h.ops.oldBinaryPath)} ${shellQuote(binary)}`,
-    `chmod 755 ${shellQuote(binary)}`,
-    `if [ -d ${shellQuote(libOld)} ]; then cp -Rp ${shellQuote(libOld)} ${shellQuote(lib)}; fi`,
-  ].join("\n");
-  const r = await h.ops.transportRef.exec(["sh", "-c", script], { timeoutMs: COPY_TIMEOUT_MS, signal });
-  if (r.code !== 0)
-    throw new NodeOpFailed("stage-release", h.ops.subject, `cannot copy ${h.ops.oldBinaryPath} to ${dir}`, trimOut(r.stderr));
+  await h.ops.copyOldTo(dir, signal);
   const copied = await h.ops.buildOf(binary, signal);
   if (copied !== version) return { found: copied };
-  return { staged: { dir, binary, libDir: lib, reused: true } };
+  return { staged: { dir, binary, libDir: path.posix.join(dir, "lib"), reused: true } };
 }
 
 /** For an error: what `_old` was on the nodes that could not use it. */

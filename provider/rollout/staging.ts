@@ -12,9 +12,10 @@
  * build tag is the target (stage-from-old.ts), and from the release source
  * elsewhere; when neither has it, the error names both.
  */
-import { downloadOnProvider, resolveRelease, stageOnNode, type StagedRelease } from "../node/release";
-import type { NodeHandle } from "../cluster/observe";
+import { downloadOnProvider, type StagedRelease } from "../node/release";
+import type { NodeHandle } from "../node/handle";
 import { describeOld, stageFromOld } from "./stage-from-old";
+import { PhaseFailed } from "../core/errors";
 import type { Plan, Spec } from "../core/types";
 
 export type StagedByNode = ReadonlyMap<string, StagedRelease>;
@@ -34,7 +35,11 @@ export async function stageEverywhere(
   const rest = handles.filter((h) => !staged.has(h.spec.name));
   const fetched = await stageFromSource(spec, rest, signal, version).catch((e: Error) => {
     const found = rest.map((h) => describeOld(h, olds[handles.indexOf(h)])).join("; ");
-    throw new Error(`${version} is neither on the node nor available from the release source: ${found}; and ${e.message}`);
+    throw new PhaseFailed(
+      "stage-release",
+      undefined,
+      `${version} is neither on the node nor available from the release source: ${found}; and ${e.message}`,
+    );
   });
   for (const [name, s] of fetched) staged.set(name, s);
   return staged;
@@ -48,14 +53,20 @@ async function stageFromSource(
 ): Promise<StagedByNode> {
   if (handles.length === 0) return new Map();
   const first = handles[0];
-  const rel = await resolveRelease(spec, { transport: first.ops.transportRef, node: first.spec }, signal, version);
+  const rel = await first.ops.resolveRelease(spec, version, signal);
   const local = spec.release.fetch === "provider" ? await downloadOnProvider(rel, signal) : undefined;
   try {
-    const results = await Promise.allSettled(
-      handles.map((h) => stageOnNode({ transport: h.ops.transportRef, node: h.spec }, rel, { localTarball: local?.file }, signal)),
-    );
-    const failed = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
-    if (failed.length > 0) throw new Error(failed.join("; "));
+    const results = await Promise.allSettled(handles.map((h) => h.ops.stageRelease(rel, { localTarball: local?.file }, signal)));
+    const failed = results.flatMap((r) => (r.status === "rejected" ? [r.reason as Error] : []));
+    // One node's failure is thrown as it is (its type and message name node and phase); several, together.
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1)
+      throw new PhaseFailed(
+        "stage-release",
+        undefined,
+        `${failed.length} nodes could not stage ${version}`,
+        failed.map((e) => e.message).join("; "),
+      );
     return new Map(handles.map((h, i) => [h.spec.name, (results[i] as PromiseFulfilledResult<StagedRelease>).value]));
   } finally {
     local?.cleanup();

@@ -21,6 +21,7 @@
  * trusted, including one in the middle.
  */
 import { createHash } from "crypto";
+import { InvalidValue } from "../core/errors";
 
 /** The explicit opt-out. Dangerous: any server answering on the address is trusted. */
 export const INSECURE_ACCEPT_ANY_HOST_KEY = "insecure-accept-any";
@@ -83,7 +84,7 @@ export function parseHostKeyPin(text: string): HostKeyPin {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"));
-  if (lines.length === 0) throw new Error(`empty host key; ${FORMS}`);
+  if (lines.length === 0) throw new InvalidValue(`empty host key; ${FORMS}`);
   if (lines.every((l) => l.startsWith("SHA256:"))) {
     return { kind: "fingerprints", fingerprints: lines.map(parseFingerprint) };
   }
@@ -159,7 +160,7 @@ function parseFingerprint(line: string): string {
   const b64 = line.slice("SHA256:".length).replace(/=+$/, "");
   // A SHA-256 digest is 32 bytes: 43 base64 characters without padding.
   if (!/^[A-Za-z0-9+/]{43}$/.test(b64))
-    throw new Error(`malformed fingerprint "${line}": a SHA256 fingerprint has 43 base64 characters; ${FORMS}`);
+    throw new InvalidValue(`malformed fingerprint "${line}": a SHA256 fingerprint has 43 base64 characters; ${FORMS}`);
   return "SHA256:" + b64;
 }
 
@@ -168,15 +169,18 @@ function parseKeyLine(line: string): PinnedKey {
   // known_hosts lines start with host patterns (and maybe a @marker); the key type comes next.
   const at = fields.findIndex((f) => KEY_TYPES.includes(f));
   if (at < 0) {
-    throw new Error(`unsupported or missing key type in "${abbreviate(line)}": supported types are ${KEY_TYPES.join(", ")}; ${FORMS}`);
+    throw new InvalidValue(
+      `unsupported or missing key type in "${abbreviate(line)}": supported types are ${KEY_TYPES.join(", ")}; ${FORMS}`,
+    );
   }
-  if (fields[0] === "@revoked") throw new Error(`"${abbreviate(line)}" is a @revoked entry, not a key to trust`);
+  if (fields[0] === "@revoked") throw new InvalidValue(`"${abbreviate(line)}" is a @revoked entry, not a key to trust`);
   const type = fields[at];
   const data = fields[at + 1] ?? "";
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw new Error(`missing or malformed base64 key data after ${type} in "${abbreviate(line)}"`);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data))
+    throw new InvalidValue(`missing or malformed base64 key data after ${type} in "${abbreviate(line)}"`);
   const blob = Buffer.from(data, "base64");
   const embedded = keyTypeOf(blob);
-  if (embedded !== type) throw new Error(`key data after ${type} is not a ${type} key (it encodes "${embedded}")`);
+  if (embedded !== type) throw new InvalidValue(`key data after ${type} is not a ${type} key (it encodes "${embedded}")`);
   return { type, blob, fingerprint: fingerprintOf(blob) };
 }
 

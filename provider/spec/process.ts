@@ -2,7 +2,7 @@
  * `nodes[].process`: how the node's cockroach process is run — by the
  * provider itself (`cockroach`), by a systemd unit, or by the user's commands.
  */
-import type { ProcessManager } from "../core/types";
+import type { ProcessSpec } from "../core/types";
 import { Reader, join, kindOf, readAbsPath, readBool, readObject, readOneOf, readRequiredString, readStringArray } from "./read";
 
 const PROCESS_KEYS = {
@@ -12,7 +12,7 @@ const PROCESS_KEYS = {
 } as const;
 const MANAGERS = ["cockroach", "systemd", "commands"] as const;
 
-export function readProcess(r: Reader, p: string, v: unknown): ProcessManager | undefined {
+export function readProcess(r: Reader, p: string, v: unknown): ProcessSpec | undefined {
   if (v === undefined) return r.fail(p, 'is required: { manager: "cockroach" | "systemd" | "commands", ... }');
   if (r.isUnknown(p, v)) return undefined;
   if (typeof v !== "object" || v === null || Array.isArray(v)) return r.fail(p, `must be an object with a "manager" (got ${kindOf(v)})`);
@@ -36,7 +36,7 @@ export function readProcess(r: Reader, p: string, v: unknown): ProcessManager | 
 }
 
 /** The provider adds `--background --pid-file <pidFile>` itself, so the user's flags must not. */
-function readCockroachProcess(r: Reader, p: string, raw: Readonly<Record<string, unknown>>): ProcessManager | undefined {
+function readCockroachProcess(r: Reader, p: string, raw: Readonly<Record<string, unknown>>): ProcessSpec | undefined {
   const flags =
     raw.startFlags === undefined
       ? r.fail(join(p, "startFlags"), 'is required: the flags after "cockroach start", e.g. ["--insecure", "--store=/data"]')

@@ -34,7 +34,7 @@ const STRATEGY_KEYS = [
   "allowDowntime",
   "watch",
 ] as const;
-const DEADLINE_KEYS = ["drain", "stop", "start", "ready", "cluster", "finalize"] as const;
+const DEADLINE_KEYS = ["drain", "stop", "start", "ready", "cluster", "finalize", "probe", "swap"] as const;
 
 /** Defaults, as documented on StrategyInput in types.ts. */
 export const STRATEGY_DEFAULTS = {
@@ -70,6 +70,10 @@ export const DEADLINE_DEFAULTS: Deadlines = {
   readyMs: 10 * 60_000,
   clusterMs: 10 * 60_000,
   finalizeMs: 30 * 60_000,
+  /** One command on a node's host that only reads (process state, build tags, the journal, pids, signals). */
+  probeMs: 30_000,
+  /** Installing a binary and its lib/ in place (cp + rename), or copying `_old` into the staging area. */
+  swapMs: 2 * 60_000,
 };
 
 export function readStrategy(r: Reader, v: unknown, nodes: NodesRead): Strategy {
@@ -153,6 +157,8 @@ function readDeadlines(r: Reader, v: unknown): Deadlines {
     readyMs: d("ready", DEADLINE_DEFAULTS.readyMs),
     clusterMs: d("cluster", DEADLINE_DEFAULTS.clusterMs),
     finalizeMs: d("finalize", DEADLINE_DEFAULTS.finalizeMs),
+    probeMs: d("probe", DEADLINE_DEFAULTS.probeMs),
+    swapMs: d("swap", DEADLINE_DEFAULTS.swapMs),
   };
 }
 

@@ -12,6 +12,7 @@
 import * as http from "http";
 import * as https from "https";
 import * as fs from "fs";
+import { InvalidValue, ReadFailed } from "../core/errors";
 
 export interface HttpOptions {
   readonly timeoutMs: number;
@@ -79,7 +80,7 @@ function request<T>(url: string, opts: HttpOptions, redirectsLeft: number, handl
   return new Promise<T>((resolve, reject) => {
     const u = new URL(url);
     const isHttps = u.protocol === "https:";
-    if (!isHttps && u.protocol !== "http:") return reject(new Error(`unsupported URL scheme ${u.protocol}`));
+    if (!isHttps && u.protocol !== "http:") return reject(new InvalidValue(`unsupported URL scheme ${u.protocol}`));
     const mod = isHttps ? https : http;
     const tls = isHttps ? { ca: opts.ca, rejectUnauthorized: opts.skipTlsVerify !== true } : {};
     const headers = opts.headers ? { headers: { ...opts.headers } } : {};
@@ -92,7 +93,7 @@ function request<T>(url: string, opts: HttpOptions, redirectsLeft: number, handl
       }
       handle(res, resolve, reject);
     });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${opts.timeoutMs}ms`)));
+    req.on("timeout", () => req.destroy(new ReadFailed(`no answer within ${opts.timeoutMs}ms`)));
     req.on("error", reject);
   });
 }

@@ -9,7 +9,7 @@
  * no path is given.
  */
 import type { AnyAuthMethod, ParsedKey } from "ssh2";
-import { TransportError } from "../core/errors";
+import { InvalidValue, TransportError } from "../core/errors";
 import type { Connection } from "../core/types";
 
 export interface AuthPlan {
@@ -59,7 +59,7 @@ function parsePrivateKey(conn: Connection, description: string): ParsedKey {
   try {
     parsed = utils.parseKey(conn.privateKey!, passphrase);
   } catch (e) {
-    parsed = e instanceof Error ? e : new Error(String(e));
+    parsed = e instanceof Error ? e : new InvalidValue(String(e));
   }
   if (parsed instanceof Error)
     throw new TransportError(description, "privateKey cannot be used", keyProblem(parsed.message, passphrase !== undefined));

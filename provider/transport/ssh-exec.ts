@@ -15,7 +15,7 @@
  * the host's process list, so secrets belong on stdin.
  */
 import type { Client, ClientChannel } from "ssh2";
-import { TransportError } from "../core/errors";
+import { InvalidValue, TransportError } from "../core/errors";
 import type { ExecOptions, ExecResult } from "./transport";
 import { shellJoin, shellQuote } from "./transport";
 import { commandName } from "./ssh-errors";
@@ -33,7 +33,7 @@ export interface ExecContext {
 
 export function buildRemoteCommand(argv: readonly string[], env?: Readonly<Record<string, string>>): string {
   const assignments = Object.entries(env ?? {}).map(([k, v]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name "${k}"`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InvalidValue(`invalid environment variable name "${k}"`);
     return shellQuote(`${k}=${v}`);
   });
   const envPart = assignments.length > 0 ? `env ${assignments.join(" ")} ` : "";

@@ -14,6 +14,7 @@
  * and again before rolling (with the observed cluster version).
  */
 import * as semver from "semver";
+import { InvalidValue } from "../core/errors";
 
 export type ReleaseType = "regular" | "innovation";
 
@@ -53,7 +54,7 @@ export interface ParsedVersion {
 /** Build tags as `cockroach version --build-tag` prints them: v23.1.12, v24.1.0-rc.1, dev forms. */
 export function parseVersion(tag: string): ParsedVersion {
   const reason = malformedReason(tag);
-  if (reason !== undefined) throw new Error(`version ${JSON.stringify(tag)}: ${reason}`);
+  if (reason !== undefined) throw new InvalidValue(`version ${JSON.stringify(tag)}: ${reason}`);
   const v = semver.parse(tag) as semver.SemVer;
   return {
     tag,
@@ -100,7 +101,7 @@ export function unknownSeriesReason(series: string): string {
 
 export function releaseType(series: string): ReleaseType {
   const entry = KNOWN_SERIES.find((s) => s.series === series);
-  if (entry === undefined) throw new Error(unknownSeriesReason(series));
+  if (entry === undefined) throw new InvalidValue(unknownSeriesReason(series));
   return entry.type;
 }
 
@@ -126,7 +127,7 @@ export function compareSeries(a: string, b: string): number {
  */
 export function parseClusterVersion(v: string): { series: string; inTransition: boolean } {
   const m = /^(\d+)\.(\d+)(.*)$/.exec(typeof v === "string" ? v.trim() : "");
-  if (m === null) throw new Error(`cluster version ${JSON.stringify(v)} is not of the form X.Y or a transition string like 23.1-8`);
+  if (m === null) throw new InvalidValue(`cluster version ${JSON.stringify(v)} is not of the form X.Y or a transition string like 23.1-8`);
   return { series: `${Number(m[1])}.${Number(m[2])}`, inTransition: m[3] !== "" };
 }
 

@@ -14,15 +14,8 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { NodeOps } from "../../provider/node/ops";
-import {
-  downloadOnProvider,
-  looksLikeHtml,
-  parseSha256Sum,
-  redactUrl,
-  releaseUrl,
-  resolveRelease,
-  stageOnNode,
-} from "../../provider/node/release";
+import { downloadOnProvider, looksLikeHtml, parseSha256Sum, redactUrl, releaseUrl, resolveRelease } from "../../provider/node/release";
+import { stageOnNode } from "../../provider/node/release-stage";
 import { LocalTransport } from "../../provider/transport/local";
 import type { NodeSpec, Spec } from "../../provider/core/types";
 

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { NodeOps } from "../../provider/node/ops";
-import type { NodeHandle } from "../../provider/cluster/observe";
+import type { NodeHandle } from "../../provider/node/handle";
 import { prepareWayBack } from "../../provider/rollout/rollback-material";
 import { stageFromOld } from "../../provider/rollout/stage-from-old";
 import { LocalTransport } from "../../provider/transport/local";

@@ -36,6 +36,8 @@ describe("provider/spec", () => {
         readyMs: 600_000,
         clusterMs: 600_000,
         finalizeMs: 1_800_000,
+        probeMs: 30_000,
+        swapMs: 120_000,
       });
       assert.strictEqual(s.overallDeadlineMs, 6 * 3_600_000);
       assert.strictEqual(s.maxUnavailable, 1);
