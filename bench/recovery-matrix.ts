@@ -27,8 +27,8 @@ import { rootProgram } from "../tests/support/root-program";
 import { startSimCluster } from "../tests/support/sim-cluster";
 import { fastStrategy, runningBuilds, watch } from "../tests/support/provider-harness";
 import { serveReleaseMirror } from "../tests/support/release-mirror";
-import { descendantsOf } from "../tests/support/processes";
-import { cmdline, killPids, rolloutMemory, setting, sql, waitUntil } from "../tests/support/cluster-sql";
+import { cmdline, descendantsOf, killPids } from "../tests/support/processes";
+import { rolloutMemory, setting, sql, waitUntil } from "../tests/support/cluster-sql";
 
 interface Kind {
   readonly name: "preserve" | "auto";

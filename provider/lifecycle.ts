@@ -30,6 +30,7 @@ import { ProgressPrinter, type LineSink } from "./engine/progress";
 import { redact } from "./core/redact";
 import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./engine/redact-boundary";
 import { refreshReport } from "./engine/refresh-report";
+import { SpecError } from "./core/errors";
 import { runUpdate } from "./rollout/run";
 import { openSession } from "./rollout/session";
 import { inputsOf, parseSpecOrExplain, partialFailure, resourceIdFor } from "./engine/engine-shapes";
@@ -83,7 +84,7 @@ async function diffAndPrint(id: string, olds: Props, news: Props, opts: CallOpti
   // A refusal stops a preview of the move asked for. With `version` unchanged nothing is asked:
   // the record lags a cluster that moved on (finalized elsewhere), as refresh's own diff sees it;
   // failing there would keep the truth from being stored. The update refuses, with the truth stored.
-  if (d.refusal && versionChanged(olds, news)) throw new Error(`${d.refusal.property}: ${d.refusal.reason}`);
+  if (d.refusal && versionChanged(olds, news)) throw new SpecError([d.refusal]);
   return { changes: d.changes, replaces: [] };
 }
 
@@ -148,7 +149,7 @@ async function converge(id: string, rawNews: Props, olds: Partial<ClusterVersion
   const news = withoutEngineKeys(rawNews) as unknown as ClusterVersionInputs;
   const spec = boundedBy(parseSpecOrExplain(news), opts.timeoutMs);
   const refusal = olds ? refuseIfFinalized(withoutEngineKeys(olds), spec.version) : undefined;
-  if (refusal) throw new Error(`${refusal.property}: ${refusal.reason}`);
+  if (refusal) throw new SpecError([refusal]);
   // Never outlive the engine: when it is gone, the run stops at a safe boundary (engine-watch.ts).
   const guard = engineWatch()?.guard();
   const session = await openSession(spec).catch((e: Error) => {

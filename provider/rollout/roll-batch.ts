@@ -4,7 +4,7 @@
  * await the cluster, bake. Every drain and stop goes through the guarded
  * path first; every phase is told to the whole-cluster watch.
  */
-import { GateFailed } from "../core/errors";
+import { GateFailed, subjectOf } from "../core/errors";
 import type { NodePosition } from "../core/events";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { oneAtATime } from "../plan/plan";
@@ -54,7 +54,7 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
   );
   await each(({ h, at }) => {
     const s = staged.get(h.spec.name);
-    if (!s) throw new GateFailed("swap-binary", "release not staged", { name: h.spec.name, host: h.spec.sqlAddr.host });
+    if (!s) throw new GateFailed("swap-binary", "release not staged", subjectOf(h.spec));
     return run.step("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, run.opSignal));
   });
   await each(({ h, at }) => run.step("start", at, () => h.ops.start(d.startMs, run.opSignal)));

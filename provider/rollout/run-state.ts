@@ -7,7 +7,7 @@
  */
 import * as crypto from "crypto";
 import type { ClusterReader } from "../cluster/reader";
-import { GateFailed } from "../core/errors";
+import { GateFailed, subjectOf } from "../core/errors";
 import type { Emit, NodePosition } from "../core/events";
 import type { FinalizationBlock } from "../cluster/finalization";
 import type { GateContext } from "./gates";
@@ -89,7 +89,8 @@ export class RunState {
       ctx.spec.nodes.map((n) => n.name),
       ctx.emit,
     );
-    const hosts = new Map(ctx.spec.nodes.map((n) => [n.name, n.connection.kind === "ssh" ? n.connection.host : n.sqlAddr.host]));
+    // "(host)" in every message is the node's SQL host (core/errors.ts, subjectOf).
+    const hosts = new Map(ctx.spec.nodes.map((n) => [n.name, subjectOf(n).host]));
     this.recorder.setHostLookup((node) => hosts.get(node) ?? node);
   }
 

@@ -27,7 +27,7 @@ import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
 import type { NodeStatus } from "../../provider/core/types";
-import { descendantsOf } from "../support/processes";
+import { cmdline, descendantsOf, killPids } from "../support/processes";
 
 const STACK = "chaos";
 const VERSIONS = ["v23.1.11", "v23.1.12"] as const;
@@ -55,24 +55,6 @@ interface KillPlan {
 function planFor(seed: number): KillPlan {
   const rng = seeded(seed);
   return { seed, victim: rng(2) === 0 ? "provider" : "pulumi", delayMs: 2000 + rng(18000) };
-}
-
-function cmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-  } catch {
-    return "";
-  }
-}
-
-function killAll(pids: readonly number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -171,7 +153,7 @@ describe("e2e chaos: SIGKILL at a random moment of a rollout, then cancel, refre
     const nodes = new Set(sim.providerNodes.map((n) => sim.pidOf(n.name)));
     const victims = plan.victim === "provider" ? providers : [pulumiPid, ...descendantsOf(pulumiPid).filter((p) => !nodes.has(p))];
     const what = nodesNow(monitor);
-    killAll(victims);
+    killPids(victims);
     const r = await run;
     return `killed ${victims.length} process(es) ${((Date.now() - spawned) / 1000).toFixed(1)} s in, nodes: ${what}; the up exited ${r.code ?? "by signal"}`;
   }

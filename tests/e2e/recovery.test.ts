@@ -29,8 +29,8 @@ import { fastStrategy, runningBuilds, watch } from "../support/provider-harness"
 import type { InvariantMonitor } from "../support/invariant-monitor";
 import type { ClusterVersionOutputs } from "../../provider/core/types";
 import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
-import { descendantsOf } from "../support/processes";
-import { alive, cmdline, killPids as kill, rolloutMemory, setting, sleep, sql, waitUntil } from "../support/cluster-sql";
+import { cmdline, descendantsOf, isAlive as alive, killPids as kill } from "../support/processes";
+import { rolloutMemory, setting, sleep, sql, waitUntil } from "../support/cluster-sql";
 import { licenseKey } from "../support/license-keys";
 
 const STACK = "recovery";

@@ -13,9 +13,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
-import { converge, fastStrategy, inputsFor, nodeFacts, watch } from "../support/provider-harness";
+import type { ClusterVersionInputs, ClusterVersionOutputs, SqlInput } from "../../provider/core/types";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import type { SimCluster } from "../support/sim-cluster";
+import { fastStrategy, inputsFor, nodeFacts, watch } from "../support/provider-harness";
 
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
@@ -31,19 +32,30 @@ describe("provider: bad SQL credentials on a secure cluster are refused and touc
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bad-sql-"));
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.80.10", timeScale: 0.1, secure: true, rootPassword: PASSWORD });
-    served = await sim.serveReleases(sim.buildRelease(TO).dir);
-    const certsDir = sim.certsDir;
-    assert.ok(certsDir, "a secure sim cluster has a certs dir");
-    const sql = { user: "root", certsDir, tls: { ca: fs.readFileSync(path.join(certsDir, "ca.crt"), "utf8") }, password: PASSWORD };
-    const r = await converge("", undefined, { ...inputsFor(sim, FROM, served.url), sql });
-    assert.ok(r.outs, r.failure?.message);
-    adopted = r.outs as ClusterVersionOutputs;
+    const sqlOf = (c: SimCluster): SqlInput => {
+      assert.ok(c.certsDir, "a secure sim cluster has a certs dir");
+      return {
+        user: "root",
+        certsDir: c.certsDir,
+        tls: { ca: fs.readFileSync(path.join(c.certsDir, "ca.crt"), "utf8") },
+        password: PASSWORD,
+      };
+    };
+    ({ sim, served, adopted } = await adoptSimCluster({
+      nodes: 3,
+      version: FROM,
+      baseIp: "127.0.80.10",
+      timeScale: 0.1,
+      secure: true,
+      rootPassword: PASSWORD,
+      serve: [TO],
+      adoptInputs: (c, url) => ({ ...inputsFor(c, FROM, url), sql: sqlOf(c) }),
+    }));
+    const sql = sqlOf(sim);
     ok = { ...inputsFor(sim, TO, served.url, { strategy: fastStrategy() }), sql };
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
   });

@@ -18,8 +18,9 @@ import * as path from "path";
 import { failurePath } from "../../provider/engine/check-failures";
 import * as lifecycle from "../../provider/lifecycle";
 import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/core/types";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
-import { converge, fastStrategy, inputsFor, nodeFacts, watch } from "../support/provider-harness";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import type { BuiltRelease, SimCluster } from "../support/sim-cluster";
+import { fastStrategy, inputsFor, nodeFacts, watch } from "../support/provider-harness";
 
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
@@ -216,18 +217,19 @@ describe("provider: bad inputs are refused and touch nothing", function () {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.66.10", timeScale: 0.1 });
-    const rel = sim.buildRelease(TO);
-    sha256 = rel.sha256;
-    served = await sim.serveReleases(rel.dir);
-    const r = await converge("", undefined, inputsFor(sim, FROM, served.url));
-    assert.ok(r.outs, r.failure?.message);
-    adopted = r.outs as ClusterVersionOutputs;
+    let releases: readonly BuiltRelease[];
+    ({ sim, served, releases, adopted } = await adoptSimCluster({
+      nodes: 3,
+      version: FROM,
+      baseIp: "127.0.66.10",
+      timeScale: 0.1,
+      serve: [TO],
+    }));
+    sha256 = releases[0].sha256;
     ok = inputsFor(sim, TO, served.url, { strategy: fastStrategy() });
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
   });

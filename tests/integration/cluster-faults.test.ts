@@ -31,7 +31,8 @@ import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { disruptionStarts } from "../support/invariant-monitor";
 import { converge, fastStrategy, inputsFor, prestageOnNode, runningBuilds, watch, type CallResult } from "../support/provider-harness";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import type { SimCluster } from "../support/sim-cluster";
 import { readSection, writeSection } from "../support/matrix-section";
 
 const ID = "crdb-cf";
@@ -50,18 +51,17 @@ describe(`faults outside the node in hand${FULL ? " (full)" : " (one per kind; F
   let state: ClusterVersionOutputs;
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.101.10", timeScale: 0.1 });
-    good = sim.buildRelease(TO);
-    const from = sim.buildRelease(FROM);
-    for (const f of fs.readdirSync(from.dir)) fs.copyFileSync(path.join(from.dir, f), path.join(path.dirname(good.tarball), f));
-    served = await sim.serveReleases(path.dirname(good.tarball));
-    const r = await converge("", undefined, inputsFor(sim, FROM, served.url));
-    assert.ok(r.outs, r.failure?.message);
-    state = r.outs as ClusterVersionOutputs;
+    // The previous release is served too: a case may roll back to it.
+    const base = { nodes: 3, version: FROM, baseIp: "127.0.101.10", timeScale: 0.1, serve: [TO, FROM] };
+    ({
+      sim,
+      served,
+      releases: [good],
+      adopted: state,
+    } = await adoptSimCluster(base));
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
   });
 

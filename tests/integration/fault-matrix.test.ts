@@ -34,6 +34,7 @@ import { judgeCatchUp, parseRangesResponse, type RangeReport } from "../../provi
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { httpGet, startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { readSection, writeSection } from "../support/matrix-section";
+import { runNodeOn } from "../support/node-binary";
 import {
   converge,
   fastStrategy,
@@ -167,14 +168,14 @@ for (const kind of KINDS) {
       await backToFrom(f);
       clearStaging();
       if (f.fault === "drain-timeout")
-        await runNodeOn(target.name, extractBinary(sim.buildRelease(kind.from, f.fault).tarball, kind.from), f);
+        await runNodeOnBinary(target.name, extractBinary(sim.buildRelease(kind.from, f.fault).tarball, kind.from), f);
       else prestageOnNode(target, kind.to, sim.buildRelease(kind.to, f.fault).tarball, good.sha256);
       try {
         await judgeCase(f, position);
       } finally {
         // A rolled-back drain-timeout node is back on its faulty old build: give it the good one.
         if (f.fault === "drain-timeout" && Object.values(await runningBuilds(sim)).every((b) => b === kind.from))
-          await runNodeOn(target.name, goodFrom, f);
+          await runNodeOnBinary(target.name, goodFrom, f);
       }
     }
 
@@ -238,17 +239,9 @@ for (const kind of KINDS) {
     }
 
     /** Replaces a node's binary and restarts it (test setup, before the monitor starts). */
-    async function runNodeOn(name: string, binary: string, f: Fault): Promise<void> {
-      const node = sim.providerNodes.find((n) => n.name === name);
-      if (!node) throw new Error(name);
+    async function runNodeOnBinary(name: string, binary: string, f: Fault): Promise<void> {
       // A drain-timeout build never finishes a SIGTERM drain: SIGKILL is what stops it.
-      sim.killNode(name, "SIGKILL");
-      await sim.waitForExit(name, 30_000);
-      fs.copyFileSync(binary, `${node.binaryPath}.tmp`);
-      fs.chmodSync(`${node.binaryPath}.tmp`, 0o755);
-      fs.renameSync(`${node.binaryPath}.tmp`, node.binaryPath);
-      const r = await sim.startNode(name);
-      assert.strictEqual(r.code, 0, `setup: restart ${name}: ${r.stderr}`);
+      await runNodeOn(sim, name, binary, "SIGKILL");
       await waitHealthy(f);
     }
 

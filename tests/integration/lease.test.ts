@@ -14,10 +14,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import { sql } from "../support/cluster-sql";
+import type { SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 
 const VERSIONS = ["v23.1.11", "v23.1.12", "v23.1.13", "v23.1.14", "v23.1.15", "v23.1.16", "v23.1.17"];
@@ -27,52 +28,19 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
   this.timeout(300_000);
   let sim: SimCluster;
   let served: { url: string; close(): Promise<void> | void };
-  let releases: string;
   let state: ClusterVersionOutputs;
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: VERSIONS[0], baseIp: "127.0.65.10", timeScale: 0.1 });
-    releases = fs.mkdtempSync(path.join(os.tmpdir(), "lease-releases-"));
-    for (const v of VERSIONS.slice(1)) {
-      const built = sim.buildRelease(v);
-      for (const f of fs.readdirSync(built.dir)) fs.copyFileSync(path.join(built.dir, f), path.join(releases, f));
-    }
-    served = await sim.serveReleases(releases);
-    const r = await converge("", undefined, inputsFor(sim, VERSIONS[0], served.url));
-    assert.ok(r.outs, r.failure?.message);
-    state = r.outs as ClusterVersionOutputs;
+    const base = { nodes: 3, version: VERSIONS[0], baseIp: "127.0.65.10", timeScale: 0.1, serve: VERSIONS.slice(1) };
+    ({ sim, served, adopted: state } = await adoptSimCluster(base));
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
-    if (releases) fs.rmSync(releases, { recursive: true, force: true });
   });
 
-  /** One statement on the first node that answers, on a fresh connection (the rolls restart every node). */
-  const sql = {
-    async query(text: string, params: unknown[] = []): Promise<{ rows: Record<string, unknown>[] }> {
-      let last: unknown;
-      for (const n of sim.providerNodes) {
-        const [host, port] = n.sqlAddr.split(":");
-        const c = new Client({ host, port: Number(port), user: "root", database: "defaultdb", connectionTimeoutMillis: 2000 });
-        c.on("error", () => undefined);
-        try {
-          await c.connect();
-          return await c.query(text, params);
-        } catch (e) {
-          last = e;
-          if ((e as { code?: string }).code && !/^(57P|08)/.test(String((e as { code?: string }).code))) throw e;
-        } finally {
-          await c.end().catch(() => undefined);
-        }
-      }
-      throw last;
-    },
-  };
   const inputs = (version: string, extra: Partial<ClusterVersionInputs> = {}) => inputsFor(sim, version, served.url, extra);
-  const leaseRows = async () =>
-    (await sql.query("SELECT holder, token::STRING AS token, expires_at > now() AS live FROM crdb_upgrade.lease")).rows;
+  const leaseRows = async () => await sql(sim, "SELECT holder, token::STRING AS token, expires_at > now() AS live FROM crdb_upgrade.lease");
   /** Which versions are staged in any node's staging dir: what a run prepared to install. */
   const stagedVersions = (): string[] => {
     const seen = new Set<string>();
@@ -134,7 +102,8 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
 
   it("takes over an expired lease left by a run elsewhere, with a new token, and says so", async () => {
     const stale = "host=elsewhere pid=77 boot=00000000 run=old-run resource=crdb-lease target=v23.1.99";
-    await sql.query(
+    await sql(
+      sim,
       "INSERT INTO crdb_upgrade.lease (id, holder, token, acquired_at, expires_at, target) VALUES (1, $1, 5, now() - INTERVAL '2 minutes', now() - INTERVAL '1 minute', 'v23.1.99')",
       [stale],
     );
@@ -149,7 +118,8 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
   });
 
   it("refuses a live lease from another host touching nothing, and rolls once it is removed with DELETE", async () => {
-    await sql.query(
+    await sql(
+      sim,
       "INSERT INTO crdb_upgrade.lease (id, holder, token, acquired_at, expires_at, target) VALUES (1, 'host=ops-2 pid=4242 boot=abcdef01 run=r resource=crdb-lease target=v23.1.77', 9, now(), now() + INTERVAL '10 minutes', 'v23.1.77')",
     );
     const before = nodeFacts(sim);
@@ -161,7 +131,7 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
     );
     assert.deepStrictEqual(nodeFacts(sim), before, "no pid or binary changed");
     assert.ok(!stagedVersions().includes(next));
-    await sql.query("DELETE FROM crdb_upgrade.lease");
+    await sql(sim, "DELETE FROM crdb_upgrade.lease");
     const r = await update(state, inputs(next));
     assert.ok(r.outs, r.failure?.message);
     assert.ok(r.lines.some((l) => /took the cluster's upgrade lease: token \d+/.test(l)));
@@ -173,7 +143,8 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
     const pid = Number(dead.stdout);
     const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().slice(0, 8);
     const holder = `host=${os.hostname()} pid=${pid} boot=${boot} run=killed-run resource=${ID} target=${VERSIONS[5]}`;
-    await sql.query(
+    await sql(
+      sim,
       "INSERT INTO crdb_upgrade.lease (id, holder, token, acquired_at, expires_at, target) VALUES (1, $1, 11, now(), now() + INTERVAL '10 minutes', $2)",
       [holder, VERSIONS[5]],
     );
@@ -201,7 +172,8 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
       // By n1's bake the run has held the lease for several 2s TTLs: only the heartbeat kept it.
       if (!stolen && / n1 bake \.\.\./.test(l)) {
         stolen = true;
-        void sql.query(
+        void sql(
+          sim,
           "UPDATE crdb_upgrade.lease SET holder = 'host=thief pid=1 boot=0 run=t resource=r target=v0.0.0', token = token + 1000, expires_at = now() + INTERVAL '10 minutes'",
         );
       }
@@ -240,7 +212,7 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
     );
 
     // The thief is gone (removed by hand): the same update resumes and finishes.
-    await sql.query("DELETE FROM crdb_upgrade.lease");
+    await sql(sim, "DELETE FROM crdb_upgrade.lease");
     const resumed = await converge(ID, r.failure?.properties, inputs(next));
     assert.ok(resumed.outs, `${resumed.failure?.message}\n${resumed.lines.join("\n")}`);
     assert.deepStrictEqual(Object.values(await runningBuilds(sim)), [next, next, next]);

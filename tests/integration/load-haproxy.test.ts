@@ -12,7 +12,6 @@
  * and strategy.loadBalancer are in sim seconds, as a real operator writes them.
  */
 import * as assert from "assert";
-import { Client } from "pg";
 import { ClusterReader } from "../../provider/cluster/reader";
 import { drainWarnings } from "../../provider/cluster/lb-drain";
 import { parseSpec } from "../../provider/spec/parse";
@@ -21,6 +20,7 @@ import { startHaproxy, type Haproxy } from "../support/haproxy";
 import { converge, fastStrategy, inputsFor, runningBuilds, watch } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { Workload, verifyAcked } from "../support/workload";
+import { sqlAt as sql } from "../support/cluster-sql";
 
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
@@ -43,17 +43,6 @@ function scaledStrategy(extra: Partial<StrategyInput> = {}): StrategyInput {
     loadBalancer: LB_CHECK,
     ...extra,
   });
-}
-
-async function sql(addr: string, text: string): Promise<void> {
-  const [host, port] = addr.split(":");
-  const c = new Client({ host, port: Number(port), user: "root", database: "defaultdb" });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
 }
 
 /** The pre-flight check as the provider runs it, through a real ClusterReader. */

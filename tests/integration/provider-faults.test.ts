@@ -16,7 +16,7 @@
  * completes (reported to the simulator's owner). The provider's handling of
  * `ERROR: drain timeout` (retry once, then fail the node) is covered against
  * real processes in tests/unit/node-ops.test.ts; the setup for the case is
- * kept here (runNodeOn) for when the fault holds.
+ * kept here (runNodeOnBinary) for when the fault holds.
  *
  * `slow-catch-up`: the restarted node's followers stay behind on the Raft
  * log (`raftlog_behind` > 0) far longer than usual; the cluster gate waits
@@ -27,7 +27,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import type { SimCluster } from "../support/sim-cluster";
+import { runNodeOn } from "../support/node-binary";
 import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";
 
 const FROM = "v23.1.11";
@@ -60,17 +62,15 @@ describe("provider: release faults are rolled back", function () {
   let adopted: ClusterVersionOutputs;
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.26.10", timeScale: 0.1 });
-    const rel = sim.buildRelease(TO);
-    good = rel;
-    served = await sim.serveReleases(rel.dir);
-    const r = await converge("", undefined, inputsFor(sim, FROM, served.url));
-    assert.ok(r.outs, r.failure?.message);
-    adopted = r.outs as ClusterVersionOutputs;
+    ({
+      sim,
+      served,
+      releases: [good],
+      adopted,
+    } = await adoptSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.26.10", timeScale: 0.1, serve: [TO] }));
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
   });
 
@@ -88,16 +88,8 @@ describe("provider: release faults are rolled back", function () {
   }
 
   /** Replaces a node's running binary with `binary` and restarts it (test setup, before the monitor starts). */
-  async function runNodeOn(name: string, binary: string): Promise<void> {
-    const node = sim.providerNodes.find((n) => n.name === name);
-    if (!node) throw new Error(name);
-    sim.killNode(name, "SIGTERM");
-    await sim.waitForExit(name, 30_000);
-    fs.copyFileSync(binary, `${node.binaryPath}.tmp`);
-    fs.chmodSync(`${node.binaryPath}.tmp`, 0o755);
-    fs.renameSync(`${node.binaryPath}.tmp`, node.binaryPath);
-    const r = await sim.startNode(name);
-    assert.strictEqual(r.code, 0, `setup: restart ${name}: ${r.stderr}`);
+  async function runNodeOnBinary(name: string, binary: string): Promise<void> {
+    await runNodeOn(sim, name, binary, "SIGTERM");
     await waitHealthy();
   }
 
@@ -126,7 +118,7 @@ describe("provider: release faults are rolled back", function () {
         if (c.fault === "drain-timeout") {
           restoreFrom = `${target.binaryPath}.good`;
           fs.copyFileSync(target.binaryPath, restoreFrom);
-          await runNodeOn(target.name, extractBinary(faulty.tarball, FROM));
+          await runNodeOnBinary(target.name, extractBinary(faulty.tarball, FROM));
         } else {
           prestageOnNode(target, TO, faulty.tarball, good.sha256);
         }
@@ -167,7 +159,7 @@ describe("provider: release faults are rolled back", function () {
             ],
           );
         } finally {
-          if (restoreFrom) await runNodeOn(target.name, restoreFrom);
+          if (restoreFrom) await runNodeOnBinary(target.name, restoreFrom);
         }
       });
     }

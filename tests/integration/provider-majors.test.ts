@@ -16,9 +16,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
+import { scalar as sql } from "../support/cluster-sql";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { licenseKey } from "../support/license-keys";
 import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";
@@ -26,27 +26,6 @@ import type { InvariantMonitor } from "../support/invariant-monitor";
 
 const V = { "23.2": "v23.2.3", "24.1": "v24.1.2", "24.3": "v24.3.1", "25.2": "v25.2.1" } as const;
 const AUTO = "cluster.auto_upgrade.enabled";
-
-/** One statement on the first node that answers SQL, as an operator would run it. */
-async function sql(sim: SimCluster, text: string): Promise<string | undefined> {
-  let last: Error | undefined;
-  for (const n of sim.providerNodes) {
-    const [host, port] = String(n.sqlAddr).split(":");
-    const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb", ssl: false, connectionTimeoutMillis: 2000 });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      const rows = (await client.query(text)).rows as Record<string, unknown>[];
-      return rows[0] === undefined ? undefined : String(Object.values(rows[0])[0]);
-    } catch (e) {
-      last = e as Error;
-      if ((e as { code?: string }).code !== undefined) throw e;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
-  throw new Error(`no node answered SQL: ${last?.message}`);
-}
 
 describe("provider: majors — rollbacks, the operator's own block, finalization blockers, refusals", function () {
   this.timeout(300_000);

@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import type { SimCluster } from "../support/sim-cluster";
 import { converge, inputsFor, nodeFacts, watch } from "../support/provider-harness";
 
 const FROM = "v23.1.11";
@@ -24,17 +25,13 @@ describe("provider: pre-flight refuses and touches nothing", function () {
 
   before(async () => {
     // Four nodes; the spec lists three unless a test says otherwise (the fourth is the "unlisted" member).
-    sim = await startSimCluster({ nodes: 4, version: FROM, baseIp: "127.0.23.10", timeScale: 0.1 });
-    const rel = sim.buildRelease(TO);
-    sha256 = rel.sha256;
-    served = await sim.serveReleases(rel.dir);
-    const r = await converge("", undefined, inputsFor(sim, FROM, served.url));
-    assert.ok(r.outs, r.failure?.message);
-    adopted = r.outs as ClusterVersionOutputs;
+    const base = { nodes: 4, version: FROM, baseIp: "127.0.23.10", timeScale: 0.1, serve: [TO] };
+    const c = await adoptSimCluster(base);
+    ({ sim, served, adopted } = c);
+    sha256 = c.releases[0].sha256;
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
   });
 

@@ -26,7 +26,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import type { SimCluster } from "../support/sim-cluster";
 import {
   converge,
   fastStrategy,
@@ -51,17 +52,17 @@ describe("provider: rollback material and evidence before rollback", function ()
   const zips: string[] = [];
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.110.10", timeScale: 0.1 });
-    good = sim.buildRelease(TO);
-    sim.buildRelease(FROM); // same directory: the server has the previous release too
-    served = await sim.serveReleases(good.dir);
-    const r = await converge("", undefined, inputsFor(sim, FROM, served.url));
-    assert.ok(r.outs, r.failure?.message);
-    adopted = r.outs as ClusterVersionOutputs;
+    // The server has the previous release too.
+    const base = { nodes: 3, version: FROM, baseIp: "127.0.110.10", timeScale: 0.1, serve: [TO, FROM] };
+    ({
+      sim,
+      served,
+      releases: [good],
+      adopted,
+    } = await adoptSimCluster(base));
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
     for (const p of cleanup) fs.rmSync(p, { recursive: true, force: true });
     for (const z of zips) removeEvidence(z);

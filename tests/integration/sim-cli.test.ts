@@ -10,21 +10,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Client } from "pg";
 import { SimCluster, httpGet, parseTsv, runCockroach, startSimCluster } from "../support/sim-cluster";
+import { sqlAt as sql } from "../support/cluster-sql";
 
 const HOST = ["--host", "127.0.12.11:26257", "--insecure"];
-
-async function sql<T = Record<string, unknown>>(hostPort: string, text: string): Promise<T[]> {
-  const [host, port] = hostPort.split(":");
-  const c = new Client({ host, port: Number(port), user: "root", database: "defaultdb" });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 describe("sim cluster interfaces (CLI, HTTP, SQL)", function () {
   this.timeout(60_000);

@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { isAlive as alive } from "../support/processes";
 import { httpGet } from "../support/sim-cluster";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -22,17 +23,6 @@ function sim(args: readonly string[]): Promise<{ code: number; stdout: string; s
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
-}
-
-/** Running, and not a zombie waiting to be reaped. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat[stat.lastIndexOf(")") + 2] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 function refuses(hostPort: string): Promise<boolean> {

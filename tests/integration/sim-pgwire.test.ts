@@ -10,7 +10,7 @@ import * as fs from "fs";
 import { Client, Pool } from "pg";
 import { PgServer, SqlError, startPgServer } from "../../sim/pgwire/server";
 import { MemoryTableStore, SqlEngine } from "../../sim/sql";
-import { FakeCluster } from "../../sim/sql/testing";
+import { FakeCluster } from "../support/fake-sql-cluster";
 
 const HOST = "127.0.10.1";
 const PSQL = "/usr/bin/psql";

@@ -11,6 +11,7 @@
 import * as assert from "assert";
 import { Client } from "pg";
 import { SimCluster, httpGet, parseTsv, runCockroach, startSimCluster, waitFor } from "../support/sim-cluster";
+import { sqlAt as sql } from "../support/cluster-sql";
 
 /** ranges_underreplicated / ranges_unavailable summed over the given live nodes' /_status/vars. */
 async function rangeHealth(httpAddrs: readonly string[]): Promise<{ under: number; unavailable: number }> {
@@ -50,17 +51,6 @@ async function criticalNodes(httpAddr: string): Promise<CriticalNodes> {
   const res = await fetch(`http://${httpAddr}/_status/critical_nodes`, { method: "POST" });
   assert.strictEqual(res.status, 200);
   return (await res.json()) as CriticalNodes;
-}
-
-async function sql(hostPort: string, text: string): Promise<Record<string, unknown>[]> {
-  const [host, port] = hostPort.split(":");
-  const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb" });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end();
-  }
 }
 
 function until(

@@ -7,19 +7,8 @@
  * Loopback range: 127.0.15.x.
  */
 import * as assert from "assert";
-import { Client } from "pg";
 import { SimCluster, startSimCluster, waitFor } from "../support/sim-cluster";
-
-async function sql(hostPort: string, text: string): Promise<Record<string, unknown>[]> {
-  const [host, port] = hostPort.split(":");
-  const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb" });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as Record<string, unknown>[];
-  } finally {
-    await client.end();
-  }
-}
+import { sqlAt as sql } from "../support/cluster-sql";
 
 async function clusterVersion(hostPort: string): Promise<string> {
   return String((await sql(hostPort, "SHOW CLUSTER SETTING version"))[0].version);

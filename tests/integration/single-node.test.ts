@@ -10,7 +10,8 @@
 import * as assert from "assert";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionOutputs } from "../../provider/core/types";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
+import { adoptSimCluster } from "../support/adopted-cluster";
+import type { SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 
 const FROM = "v23.1.11";
@@ -24,15 +25,11 @@ describe("a single-node cluster", function () {
   let adopted: ClusterVersionOutputs;
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 1, version: FROM, baseIp: "127.0.170.10", timeScale: 0.1 });
-    served = await sim.serveReleases(sim.buildRelease(TO).dir);
-    const adopt = await converge("", undefined, inputsFor(sim, FROM, served.url));
-    assert.ok(adopt.outs, `adopting a one-node cluster at its version is allowed: ${adopt.failure?.message}`);
-    adopted = adopt.outs;
+    // Adopting a one-node cluster at its version is allowed (adoptSimCluster asserts it).
+    ({ sim, served, adopted } = await adoptSimCluster({ nodes: 1, version: FROM, baseIp: "127.0.170.10", timeScale: 0.1, serve: [TO] }));
   });
 
   after(async () => {
-    await served?.close();
     await sim?.stop();
   });
 

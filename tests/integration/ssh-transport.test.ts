@@ -14,6 +14,7 @@ import type { Connection } from "../../provider/core/types";
 import { SshTransport } from "../../provider/transport/ssh";
 import { assertNoSecrets, sshConnection } from "../support/ssh-connection";
 import { createHostAdmin, generateKeyPair, type HostAdmin, type KeyPair } from "../support/ssh-identities";
+import { isAlive } from "../support/processes";
 import { startSshd, type SshdServer } from "../support/sshd";
 
 const HOST = "127.0.40.1";
@@ -108,7 +109,7 @@ describe("provider/transport/ssh against a real sshd", function () {
     );
     assert.ok(Date.now() - started < 6_000, "the timeout returned promptly");
     const child = Number(fs.readFileSync(pidFile, "utf8"));
-    await waitUntil(() => !processAlive(child), 3_000, `the remote child ${child} to be killed`);
+    await waitUntil(() => !isAlive(child), 3_000, `the remote child ${child} to be killed`);
   });
 
   it("kills the remote command when the abort signal fires", async () => {
@@ -118,7 +119,7 @@ describe("provider/transport/ssh against a real sshd", function () {
     const err = await failure(run(["sh", "-c", `echo $$ > ${pidFile}; sleep 300`], { signal: ac.signal }));
     assert.match(err.message, /aborted \(remote command killed\)/);
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
-    await waitUntil(() => !processAlive(pid), 3_000, `the remote shell ${pid} to be killed`);
+    await waitUntil(() => !isAlive(pid), 3_000, `the remote shell ${pid} to be killed`);
   });
 
   it("reuses one SSH connection for many commands, also when they run concurrently", async () => {
@@ -217,15 +218,6 @@ describe("provider/transport/ssh against a real sshd", function () {
     }
   });
 });
-
-function processAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;

@@ -1,23 +1,46 @@
-/** An operator's view of a simulated cluster over SQL (as `cockroach sql -e` would), and process helpers, for the recovery tests. */
-import * as fs from "fs";
+/** An operator's view of a simulated cluster over SQL (as `cockroach sql -e` would), and waiting helpers, for the tests. */
 import { Client } from "pg";
 import { httpGet, waitFor, type SimCluster } from "./sim-cluster";
 
-/** One statement on the first node that answers. */
-export async function sql(sim: SimCluster, text: string): Promise<Record<string, unknown>[]> {
+/** One statement on one node (`host:port`), insecure, as root, on a fresh connection; `connectTimeoutMs` 0 waits as long as it takes. */
+export async function sqlAt<T = Record<string, unknown>>(
+  hostPort: string,
+  text: string,
+  params: readonly unknown[] = [],
+  connectTimeoutMs = 0,
+): Promise<T[]> {
+  const [host, port] = hostPort.split(":");
+  const client = new Client({
+    host,
+    port: Number(port),
+    user: "root",
+    database: "defaultdb",
+    ssl: false,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return (await client.query(text, [...params])).rows as T[];
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * One statement on the first node that answers: the next node is tried after an error without a
+ * code (a connect timeout) or a SQLSTATE of class 57P/08 (shutting down, connection); any other
+ * error (a refused connection too) is thrown.
+ */
+export async function sql(sim: SimCluster, text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
   let last: Error | undefined;
   for (const n of sim.providerNodes) {
-    const [host, port] = String(n.sqlAddr).split(":");
-    const client = new Client({ host, port: Number(port), user: "root", database: "defaultdb", ssl: false, connectionTimeoutMillis: 2000 });
-    client.on("error", () => undefined);
     try {
-      await client.connect();
-      return (await client.query(text)).rows as Record<string, unknown>[];
+      return await sqlAt(String(n.sqlAddr), text, params, 2000);
     } catch (e) {
       last = e as Error;
-      if ((e as { code?: string }).code !== undefined && !String((e as { code?: string }).code).startsWith("57P")) throw e;
-    } finally {
-      await client.end().catch(() => undefined);
+      const code = (e as { code?: string }).code;
+      if (code !== undefined && !/^(57P|08)/.test(String(code))) throw e;
     }
   }
   throw new Error(`no node answered SQL: ${last?.message}`);
@@ -59,32 +82,5 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
-  }
-}
-
-export function cmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-  } catch {
-    return "";
-  }
-}
-
-/** Alive and not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/.*\) /, "")[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-export function killPids(pids: readonly number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
   }
 }

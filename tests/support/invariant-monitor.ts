@@ -10,6 +10,7 @@
  */
 import * as fs from "fs";
 import * as http from "http";
+import { isAlive } from "./processes";
 
 export interface WatchedNode {
   readonly name: string;
@@ -263,20 +264,6 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Alive and not a zombie waiting to be reaped. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/.*\) /, "")[0] !== "Z";
-  } catch {
-    return false;
   }
 }
 

@@ -1,4 +1,4 @@
-/** The process tree, read from /proc: used to kill a command together with everything it started. */
+/** Processes as /proc shows them: the tree below a pid, liveness, command lines; and ending them by pid. */
 import * as fs from "fs";
 
 /** Every process below `root` in the process tree, found through /proc (children first). */
@@ -28,5 +28,35 @@ function parentOf(pid: number): number | undefined {
     return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
   } catch {
     return undefined; // exited while we looked
+  }
+}
+
+/** Running, and not a zombie waiting to be reaped (/proc/<pid>/stat state is not Z). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** The command line, arguments joined by spaces ("" once the process is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return "";
+  }
+}
+
+/** SIGKILL to each pid; one already gone is skipped. */
+export function killPids(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
   }
 }

@@ -10,7 +10,8 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, StrategyInput } from "../../provider/core/types";
-import { InvariantMonitor, isAlive, type WatchedNode } from "./invariant-monitor";
+import { InvariantMonitor, type WatchedNode } from "./invariant-monitor";
+import { isAlive } from "./processes";
 import { httpGet } from "./sim-cluster";
 
 // Tests inject faults at phase lines ("n2 bake ..."), which the compact progress mode folds into one line per

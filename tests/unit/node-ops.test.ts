@@ -16,6 +16,7 @@ import { NodeOps } from "../../provider/node/ops";
 import { parseBuildTag } from "../../provider/node/shell";
 import { LocalTransport } from "../../provider/transport/local";
 import type { NodeSpec } from "../../provider/core/types";
+import { isAlive } from "../support/processes";
 
 /** A fake release binary: behaviour switched by files next to it, so tests need no env plumbing. */
 function fakeCockroach(tag: string): string {
@@ -41,17 +42,6 @@ case "$1" in
 esac
 exit 2
 `;
-}
-
-/** Alive and not a zombie waiting to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.replace(/.*\) /, "")[0] !== "Z";
 }
 
 describe("provider/node: operations on a host", function () {

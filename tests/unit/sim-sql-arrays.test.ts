@@ -10,7 +10,7 @@ import { toPgText } from "../../sim/pgwire/text-format";
 import { PgSession, SqlError, TYPE_OIDS } from "../../sim/pgwire/types";
 import { MemoryTableStore, SqlEngine } from "../../sim/sql";
 import { parseArrayText } from "../../sim/sql/arrays";
-import { FakeCluster } from "../../sim/sql/testing";
+import { FakeCluster } from "../support/fake-sql-cluster";
 
 const session: PgSession = { user: "root", database: "defaultdb", remoteAddress: "127.0.0.1:1" };
 

@@ -9,7 +9,7 @@ import * as assert from "assert";
 import { toPgText } from "../../sim/pgwire/text-format";
 import { PgSession, QueryResult } from "../../sim/pgwire/types";
 import { MemoryTableStore, SqlEngine } from "../../sim/sql";
-import { FakeCluster, FakeNode } from "../../sim/sql/testing";
+import { FakeCluster, FakeNode } from "../support/fake-sql-cluster";
 
 const session: PgSession = { user: "root", database: "system", remoteAddress: "127.0.0.1:1" };
 

@@ -8,7 +8,7 @@ import * as assert from "assert";
 import { toPgText } from "../../sim/pgwire/text-format";
 import { PgSession, SqlError } from "../../sim/pgwire/types";
 import { MemoryTableStore, SqlEngine } from "../../sim/sql";
-import { FakeCluster } from "../../sim/sql/testing";
+import { FakeCluster } from "../support/fake-sql-cluster";
 
 const session: PgSession = { user: "root", database: "defaultdb", applicationName: "app1", remoteAddress: "127.0.0.1:1" };
 

@@ -12,7 +12,7 @@ import * as path from "path";
 import { toPgText } from "../../sim/pgwire/text-format";
 import { PgSession, SqlError, StatementBatchError } from "../../sim/pgwire/types";
 import { JsonFileTableStore, MemoryTableStore, SqlEngine, TableStore } from "../../sim/sql";
-import { FakeCluster } from "../../sim/sql/testing";
+import { FakeCluster } from "../support/fake-sql-cluster";
 
 const session: PgSession = { user: "root", database: "defaultdb", remoteAddress: "127.0.0.1:1" };
 
@@ -240,7 +240,7 @@ describe("sim/sql: JSON file table store", () => {
     await newEngine(new JsonFileTableStore(file)).execute("CREATE TABLE hits (id INT PRIMARY KEY, who STRING)", [], session);
     const writer = `
       const { SqlEngine, JsonFileTableStore } = require(${JSON.stringify(path.resolve(__dirname, "../../sim/sql"))});
-      const { FakeCluster } = require(${JSON.stringify(path.resolve(__dirname, "../../sim/sql/testing"))});
+      const { FakeCluster } = require(${JSON.stringify(path.resolve(__dirname, "../support/fake-sql-cluster"))});
       const e = new SqlEngine(new FakeCluster([]), new JsonFileTableStore(process.argv[1]));
       const who = process.argv[2];
       const s = { user: "root", database: "defaultdb", remoteAddress: "x" };

@@ -1,60 +1,17 @@
 /**
  * A small fake cluster for tests of the SQL engine and the pgwire server:
- * crdb_internal tables with the reference §2 columns, a few cluster settings
+ * crdb_internal tables with the simulator's columns (sim/common/vtable-schemas.ts), a few cluster settings
  * with CockroachDB's validation, and a settable clock. The real cluster
  * model implements ClusterHooks the same way.
  */
-import { QueryResult, ResultColumn, SqlError, SqlType } from "../pgwire/types";
-import { unknownSettingForSet, unknownSettingForShow } from "./errors";
-import { ActiveVersion, ClusterHooks, SettingInfo, VirtualTable } from "./hooks";
+import { hlcString, VTABLE_SCHEMAS } from "../../sim/common/vtable-schemas";
+import { QueryResult, ResultColumn, SqlError, SqlType } from "../../sim/pgwire/types";
+import { unknownSettingForSet, unknownSettingForShow } from "../../sim/sql/errors";
+import { ActiveVersion, ClusterHooks, SettingInfo, VirtualTable } from "../../sim/sql/hooks";
 
 const col = (name: string, type: SqlType): ResultColumn => ({ name, type });
-
-export const GOSSIP_NODES_COLUMNS: readonly ResultColumn[] = [
-  col("node_id", "int8"),
-  col("network", "text"),
-  col("address", "text"),
-  col("advertise_address", "text"),
-  col("sql_network", "text"),
-  col("sql_address", "text"),
-  col("advertise_sql_address", "text"),
-  col("attrs", "jsonb"),
-  col("locality", "text"),
-  col("cluster_name", "text"),
-  col("server_version", "text"),
-  col("build_tag", "text"),
-  col("started_at", "timestamp"),
-  col("is_live", "bool"),
-  col("ranges", "int8"),
-  col("leases", "int8"),
-];
-
-export const GOSSIP_LIVENESS_COLUMNS: readonly ResultColumn[] = [
-  col("node_id", "int8"),
-  col("epoch", "int8"),
-  col("expiration", "text"),
-  col("draining", "bool"),
-  col("decommissioning", "bool"),
-  col("membership", "text"),
-  col("updated_at", "timestamp"),
-];
-
-export const KV_STORE_STATUS_COLUMNS: readonly ResultColumn[] = [
-  col("node_id", "int8"),
-  col("store_id", "int8"),
-  col("attrs", "jsonb"),
-  col("capacity", "int8"),
-  col("available", "int8"),
-  col("used", "int8"),
-  col("logical_bytes", "int8"),
-  col("range_count", "int8"),
-  col("lease_count", "int8"),
-  col("writes_per_second", "float8"),
-  col("bytes_per_replica", "jsonb"),
-  col("writes_per_replica", "jsonb"),
-  col("metrics", "jsonb"),
-  col("properties", "jsonb"),
-];
+/** The simulator's own column lists (CR pkg/sql/crdb_internal.go), so the fake serves what a node serves. */
+const columnsOf = (table: string): readonly ResultColumn[] => VTABLE_SCHEMAS[table];
 
 export interface FakeNode {
   readonly id: number;
@@ -71,12 +28,6 @@ export interface FakeNode {
   readonly metrics?: Readonly<Record<string, number>>;
   /** Only in gossip_liveness (a node that never gossiped its descriptor). */
   readonly livenessOnly?: boolean;
-}
-
-/** HLC text form `<secs>.<9-digit nanos>,<logical>` of a wall time in ms. */
-export function hlc(ms: number): string {
-  const nanos = BigInt(Math.round(ms)) * 1_000_000n;
-  return `${nanos / 1_000_000_000n}.${String(nanos % 1_000_000_000n).padStart(9, "0")},0`;
 }
 
 export class FakeCluster implements ClusterHooks {
@@ -114,7 +65,7 @@ export class FakeCluster implements ClusterHooks {
     const t = this.clock;
     switch (name) {
       case "crdb_internal.gossip_nodes":
-        return table(GOSSIP_NODES_COLUMNS, () =>
+        return table(columnsOf("crdb_internal.gossip_nodes"), () =>
           this.nodes
             .filter((n) => !n.livenessOnly)
             .map((n) => [
@@ -137,11 +88,11 @@ export class FakeCluster implements ClusterHooks {
             ]),
         );
       case "crdb_internal.gossip_liveness":
-        return table(GOSSIP_LIVENESS_COLUMNS, () =>
+        return table(columnsOf("crdb_internal.gossip_liveness"), () =>
           this.nodes.map((n) => [
             n.id,
             1,
-            hlc(t.getTime() + n.livenessTtlSeconds * 1000),
+            hlcString(t.getTime() + n.livenessTtlSeconds * 1000),
             n.draining ?? false,
             n.membership !== undefined && n.membership !== "active",
             n.membership ?? "active",
@@ -149,7 +100,7 @@ export class FakeCluster implements ClusterHooks {
           ]),
         );
       case "crdb_internal.kv_store_status":
-        return table(KV_STORE_STATUS_COLUMNS, () =>
+        return table(columnsOf("crdb_internal.kv_store_status"), () =>
           this.nodes
             .filter((n) => !n.livenessOnly)
             .map((n) => [n.id, n.id, [], 1e10, 9e9, 1e9, 1e9, n.ranges ?? 0, 0, 0, {}, {}, n.metrics ?? {}, {}]),
