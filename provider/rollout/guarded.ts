@@ -22,6 +22,13 @@ export interface GuardedContext {
   readonly signal?: AbortSignal;
   /** Nodes this run has down on purpose right now (for the message: who took them down). */
   readonly heldByRun?: (name: string) => boolean;
+  /**
+   * The nodes to touch were up when the run chose them (the forward roll's
+   * next node): one found down now was taken down by someone else (a crash,
+   * an operator), so it counts as another node down, and the run waits or
+   * stops (the watch names it) rather than "upgrading" a node it did not stop.
+   */
+  readonly targetsWereUp?: boolean;
   readonly clock?: Clock;
 }
 
@@ -39,12 +46,13 @@ export async function clearToDisrupt(ctx: GuardedContext, nodes: readonly string
       look: async () => {
         now = await readClusterNow(reader, handles, signal);
         const seen = now;
-        const alreadyDown = nodes.filter((n) => {
+        const downNow = nodes.filter((n) => {
           const x = seen.nodes.find((y) => y.name === n);
           return x !== undefined && conditionOf(x) === "down";
         });
+        const alreadyDown = ctx.targetsWereUp ? [] : downNow;
         const othersDown: OtherDown[] = seen.nodes
-          .filter((n) => !nodes.includes(n.name))
+          .filter((n) => !nodes.includes(n.name) || (ctx.targetsWereUp === true && downNow.includes(n.name)))
           .flatMap((n) => {
             const c = conditionOf(n);
             return c === "up" ? [] : [{ name: n.name, condition: c, byRun: ctx.heldByRun?.(n.name) ?? false }];

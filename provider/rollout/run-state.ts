@@ -112,7 +112,9 @@ export class RunState {
   /** The one guarded path (guarded.ts) before a drain or stop. */
   async guard(nodes: readonly string[], action: "drain" | "stop", at: NodePosition): Promise<void> {
     this.watch?.doing(action, at.node);
-    await clearToDisrupt({ ...this.ctx, heldByRun: (n) => this.watch?.isHeld(n) ?? false }, nodes, action, action);
+    // Before the drain the nodes are as the plan saw them (up); before the stop they are ours (draining).
+    const targetsWereUp = action === "drain";
+    await clearToDisrupt({ ...this.ctx, heldByRun: (n) => this.watch?.isHeld(n) ?? false, targetsWereUp }, nodes, action, action);
   }
 
   /** A phase of the node in hand, told to the watch first (for its failure message). */
