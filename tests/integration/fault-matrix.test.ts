@@ -138,11 +138,12 @@ for (const kind of KINDS) {
 
     if (kind.name === "patch") {
       it("a node restarted by hand just before the roll has caught up before the first node is touched (no range unavailable)", async () => {
-        const f = FAULTS[0];
+        // n2 restarted on a build of the same release whose catch-up takes 10x as long (30 s here): the
+        // catch-up then still runs when the gate first looks, however slow this machine is today.
+        const f = FAULTS.find((x) => x.fault === "slow-catch-up") as Fault;
         await backToFrom(f);
         clearStaging();
-        const restarted = await sim.restartNode("n2");
-        assert.strictEqual(restarted.code, 0, restarted.stderr);
+        await runNodeOn(sim, "n2", extractBinary(sim.buildRelease(kind.from, "slow-catch-up").tarball, kind.from), "SIGTERM");
         let unavailable = 0;
         let sampling = true;
         const sampler = (async () => {
