@@ -1,0 +1,184 @@
+/**
+ * Rollouts under the real engine: one simulated cluster of N nodes in 3
+ * localities, the repository's root program, and `pulumi up` (the cached
+ * engine, tests/support/pulumi.ts) for each requested mode, one after the
+ * other on the same cluster (each moves it up a patch release):
+ *
+ *   - "node": one node at a time; "zone": strategy.batch "locality" with
+ *     maxUnavailable = the zone size (3 batches).
+ *
+ * For each `pulumi up`: the dynamic-provider process's peak RSS (sampled
+ * from /proc, provider-rss.ts), the rollout record from the stack output
+ * `lastRollout`, the plan's ETA from the provider's progress output, the
+ * floor (roll-metrics.ts), and the safety invariants sampled from outside
+ * (tests/support/invariant-monitor.ts: most nodes down at once within the
+ * budget, 0 unavailable ranges).
+ *
+ * Standalone: node dist/bench/engine-roll.js --nodes 9 --modes node,zone
+ */
+import type { ClusterVersionOutputs, RolloutRecord, StrategyInput } from "../provider/types";
+import { InvariantMonitor } from "../tests/support/invariant-monitor";
+import { fastStrategy, watched } from "../tests/support/provider-harness";
+import { PulumiWorkspace } from "../tests/support/pulumi";
+import { rootProgram } from "../tests/support/root-program";
+import { startSimCluster } from "../tests/support/sim-cluster";
+import { ProviderRssSampler, type ProviderRss } from "./provider-rss";
+import { etaFromOutput, floorOf, sum, wallMs, type BatchFloor } from "./roll-metrics";
+
+export type Mode = "node" | "zone";
+const ZONES = ["region=r1,zone=a", "region=r1,zone=b", "region=r1,zone=c"];
+const STACK = "bench";
+
+export interface EngineRollOptions {
+  readonly nodes: number;
+  readonly modes: readonly Mode[];
+  /** Node i listens on baseIp + i (a /24 of its own). */
+  readonly baseIp: string;
+  readonly timeScale: number;
+  /** The bake of every node, wall time (the canary's too). */
+  readonly bake: string;
+  /** Invariant monitor interval; 50 nodes sampled every 250 ms would load the shared cores. */
+  readonly monitorMs: number;
+  readonly log: (line: string) => void;
+}
+
+export interface EngineRoll {
+  readonly nodes: number;
+  readonly mode: Mode;
+  readonly ok: boolean;
+  readonly error?: string;
+  /** `pulumi up` from spawn to exit. */
+  readonly upMs: number;
+  /** The record's startedAt -> finishedAt. */
+  readonly wallMs: number;
+  readonly floorMs: number;
+  readonly batches: readonly BatchFloor[];
+  readonly etaMs?: number;
+  readonly rss: ProviderRss;
+  readonly maxDownAtOnce: number;
+  readonly maxUnavailableRanges: number;
+  readonly rangeSamples: number;
+  readonly violations: readonly string[];
+}
+
+function strategyFor(o: EngineRollOptions, mode: Mode): StrategyInput {
+  const zone = Math.ceil(o.nodes / ZONES.length);
+  return fastStrategy({
+    waitAfterRejoin: o.bake,
+    canaryBake: o.bake,
+    watch: "0s",
+    deadlines: { drain: "60s", stop: "60s", start: "60s", ready: "60s", cluster: "120s", finalize: "60s" },
+    overallDeadline: "90m",
+    ...(mode === "zone" ? { batch: "locality", maxUnavailable: zone } : { batch: "node" }),
+  });
+}
+
+export async function benchEngineRoll(o: EngineRollOptions): Promise<EngineRoll[]> {
+  const versions = Array.from({ length: o.modes.length + 1 }, (_, i) => `v23.1.${11 + i}`);
+  const sim = await startSimCluster({
+    nodes: o.nodes,
+    version: versions[0],
+    baseIp: o.baseIp,
+    timeScale: o.timeScale,
+    localities: Array.from({ length: o.nodes }, (_, i) => ZONES[i % ZONES.length]),
+  });
+  const [release] = versions.slice(1).map((v) => sim.buildRelease(v));
+  const served = await sim.serveReleases(release.dir);
+  const program = rootProgram();
+  const ws = new PulumiWorkspace({ programDir: program.dir, stack: STACK });
+  try {
+    await ws.init();
+    const urlTemplate = `${served.url}/cockroach-{version}.linux-amd64.tgz`;
+    program.setConfig(STACK, { nodes: sim.providerNodes, sql: { insecure: true }, version: versions[0], release: { urlTemplate } });
+    program.setConfig(STACK, { strategy: strategyFor(o, "node") });
+    await ws.ok(["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
+    o.log(`${o.nodes} nodes: adopted at ${versions[0]}`);
+    const out: EngineRoll[] = [];
+    for (const [i, mode] of o.modes.entries()) {
+      program.setConfig(STACK, { version: versions[i + 1], strategy: strategyFor(o, mode) });
+      const r = await oneUp(o, ws, sim, mode);
+      o.log(
+        `${o.nodes} nodes ${mode}: ${r.ok ? "ok" : `FAILED ${r.error?.slice(0, 300)}`} wall ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floorMs / 1000).toFixed(1)} s, eta ${((r.etaMs ?? NaN) / 1000).toFixed(0)} s, rss ${(r.rss.peakKb / 1024).toFixed(1)} MB, down at once ${r.maxDownAtOnce}, unavailable ${r.maxUnavailableRanges}`,
+      );
+      out.push(r);
+    }
+    return out;
+  } finally {
+    await ws.dispose();
+    program.dispose();
+    await served.close();
+    await sim.stop();
+  }
+}
+
+async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: Parameters<typeof watched>[0], mode: Mode): Promise<EngineRoll> {
+  const monitor = await InvariantMonitor.start(watched(sim), o.monitorMs, { rangeHealth: true });
+  let sampler: ProviderRssSampler | undefined;
+  const t0 = Date.now();
+  const r = await ws.run(["up", "--yes", "--skip-preview"], {
+    timeoutMs: 90 * 60_000,
+    onSpawn: (child) => (sampler = new ProviderRssSampler(child.pid as number)),
+  });
+  const upMs = Date.now() - t0;
+  const rss = (sampler as ProviderRssSampler | undefined)?.stop() ?? { peakKb: 0, firstKb: 0, processes: 0, samples: 0 };
+  await monitor.stop();
+  const outputs = (await ws.stackOutputs().catch(() => ({}))) as { lastRollout?: RolloutRecord };
+  const record = r.code === 0 ? outputs.lastRollout : await failedRecord(ws);
+  const strategy = strategyFor(o, mode);
+  const bakeMs = (i: number): number => durationMs(i === 0 ? strategy.canaryBake : strategy.waitAfterRejoin);
+  const batches = record ? floorOf(record, bakeMs) : [];
+  const budget = mode === "zone" ? Math.ceil(o.nodes / ZONES.length) : 1;
+  const health = monitor.unavailableRanges();
+  const violations = [...monitor.violations({ maxUnavailable: budget }), ...(health.max > 0 ? [`${health.max} unavailable ranges`] : [])];
+  return {
+    nodes: o.nodes,
+    mode,
+    ok: r.code === 0 && record?.outcome === "succeeded",
+    ...(r.code !== 0 && { error: `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-15).join("\n") }),
+    upMs,
+    wallMs: record ? wallMs(record) : upMs,
+    floorMs: sum(batches.map((b) => b.floorMs)),
+    batches,
+    etaMs: etaFromOutput(`${r.stdout}\n${r.stderr}`),
+    rss,
+    maxDownAtOnce: monitor.maxDownAtOnce().count,
+    maxUnavailableRanges: health.max,
+    rangeSamples: health.sampled,
+    violations,
+  };
+}
+
+/** A failed up leaves the record on the resource's outputs in the state. */
+async function failedRecord(ws: PulumiWorkspace): Promise<RolloutRecord | undefined> {
+  const exported = await ws.exportStack().catch(() => undefined);
+  const res = exported?.json.deployment.resources?.find((x) => String(x.type).endsWith("crdb-upgrade:ClusterVersion"));
+  return (res?.outputs as ClusterVersionOutputs | undefined)?.lastRollout;
+}
+
+function durationMs(v: StrategyInput["waitAfterRejoin"]): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(String(v));
+  if (!m) throw new Error(`bench bake ${String(v)}: write it in s or ms`);
+  return Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+}
+
+if (require.main === module) {
+  const arg = (name: string, fallback: string): string => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? process.argv[i + 1] : fallback;
+  };
+  benchEngineRoll({
+    nodes: Number(arg("nodes", "3")),
+    modes: arg("modes", "node").split(",") as Mode[],
+    baseIp: arg("base-ip", "127.0.210.10"),
+    timeScale: Number(arg("time-scale", "0.1")),
+    bake: arg("bake", "3s"),
+    monitorMs: Number(arg("monitor-ms", "500")),
+    log: (l) => console.error(`bench: ${l}`),
+  }).then(
+    (rs) => console.log(JSON.stringify(rs, null, 2)),
+    (e: Error) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
