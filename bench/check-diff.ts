@@ -6,10 +6,10 @@
  *
  * Standalone: `node dist/bench/check-diff.js` prints a table.
  */
-import { diffResource } from "../provider/diff";
-import { planRollout } from "../provider/plan";
-import { checkInputs, parseSpec } from "../provider/spec";
-import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, ObservedCluster } from "../provider/types";
+import { diffResource } from "../provider/plan/diff";
+import { planRollout } from "../provider/plan/plan";
+import { checkInputs, parseSpec } from "../provider/spec/parse";
+import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, ObservedCluster } from "../provider/core/types";
 
 const NODES = 100;
 const WARMUP = 20;

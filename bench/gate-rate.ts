@@ -13,7 +13,7 @@
  * Requests are attributed to the gate windows taken from the rollout record
  * (phase start + duration), and divided by the windows' total length.
  */
-import type { Phase, RolloutRecord } from "../provider/types";
+import type { Phase, RolloutRecord } from "../provider/core/types";
 import type { HttpRequestSeen } from "./rollout-child";
 
 const GATE_PHASES: readonly Phase[] = ["await-node", "await-cluster", "bake"];

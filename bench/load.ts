@@ -18,7 +18,7 @@
  * the gate query rate (gate-rate.ts).
  */
 import { Client } from "pg";
-import type { ClusterVersionInputs, RolloutRecord, StrategyInput } from "../provider/types";
+import type { ClusterVersionInputs, RolloutRecord, StrategyInput } from "../provider/core/types";
 import { startHaproxy, type Haproxy } from "../tests/support/haproxy";
 import { startSimCluster, type SimCluster } from "../tests/support/sim-cluster";
 import { Workload, verifyAcked } from "../tests/support/workload";

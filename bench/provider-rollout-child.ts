@@ -8,7 +8,7 @@
  */
 import * as fs from "fs";
 import * as lifecycle from "../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../provider/core/types";
 
 interface ChildArgs {
   readonly from: ClusterVersionInputs;

@@ -11,7 +11,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ClusterVersionInputs, Phase, RolloutRecord } from "../provider/types";
+import type { ClusterVersionInputs, Phase, RolloutRecord } from "../provider/core/types";
 import { startSimCluster } from "../tests/support/sim-cluster";
 
 const NODES = 5;

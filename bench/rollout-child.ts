@@ -20,7 +20,7 @@ import * as os from "os";
 import * as path from "path";
 import type { ClientRequest } from "http";
 import * as lifecycle from "../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs, RolloutRecord } from "../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs, RolloutRecord } from "../provider/core/types";
 
 export interface ChildJob {
   readonly inputs: ClusterVersionInputs;

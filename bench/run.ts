@@ -11,7 +11,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { Phase, RolloutRecord } from "../provider/types";
+import type { Phase, RolloutRecord } from "../provider/core/types";
 import { benchCheckDiff } from "./check-diff";
 import { benchLoad, METHODS, type LoadBench, type LoadRun, type Method } from "./load";
 import { benchProviderRollout, type RolloutBench } from "./provider-rollout";

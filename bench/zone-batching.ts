@@ -11,7 +11,7 @@
  *
  * Standalone: `node dist/bench/zone-batching.js [--rounds 1]` prints a table.
  */
-import type { ClusterVersionInputs, ClusterVersionOutputs, StrategyInput } from "../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs, StrategyInput } from "../provider/core/types";
 import { InvariantMonitor } from "../tests/support/invariant-monitor";
 import { converge, fastStrategy, watched } from "../tests/support/provider-harness";
 import { startSimCluster, type SimCluster } from "../tests/support/sim-cluster";

@@ -18,27 +18,27 @@
  * load their code from it).
  */
 import * as crypto from "crypto";
-import { ClusterReader } from "./cluster";
-import { ProgressMirror, recallRollout, startingBlock } from "./cluster-memory";
-import { EndReporter } from "./end-report";
-import { engineWatch } from "./engine-watch";
-import type { Emit } from "./events";
-import { failuresForEngine } from "./check-failures";
-import { deleteReport } from "./delete-report";
-import { diffResource } from "./diff";
-import { isSpecError, messageOf } from "./errors";
-import { NodeOps } from "./node";
-import { observeCluster, type NodeHandle } from "./observe";
-import { buildOutputs, withoutEngineKeys } from "./outputs";
-import { ProgressPrinter, type LineSink } from "./progress";
-import { redact } from "./redact";
-import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./redact-boundary";
-import { refreshReport } from "./refresh-report";
-import { runUpdate } from "./rollout";
-import { checkInputs, parseSpec, refuseIfFinalized } from "./spec";
+import { ClusterReader } from "./cluster/reader";
+import { ProgressMirror, recallRollout, startingBlock } from "./cluster/memory";
+import { EndReporter } from "./rollout/end-report";
+import { engineWatch } from "./engine/engine-watch";
+import type { Emit } from "./core/events";
+import { failuresForEngine } from "./engine/check-failures";
+import { deleteReport } from "./engine/delete-report";
+import { diffResource } from "./plan/diff";
+import { isSpecError, messageOf } from "./core/errors";
+import { NodeOps } from "./node/ops";
+import { observeCluster, type NodeHandle } from "./cluster/observe";
+import { buildOutputs, withoutEngineKeys } from "./engine/outputs";
+import { ProgressPrinter, type LineSink } from "./engine/progress";
+import { redact } from "./core/redact";
+import { redactingSink, redactOutputs, secretsIn, withRedaction } from "./engine/redact-boundary";
+import { refreshReport } from "./engine/refresh-report";
+import { runUpdate } from "./rollout/run";
+import { checkInputs, parseSpec, refuseIfFinalized } from "./spec/parse";
 import { openTransport } from "./transport";
 import type { Transport } from "./transport/transport";
-import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./types";
+import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, Spec } from "./core/types";
 
 /** Options for direct callers (tests, tools); the engine passes none. */
 export interface CallOptions {

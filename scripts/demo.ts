@@ -12,8 +12,8 @@
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderPhaseTable, renderTimeline } from "../provider/timeline";
-import type { NodeStatus, RolloutRecord } from "../provider/types";
+import { renderPhaseTable, renderTimeline } from "../provider/rollout/timeline";
+import type { NodeStatus, RolloutRecord } from "../provider/core/types";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DEMO = path.join(ROOT, ".demo");

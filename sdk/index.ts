@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../provider";
 import { withSecretCredentials } from "./secret-inputs";
-import type * as t from "../provider/types";
+import type * as t from "../provider/core/types";
 
 // Exclude undefined inside Input (optionality stays on the key), so these types
 // match @pulumi/command's exactly: `agentSocketPath?: Input<string>`.
@@ -101,4 +101,4 @@ export type {
   ClusterVersionOutputs,
   FinalizeMode,
   NodeProcessState,
-} from "../provider/types";
+} from "../provider/core/types";

@@ -17,7 +17,7 @@
  * known; the serializer keeps the secret mark of each field inside it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { urlMayHoldCredentials } from "../provider/redact";
+import { urlMayHoldCredentials } from "../provider/core/redact";
 
 type Obj = Record<string, unknown>;
 /** Whether a present field's value must be secret. */

@@ -3,7 +3,7 @@
  * that local-only use never loads ssh2 (and so this module stays cheap to
  * load inside the engine's serialized provider).
  */
-import type { Connection } from "../types";
+import type { Connection } from "../core/types";
 import type { Transport } from "./transport";
 import { LocalTransport } from "./local";
 

@@ -8,7 +8,7 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
-import { TransportError } from "../errors";
+import { TransportError } from "../core/errors";
 import type { ExecOptions, ExecResult, Transport } from "./transport";
 
 /** Cap on captured output per stream, so a chatty command cannot exhaust memory. */

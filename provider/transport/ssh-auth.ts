@@ -9,8 +9,8 @@
  * no path is given.
  */
 import type { AnyAuthMethod, ParsedKey } from "ssh2";
-import { TransportError } from "../errors";
-import type { Connection } from "../types";
+import { TransportError } from "../core/errors";
+import type { Connection } from "../core/types";
 
 export interface AuthPlan {
   readonly methods: readonly AnyAuthMethod[];

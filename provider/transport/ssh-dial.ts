@@ -5,8 +5,8 @@
  * retried; a refused host key or login fails on the first attempt.
  */
 import type { Client, ConnectConfig } from "ssh2";
-import { TransportError } from "../errors";
-import type { Connection } from "../types";
+import { TransportError } from "../core/errors";
+import type { Connection } from "../core/types";
 import { planAuth, type AuthPlan } from "./ssh-auth";
 import { classifyDialError, describeDialError, dialBackoffMs, maxDialAttempts, type Ssh2Error } from "./ssh-errors";
 import {

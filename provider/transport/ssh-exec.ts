@@ -15,7 +15,7 @@
  * the host's process list, so secrets belong on stdin.
  */
 import type { Client, ClientChannel } from "ssh2";
-import { TransportError } from "../errors";
+import { TransportError } from "../core/errors";
 import type { ExecOptions, ExecResult } from "./transport";
 import { shellJoin, shellQuote } from "./transport";
 import { commandName } from "./ssh-errors";

@@ -12,7 +12,7 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import type { Client, SFTPWrapper } from "ssh2";
-import { TransportError } from "../errors";
+import { TransportError } from "../core/errors";
 
 /** Requests in flight and bytes per request: 64 × 32 KiB keeps a LAN link busy. */
 const CONCURRENCY = 64;

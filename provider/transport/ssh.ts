@@ -18,8 +18,8 @@
  * as the host's sshd is back.
  */
 import type { Client, SFTPWrapper } from "ssh2";
-import { TransportError } from "../errors";
-import type { Connection } from "../types";
+import { TransportError } from "../core/errors";
+import type { Connection } from "../core/types";
 import { dialSsh } from "./ssh-dial";
 import { execOverSsh } from "./ssh-exec";
 import { openSftp, putFileOverSftp } from "./ssh-sftp";

@@ -49,7 +49,7 @@ export interface SimNodeInfo {
   readonly locality: string;
 }
 
-/** Exactly the provider's NodeInput shape (provider/types.ts), for `manager: "cockroach"`. */
+/** Exactly the provider's NodeInput shape (provider/core/types.ts), for `manager: "cockroach"`. */
 export interface ProviderNodeJson {
   readonly name: string;
   readonly connection: "local";

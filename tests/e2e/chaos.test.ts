@@ -26,7 +26,7 @@ import { rootProgram, type RootProgram } from "../support/root-program";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
-import type { NodeStatus } from "../../provider/types";
+import type { NodeStatus } from "../../provider/core/types";
 import { descendantsOf } from "../support/processes";
 
 const STACK = "chaos";

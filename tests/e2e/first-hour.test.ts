@@ -15,7 +15,7 @@ import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirro
 import { rootProgram, RootProgram } from "../support/root-program";
 import { startSimCluster, SimCluster } from "../support/sim-cluster";
 import { fastStrategy, nodeFacts } from "../support/provider-harness";
-import type { NodeStatus } from "../../provider/types";
+import type { NodeStatus } from "../../provider/core/types";
 
 const STACK = "first-hour";
 const FROM = "v23.1.11";

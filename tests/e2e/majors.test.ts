@@ -22,7 +22,7 @@ import { startSimCluster, SimCluster } from "../support/sim-cluster";
 import { licenseKey } from "../support/license-keys";
 import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
-import type { ClusterVersionOutputs, StrategyInput } from "../../provider/types";
+import type { ClusterVersionOutputs, StrategyInput } from "../../provider/core/types";
 import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 import { setting, sql } from "../support/cluster-sql";
 

@@ -27,7 +27,7 @@ import { rootProgram, type RootProgram } from "../support/root-program";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
-import type { ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionOutputs } from "../../provider/core/types";
 import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
 import { descendantsOf } from "../support/processes";
 import { alive, cmdline, killPids as kill, rolloutMemory, setting, sleep, sql, waitUntil } from "../support/cluster-sql";

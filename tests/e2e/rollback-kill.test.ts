@@ -30,7 +30,7 @@ import { rootProgram, type RootProgram } from "../support/root-program";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";
 import { disruptionStarts, type InvariantMonitor, type NodeSample } from "../support/invariant-monitor";
-import type { NodeStatus } from "../../provider/types";
+import type { NodeStatus } from "../../provider/core/types";
 
 const STACK = "rbkill";
 const FROM = "v23.1.11";

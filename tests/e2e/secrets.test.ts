@@ -26,7 +26,7 @@ import { assertNoSecrets } from "../support/ssh-connection";
 import { createHostAdmin, generateKeyPair, HostAdmin, KeyPair } from "../support/ssh-identities";
 import { startSshd, SshdServer } from "../support/sshd";
 import type { InvariantMonitor } from "../support/invariant-monitor";
-import type { NodeInput } from "../../provider/types";
+import type { NodeInput } from "../../provider/core/types";
 
 const BASE_IP = "127.0.160.10";
 const NS = "crdb-upgrade";

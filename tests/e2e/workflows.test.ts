@@ -15,7 +15,7 @@ import { rootProgram, RootProgram } from "../support/root-program";
 import { startSimCluster, SimCluster } from "../support/sim-cluster";
 import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
-import type { NodeStatus } from "../../provider/types";
+import type { NodeStatus } from "../../provider/core/types";
 
 const STACK = "e2e";
 const VERSIONS = ["v23.1.11", "v23.1.12", "v23.1.13", "v23.1.14"];

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts, watch } from "../support/provider-harness";
 

@@ -15,9 +15,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { failurePath } from "../../provider/check-failures";
+import { failurePath } from "../../provider/engine/check-failures";
 import * as lifecycle from "../../provider/lifecycle";
-import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/types";
+import type { CheckFailure, ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts, watch } from "../support/provider-harness";
 

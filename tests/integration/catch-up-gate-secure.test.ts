@@ -11,9 +11,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
-import { ClusterReader } from "../../provider/cluster";
-import { sampleClusterGate, type ClusterSample } from "../../provider/gates";
-import { parseSpec } from "../../provider/spec";
+import { ClusterReader } from "../../provider/cluster/reader";
+import { sampleClusterGate, type ClusterSample } from "../../provider/rollout/gates";
+import { parseSpec } from "../../provider/spec/parse";
 import { inputsFor } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 

@@ -17,9 +17,9 @@
  * Loopback range: 127.0.120.x. About 40 s.
  */
 import * as assert from "assert";
-import { ClusterReader } from "../../provider/cluster";
-import { awaitClusterGate, bakeWithGate, type ClusterSample, type GateContext } from "../../provider/gates";
-import { parseSpec } from "../../provider/spec";
+import { ClusterReader } from "../../provider/cluster/reader";
+import { awaitClusterGate, bakeWithGate, type ClusterSample, type GateContext } from "../../provider/rollout/gates";
+import { parseSpec } from "../../provider/spec/parse";
 import { InvariantMonitor } from "../support/invariant-monitor";
 import { inputsFor, watched } from "../support/provider-harness";
 import { httpGet, startSimCluster, waitFor, type SimCluster } from "../support/sim-cluster";

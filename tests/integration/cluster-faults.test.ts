@@ -28,7 +28,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { disruptionStarts } from "../support/invariant-monitor";
 import { converge, fastStrategy, inputsFor, prestageOnNode, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";

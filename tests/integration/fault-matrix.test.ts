@@ -30,8 +30,8 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
-import { judgeCatchUp, parseRangesResponse, type RangeReport } from "../../provider/catch-up";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import { judgeCatchUp, parseRangesResponse, type RangeReport } from "../../provider/cluster/catch-up";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { httpGet, startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { readSection, writeSection } from "../support/matrix-section";
 import {

@@ -16,7 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 

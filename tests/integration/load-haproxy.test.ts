@@ -13,10 +13,10 @@
  */
 import * as assert from "assert";
 import { Client } from "pg";
-import { ClusterReader } from "../../provider/cluster";
-import { drainWarnings } from "../../provider/lb-drain";
-import { parseSpec } from "../../provider/spec";
-import type { ClusterVersionInputs, StrategyInput } from "../../provider/types";
+import { ClusterReader } from "../../provider/cluster/reader";
+import { drainWarnings } from "../../provider/cluster/lb-drain";
+import { parseSpec } from "../../provider/spec/parse";
+import type { ClusterVersionInputs, StrategyInput } from "../../provider/core/types";
 import { startHaproxy, type Haproxy } from "../support/haproxy";
 import { converge, fastStrategy, inputsFor, runningBuilds, watch } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";

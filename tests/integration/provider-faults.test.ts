@@ -26,7 +26,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";
 

@@ -9,7 +9,7 @@
  * Loopback range: 127.0.131.x.
  */
 import * as assert from "assert";
-import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/core/types";
 import { injectIntoCluster } from "../../sim/launcher/inject";
 import type { InjectRequest } from "../../sim/fabric/protocol";
 import { licenseKey } from "../support/license-keys";

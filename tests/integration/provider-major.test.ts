@@ -6,7 +6,7 @@
  * the setting; with `finalize: auto` from the start, one update does both.
  */
 import * as assert from "assert";
-import type { ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts } from "../support/provider-harness";
 

@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { licenseKey } from "../support/license-keys";
 import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, runningBuilds, watch } from "../support/provider-harness";

@@ -11,7 +11,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import * as lifecycle from "../../provider/lifecycle";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, inputsFor, nodeFacts, runningBuilds, watch, type CallResult } from "../support/provider-harness";

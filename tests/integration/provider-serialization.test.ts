@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { provider } from "../../provider/index";
-import { UNKNOWN } from "../../provider/types";
+import { UNKNOWN } from "../../provider/core/types";
 
 const requireFromString = require("require-from-string") as (code: string) => { handler(): typeof provider };
 

@@ -8,7 +8,7 @@
  */
 import * as assert from "assert";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster } from "../support/sim-cluster";
 import { converge, inputsFor, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 

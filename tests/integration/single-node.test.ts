@@ -9,7 +9,7 @@
  */
 import * as assert from "assert";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionOutputs } from "../../provider/types";
+import type { ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { converge, fastStrategy, inputsFor, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 

@@ -8,10 +8,10 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as net from "net";
-import { isTransportError } from "../../provider/errors";
+import { isTransportError } from "../../provider/core/errors";
 import { SshTransport } from "../../provider/transport/ssh";
 import { fingerprintOf } from "../../provider/transport/ssh-hostkey";
-import type { Connection } from "../../provider/types";
+import type { Connection } from "../../provider/core/types";
 import { assertNoSecrets, sshConnection } from "../support/ssh-connection";
 import {
   createHostAdmin,

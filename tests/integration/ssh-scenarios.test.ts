@@ -19,7 +19,7 @@
  */
 import * as assert from "assert";
 import { shellJoin, shellQuote } from "../../provider/transport/transport";
-import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput } from "../../provider/core/types";
 import { converge, fastStrategy, nodeFacts, runningBuilds, watch, type CallResult } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { assertNoSecrets } from "../support/ssh-connection";

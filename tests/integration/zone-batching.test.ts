@@ -13,10 +13,10 @@
  *   plan falls back to one node at a time and the log says why.
  */
 import * as assert from "assert";
-import { ClusterReader } from "../../provider/cluster";
-import { proveDown } from "../../provider/placement";
-import { parseSpec } from "../../provider/spec";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
+import { ClusterReader } from "../../provider/cluster/reader";
+import { proveDown } from "../../provider/cluster/placement";
+import { parseSpec } from "../../provider/spec/parse";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { InvariantMonitor } from "../support/invariant-monitor";
 import { converge, fastStrategy, inputsFor, nodeFacts, watched } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import * as lifecycle from "../../provider/lifecycle";
-import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, StrategyInput } from "../../provider/types";
+import type { ClusterVersionInputs, ClusterVersionOutputs, NodeInput, StrategyInput } from "../../provider/core/types";
 import { InvariantMonitor, isAlive, type WatchedNode } from "./invariant-monitor";
 import { httpGet } from "./sim-cluster";
 

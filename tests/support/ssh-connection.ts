@@ -4,7 +4,7 @@
  * no secret leaked into captured text.
  */
 import * as assert from "assert";
-import type { Connection } from "../../provider/types";
+import type { Connection } from "../../provider/core/types";
 import type { SshdServer } from "./sshd";
 
 export function sshConnection(server: Pick<SshdServer, "host" | "port" | "hostKey">, extra: Partial<Connection> = {}): Connection {

@@ -7,10 +7,10 @@
  * in the plan and the estimate.
  */
 import * as assert from "assert";
-import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "../../provider/broken-nodes";
-import type { NodeObservation, Observation } from "../../provider/observe";
-import { estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan";
-import { parseSpec } from "../../provider/spec";
+import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "../../provider/rollout/broken-nodes";
+import type { NodeObservation, Observation } from "../../provider/cluster/observe";
+import { estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan/plan";
+import { parseSpec } from "../../provider/spec/parse";
 import { failsAt } from "./spec-fixtures";
 import { inputs, observedAll } from "./pure-fixtures";
 

@@ -1,11 +1,11 @@
 /**
- * The catch-up judgement of the cluster gate (provider/catch-up.ts) on
+ * The catch-up judgement of the cluster gate (provider/cluster/catch-up.ts) on
  * `/_status/ranges` bodies in CockroachDB's gateway JSON: followers trailing
  * by what is in flight are caught up; a follower far behind, probing, paused
  * or waiting for a snapshot is not; anything missing is not healthy.
  */
 import * as assert from "assert";
-import type { ClusterReader } from "../../provider/cluster";
+import type { ClusterReader } from "../../provider/cluster/reader";
 import {
   MAX_ENTRIES_BEHIND,
   describeLagging,
@@ -13,8 +13,8 @@ import {
   judgeCatchUp,
   parseRangesResponse,
   sampleCatchUp,
-} from "../../provider/catch-up";
-import type { NodeSpec } from "../../provider/types";
+} from "../../provider/cluster/catch-up";
+import type { NodeSpec } from "../../provider/core/types";
 
 interface Follower {
   readonly node: number;

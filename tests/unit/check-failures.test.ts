@@ -4,7 +4,7 @@
  * as the property, or the user reads `value {<nil>}`.
  */
 import * as assert from "assert";
-import { failurePath, failuresForEngine } from "../../provider/check-failures";
+import { failurePath, failuresForEngine } from "../../provider/engine/check-failures";
 import { check } from "../../provider/lifecycle";
 import { inputs } from "./pure-fixtures";
 

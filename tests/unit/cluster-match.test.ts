@@ -5,7 +5,7 @@
  * comes out of the gRPC-gateway body.
  */
 import * as assert from "assert";
-import { matchNodes, readinessMessage, toGossipRow, type GossipRow } from "../../provider/cluster";
+import { matchNodes, readinessMessage, toGossipRow, type GossipRow } from "../../provider/cluster/reader";
 
 function row(nodeId: number, sqlAddress: string, extra: Partial<GossipRow> = {}): GossipRow {
   return {

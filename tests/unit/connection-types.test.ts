@@ -7,7 +7,7 @@
  */
 import * as assert from "assert";
 import type * as command from "@pulumi/command";
-import { checkInputs } from "../../provider/spec";
+import { checkInputs } from "../../provider/spec/parse";
 import type { ClusterVersionArgs, ConnectionArgs, NodeArgs } from "../../sdk";
 
 type TheirConnection = command.types.input.remote.ConnectionArgs;

@@ -3,9 +3,9 @@
  * a replacement, and the plan preview computed from the last recorded state.
  */
 import * as assert from "assert";
-import { diffResource } from "../../provider/diff";
-import type { ClusterVersionInputs, ClusterVersionOutputs, NodeStatus } from "../../provider/types";
-import { UNKNOWN } from "../../provider/types";
+import { diffResource } from "../../provider/plan/diff";
+import type { ClusterVersionInputs, ClusterVersionOutputs, NodeStatus } from "../../provider/core/types";
+import { UNKNOWN } from "../../provider/core/types";
 import { inputs, nodeInput, seeded } from "./pure-fixtures";
 
 /** The outputs a converged cluster leaves in state. */

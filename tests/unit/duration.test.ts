@@ -3,8 +3,8 @@
  * refused naming the field, and rendering is Go-style and round-trips.
  */
 import * as assert from "assert";
-import { isSpecError } from "../../provider/errors";
-import { MAX_DURATION_MS, formatDuration, parseDuration } from "../../provider/duration";
+import { isSpecError } from "../../provider/core/errors";
+import { MAX_DURATION_MS, formatDuration, parseDuration } from "../../provider/core/duration";
 import { seeded } from "./pure-fixtures";
 
 describe("provider/duration", () => {

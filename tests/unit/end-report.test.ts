@@ -1,8 +1,8 @@
 /** The cluster's condition at the end of a run (end-report.ts) and the cluster memory's row mapping. */
 import * as assert from "assert";
-import { EndReporter, notLiveIn } from "../../provider/end-report";
-import { memoryFromRow, startingBlock } from "../../provider/cluster-memory";
-import type { ObservedNode } from "../../provider/types";
+import { EndReporter, notLiveIn } from "../../provider/rollout/end-report";
+import { memoryFromRow, startingBlock } from "../../provider/cluster/memory";
+import type { ObservedNode } from "../../provider/core/types";
 
 const well = (name: string): ObservedNode => ({ name, process: "running", live: true, draining: false, ready: true });
 const sample = (detail: string) => ({ at: "2026-01-01T00:00:00Z", ok: false, detail });

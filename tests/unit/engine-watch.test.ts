@@ -1,6 +1,6 @@
 /** RunGuard (engine-watch.ts): once the engine is gone, an update stops at a safe boundary, never mid-action. */
 import * as assert from "assert";
-import { RunGuard } from "../../provider/engine-watch";
+import { RunGuard } from "../../provider/engine/engine-watch";
 
 const at = { node: "n2", index: 2, total: 3 };
 

@@ -6,8 +6,16 @@
  * go at once, wait then go, wait then refuse at the bound — never a real sleep.
  */
 import * as assert from "assert";
-import { awaitClearance, decide, type Clock, type CriticalVerdict, type GuardInput, type Look, type OtherDown } from "../../provider/guard";
-import { isGateFailed } from "../../provider/errors";
+import {
+  awaitClearance,
+  decide,
+  type Clock,
+  type CriticalVerdict,
+  type GuardInput,
+  type Look,
+  type OtherDown,
+} from "../../provider/rollout/guard";
+import { isGateFailed } from "../../provider/core/errors";
 
 const SAFE: CriticalVerdict = { verdict: "safe", reason: "no node is critical" };
 const CRITICAL: CriticalVerdict = { verdict: "critical", reason: "n2 is critical per /_status/critical_nodes" };

@@ -4,10 +4,10 @@
  * both ways through diffResource against outputs recorded from the first.
  */
 import * as assert from "assert";
-import { diffResource } from "../../provider/diff";
-import { changedInputKeys } from "../../provider/input-equivalence";
-import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/types";
-import { UNKNOWN } from "../../provider/types";
+import { diffResource } from "../../provider/plan/diff";
+import { changedInputKeys } from "../../provider/plan/input-equivalence";
+import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
+import { UNKNOWN } from "../../provider/core/types";
 import { inputs } from "./pure-fixtures";
 
 const base = inputs(3, "v23.1.11");

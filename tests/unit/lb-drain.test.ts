@@ -12,10 +12,10 @@ import {
   parseSettingDuration,
   readDrainSettings,
   requiredInitialWaitMs,
-} from "../../provider/lb-drain";
-import type { RolloutEvent } from "../../provider/events";
-import { RolloutRecorder } from "../../provider/record";
-import { parseSpec } from "../../provider/spec";
+} from "../../provider/cluster/lb-drain";
+import type { RolloutEvent } from "../../provider/core/events";
+import { RolloutRecorder } from "../../provider/rollout/record";
+import { parseSpec } from "../../provider/spec/parse";
 import { inputs } from "./pure-fixtures";
 import { failsAt, failuresOf } from "./spec-fixtures";
 

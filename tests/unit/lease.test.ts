@@ -7,9 +7,17 @@
  * tests/integration/lease.test.ts.
  */
 import * as assert from "assert";
-import { decideAcquire, formatHolder, leaseFresh, parseHolder, renewEveryMs, type Holder, type LeaseRow } from "../../provider/lease";
-import { LeaseHeld, LeaseLost, isLeaseHeld, isLeaseLost } from "../../provider/errors";
-import { checkInputs, parseSpec } from "../../provider/spec";
+import {
+  decideAcquire,
+  formatHolder,
+  leaseFresh,
+  parseHolder,
+  renewEveryMs,
+  type Holder,
+  type LeaseRow,
+} from "../../provider/rollout/lease";
+import { LeaseHeld, LeaseLost, isLeaseHeld, isLeaseLost } from "../../provider/core/errors";
+import { checkInputs, parseSpec } from "../../provider/spec/parse";
 import { inputs as baseInputs } from "./pure-fixtures";
 
 const ME: Holder = {

@@ -11,10 +11,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { isNodeOpFailed } from "../../provider/errors";
-import { NodeOps, parseBuildTag } from "../../provider/node";
+import { isNodeOpFailed } from "../../provider/core/errors";
+import { NodeOps, parseBuildTag } from "../../provider/node/ops";
 import { LocalTransport } from "../../provider/transport/local";
-import type { NodeSpec } from "../../provider/types";
+import type { NodeSpec } from "../../provider/core/types";
 
 /** A fake release binary: behaviour switched by files next to it, so tests need no env plumbing. */
 function fakeCockroach(tag: string): string {

@@ -3,7 +3,7 @@
  * builds and journal; an unreadable part is an error, never a guess.
  */
 import * as assert from "assert";
-import { parseProbe } from "../../provider/node-probe";
+import { parseProbe } from "../../provider/node/probe";
 
 describe("provider/node-probe", () => {
   it("parses a full probe", () => {

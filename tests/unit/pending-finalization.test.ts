@@ -4,10 +4,10 @@
  * `pulumi up` alone finishes it), and is shown, not acted on, under manual.
  */
 import * as assert from "assert";
-import { diffResource, pendingFinalization } from "../../provider/diff";
-import { isFinalized } from "../../provider/outputs";
-import type { ClusterVersionInputs, ClusterVersionOutputs, NodeStatus } from "../../provider/types";
-import { UNKNOWN } from "../../provider/types";
+import { diffResource, pendingFinalization } from "../../provider/plan/diff";
+import { isFinalized } from "../../provider/engine/outputs";
+import type { ClusterVersionInputs, ClusterVersionOutputs, NodeStatus } from "../../provider/core/types";
+import { UNKNOWN } from "../../provider/core/types";
 import { inputs } from "./pure-fixtures";
 
 /** Outputs after a roll to `news.version` with the cluster version left at `clusterVersion`. */

@@ -7,12 +7,19 @@
  * plan and the preview that use it.
  */
 import * as assert from "assert";
-import { judgeDown, judgeLocalities, placementNodes, type Placement, type PlacementNode, type RangeVoters } from "../../provider/placement";
-import { oneAtATime, planRollout, renderPlan } from "../../provider/plan";
-import { diffResource } from "../../provider/diff";
-import { parseSpec } from "../../provider/spec";
-import type { GossipRow } from "../../provider/cluster";
-import type { ClusterVersionOutputs, NodeStatus, Spec } from "../../provider/types";
+import {
+  judgeDown,
+  judgeLocalities,
+  placementNodes,
+  type Placement,
+  type PlacementNode,
+  type RangeVoters,
+} from "../../provider/cluster/placement";
+import { oneAtATime, planRollout, renderPlan } from "../../provider/plan/plan";
+import { diffResource } from "../../provider/plan/diff";
+import { parseSpec } from "../../provider/spec/parse";
+import type { GossipRow } from "../../provider/cluster/reader";
+import type { ClusterVersionOutputs, NodeStatus, Spec } from "../../provider/core/types";
 import { countRanges, repairRanges, bootstrapRanges, type NodeView } from "../../sim/fabric/ranges";
 import { inputs, nodeInput, observedAll, seeded } from "./pure-fixtures";
 

@@ -4,10 +4,10 @@
  * shown in preview.
  */
 import * as assert from "assert";
-import { isUpgradeNotAllowed } from "../../provider/errors";
-import { ESTIMATE, estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan";
-import { parseSpec } from "../../provider/spec";
-import type { ClusterVersionInputs, ObservedCluster, Spec, StrategyInput } from "../../provider/types";
+import { isUpgradeNotAllowed } from "../../provider/core/errors";
+import { ESTIMATE, estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan/plan";
+import { parseSpec } from "../../provider/spec/parse";
+import type { ClusterVersionInputs, ObservedCluster, Spec, StrategyInput } from "../../provider/core/types";
 import { inputs, nodeInput, observedAll, observedNode, seeded } from "./pure-fixtures";
 
 function specOf(n: number, version: string, strategy: StrategyInput = {}, extra: Partial<ClusterVersionInputs> = {}): Spec {

@@ -1,21 +1,21 @@
 /**
  * The provider's pre-flight judgement of what would keep CockroachDB from
- * finalizing a major upgrade (provider/preflight-blockers.ts), its reading of
+ * finalizing a major upgrade (provider/cluster/preflight-blockers.ts), its reading of
  * licence keys (license-key.ts), withdrawn releases, and the finalization
  * hints (finalization.ts finalizeHint): pure functions, no cluster.
  */
 import * as assert from "assert";
-import { finalizeHint } from "../../provider/finalization";
-import { readLicenseKey } from "../../provider/license-key";
+import { finalizeHint } from "../../provider/cluster/finalization";
+import { readLicenseKey } from "../../provider/cluster/license-key";
 import {
   type BlockerContext,
   judgeDecommissioning,
   judgeInvalidObjects,
   judgeLicense,
   judgeSchemaChangeJobs,
-} from "../../provider/preflight-blockers";
-import { classifyMove } from "../../provider/versions";
-import { WITHDRAWN_RELEASES } from "../../provider/withdrawn-releases";
+} from "../../provider/cluster/preflight-blockers";
+import { classifyMove } from "../../provider/versions/versions";
+import { WITHDRAWN_RELEASES } from "../../provider/versions/withdrawn-releases";
 import { licenseKey } from "../support/license-keys";
 
 const NOW = Date.now();

@@ -4,7 +4,7 @@
  * distinguishable from 0 so that a gate can never pass on absent data.
  */
 import * as assert from "assert";
-import { buildTagOf, parsePrometheusText, seriesOf, sumSeries } from "../../provider/prometheus";
+import { buildTagOf, parsePrometheusText, seriesOf, sumSeries } from "../../provider/cluster/prometheus";
 
 const V23 = `# HELP ranges_underreplicated Number of ranges with fewer live replicas than the replication target
 # TYPE ranges_underreplicated gauge

@@ -3,7 +3,7 @@
  * valid raw inputs, observed clusters, and a seeded generator for
  * property-style tests (deterministic, no dependency).
  */
-import type { ClusterVersionInputs, NodeInput, ObservedCluster, ObservedNode, Spec } from "../../provider/types";
+import type { ClusterVersionInputs, NodeInput, ObservedCluster, ObservedNode, Spec } from "../../provider/core/types";
 
 /** mulberry32: rand(n) is an integer in [0, n); the same seed gives the same sequence. */
 export function seeded(seed: number): (n: number) => number {

@@ -1,12 +1,19 @@
 /**
- * The one masking function (provider/redact.ts) over the shapes credentials
+ * The one masking function (provider/core/redact.ts) over the shapes credentials
  * take in this provider's inputs and messages: URL userinfo, cloud-storage
  * URIs with CockroachDB's credential parameters, KMS URIs, SQL literals,
  * commands, headers, PEM keys; and text without credentials stays unchanged.
  */
 import * as assert from "assert";
-import { CREDENTIAL_PARAMS, credentialValuesIn, isCredentialName, redact, redactDeep, urlMayHoldCredentials } from "../../provider/redact";
-import { redactOutputs, redactThrown, secretsIn } from "../../provider/redact-boundary";
+import {
+  CREDENTIAL_PARAMS,
+  credentialValuesIn,
+  isCredentialName,
+  redact,
+  redactDeep,
+  urlMayHoldCredentials,
+} from "../../provider/core/redact";
+import { redactOutputs, redactThrown, secretsIn } from "../../provider/engine/redact-boundary";
 import { check as checkInputs } from "../../provider/lifecycle";
 
 /** [input, expected] pairs. */

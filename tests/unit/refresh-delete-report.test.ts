@@ -4,9 +4,9 @@
  * all is well; destroy says the cluster keeps running and at which version.
  */
 import * as assert from "assert";
-import { deleteReport } from "../../provider/delete-report";
-import type { NodeObservation, Observation } from "../../provider/observe";
-import { refreshReport, refreshWarnings } from "../../provider/refresh-report";
+import { deleteReport } from "../../provider/engine/delete-report";
+import type { NodeObservation, Observation } from "../../provider/cluster/observe";
+import { refreshReport, refreshWarnings } from "../../provider/engine/refresh-report";
 
 function node(name: string, extra: Partial<NodeObservation> = {}): NodeObservation {
   return {

@@ -13,7 +13,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { NodeOps } from "../../provider/node";
+import { NodeOps } from "../../provider/node/ops";
 import {
   downloadOnProvider,
   looksLikeHtml,
@@ -22,9 +22,9 @@ import {
   releaseUrl,
   resolveRelease,
   stageOnNode,
-} from "../../provider/release";
+} from "../../provider/node/release";
 import { LocalTransport } from "../../provider/transport/local";
-import type { NodeSpec, Spec } from "../../provider/types";
+import type { NodeSpec, Spec } from "../../provider/core/types";
 
 const HOST = "127.0.20.250";
 

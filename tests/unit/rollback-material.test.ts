@@ -1,6 +1,6 @@
 /**
- * The way back at rollback time (provider/rollback-material.ts prepareWayBack)
- * and a downgrade's target from `_old` (provider/stage-from-old.ts), through
+ * The way back at rollback time (provider/rollout/rollback-material.ts prepareWayBack)
+ * and a downgrade's target from `_old` (provider/rollout/stage-from-old.ts), through
  * the local transport against real files: small `cockroach` scripts that
  * answer `version --build-tag`, and a real HTTP release server on loopback.
  */
@@ -11,12 +11,12 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { NodeOps } from "../../provider/node";
-import type { NodeHandle } from "../../provider/observe";
-import { prepareWayBack } from "../../provider/rollback-material";
-import { stageFromOld } from "../../provider/stage-from-old";
+import { NodeOps } from "../../provider/node/ops";
+import type { NodeHandle } from "../../provider/cluster/observe";
+import { prepareWayBack } from "../../provider/rollout/rollback-material";
+import { stageFromOld } from "../../provider/rollout/stage-from-old";
 import { LocalTransport } from "../../provider/transport/local";
-import type { NodeSpec, Spec } from "../../provider/types";
+import type { NodeSpec, Spec } from "../../provider/core/types";
 
 const HOST = "127.0.110.250";
 const TARGET = "v23.1.12";

@@ -1,13 +1,13 @@
 /**
  * Which file is a node's way back at each point of a roll (pure logic of
- * provider/rollback-source.ts): the binary in place before the swap, `_old`
+ * provider/rollout/rollback-source.ts): the binary in place before the swap, `_old`
  * after it only when its build tag is the previous build, else the previous
  * release from the release source; and the build each node goes back to.
  * Also which node a failure names (the debug zip is not taken through it).
  */
 import * as assert from "assert";
-import { failedNodeOf } from "../../provider/failure-evidence";
-import { previousBuilds, wayBack } from "../../provider/rollback-source";
+import { failedNodeOf } from "../../provider/rollout/failure-evidence";
+import { previousBuilds, wayBack } from "../../provider/rollout/rollback-source";
 
 const TARGET = "v23.1.12";
 const PREV = "v23.1.11";

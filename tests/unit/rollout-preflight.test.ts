@@ -4,9 +4,9 @@
  * and missing data refuses rather than passes.
  */
 import * as assert from "assert";
-import { preflightProblems } from "../../provider/gates";
-import type { NodeObservation, Observation } from "../../provider/observe";
-import type { GossipRow } from "../../provider/cluster";
+import { preflightProblems } from "../../provider/rollout/gates";
+import type { NodeObservation, Observation } from "../../provider/cluster/observe";
+import type { GossipRow } from "../../provider/cluster/reader";
 
 function node(name: string, id: number, extra: Partial<NodeObservation> = {}): NodeObservation {
   return {

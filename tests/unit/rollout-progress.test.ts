@@ -4,9 +4,9 @@
  * few gate samples and only plain JSON.
  */
 import * as assert from "assert";
-import type { RolloutEvent } from "../../provider/events";
-import { ProgressPrinter, progressModeFromEnv } from "../../provider/progress";
-import { RolloutRecorder, capSamples } from "../../provider/record";
+import type { RolloutEvent } from "../../provider/core/events";
+import { ProgressPrinter, progressModeFromEnv } from "../../provider/engine/progress";
+import { RolloutRecorder, capSamples } from "../../provider/rollout/record";
 
 const fixed = () => new Date(2024, 0, 1, 12, 0, 1);
 

@@ -4,9 +4,9 @@
  * else the SQL address; and the spec refuses a malformed rpcAddr by name.
  */
 import * as assert from "assert";
-import { parseSpec } from "../../provider/spec";
-import { defaultRpcAddr, rpcHostFlag } from "../../provider/rpc-addr";
-import { matchNodes, type GossipRow } from "../../provider/cluster";
+import { parseSpec } from "../../provider/spec/parse";
+import { defaultRpcAddr, rpcHostFlag } from "../../provider/spec/rpc-addr";
+import { matchNodes, type GossipRow } from "../../provider/cluster/reader";
 import { inputs } from "./pure-fixtures";
 import { failsAt, withNode } from "./spec-fixtures";
 

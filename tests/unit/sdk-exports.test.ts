@@ -5,7 +5,7 @@
  * built with those types pass the provider's own input check.
  */
 import * as assert from "assert";
-import { checkInputs } from "../../provider/spec";
+import { checkInputs } from "../../provider/spec/parse";
 import type { ClusterVersionInputs, DurationInput, HooksInput, NodeInput, ReleaseInput, SqlInput, StrategyInput } from "../../sdk";
 
 const bake: DurationInput = "90s";

@@ -5,12 +5,12 @@
  * downtime read from the recorded phases.
  */
 import * as assert from "assert";
-import { checkInputs } from "../../provider/spec";
-import { diffResource } from "../../provider/diff";
-import { preflightProblems } from "../../provider/gates";
-import type { NodeObservation, Observation } from "../../provider/observe";
-import { downtimeOf, verifySingleNodeRoll } from "../../provider/single-node";
-import type { ClusterVersionInputs, ClusterVersionOutputs, PhaseRecord } from "../../provider/types";
+import { checkInputs } from "../../provider/spec/parse";
+import { diffResource } from "../../provider/plan/diff";
+import { preflightProblems } from "../../provider/rollout/gates";
+import type { NodeObservation, Observation } from "../../provider/cluster/observe";
+import { downtimeOf, verifySingleNodeRoll } from "../../provider/spec/single-node";
+import type { ClusterVersionInputs, ClusterVersionOutputs, PhaseRecord } from "../../provider/core/types";
 import { inputs } from "./pure-fixtures";
 
 const one = (version: string, strategy?: Record<string, unknown>): ClusterVersionInputs => inputs(1, version, strategy ? { strategy } : {});

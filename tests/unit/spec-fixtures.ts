@@ -4,8 +4,8 @@
  */
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { checkInputs } from "../../provider/spec";
-import type { CheckFailure, ClusterVersionInputs, NodeInput } from "../../provider/types";
+import { checkInputs } from "../../provider/spec/parse";
+import type { CheckFailure, ClusterVersionInputs, NodeInput } from "../../provider/core/types";
 import { inputs } from "./pure-fixtures";
 
 export const ED25519_KEY = crypto.generateKeyPairSync("ed25519");

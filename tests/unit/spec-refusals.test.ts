@@ -4,10 +4,10 @@
  * never throws, whatever it is given.
  */
 import * as assert from "assert";
-import { isSpecError } from "../../provider/errors";
-import { checkInputs, parseSpec } from "../../provider/spec";
-import type { ClusterVersionInputs } from "../../provider/types";
-import { UNKNOWN } from "../../provider/types";
+import { isSpecError } from "../../provider/core/errors";
+import { checkInputs, parseSpec } from "../../provider/spec/parse";
+import type { ClusterVersionInputs } from "../../provider/core/types";
+import { UNKNOWN } from "../../provider/core/types";
 import { inputs, seeded } from "./pure-fixtures";
 import { ED25519_KEY, OPENSSH_PUB, failsAt, failuresOf, withNode } from "./spec-fixtures";
 

@@ -4,9 +4,9 @@
  * guards downgrades. Refusals are in spec-refusals.test.ts.
  */
 import * as assert from "assert";
-import { isSpecError } from "../../provider/errors";
-import { checkInputs, isUnknown, parseSpec, refuseIfFinalized } from "../../provider/spec";
-import { DEFAULT_RELEASE_URL, UNKNOWN } from "../../provider/types";
+import { isSpecError } from "../../provider/core/errors";
+import { checkInputs, isUnknown, parseSpec, refuseIfFinalized } from "../../provider/spec/parse";
+import { DEFAULT_RELEASE_URL, UNKNOWN } from "../../provider/core/types";
 import { inputs, nodeInput } from "./pure-fixtures";
 import { OPENSSH_PUB, PRIVATE_PEM, failsAt, failuresOf, withNode } from "./spec-fixtures";
 

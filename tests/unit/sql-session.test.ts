@@ -4,8 +4,8 @@
  * advice added to a 42501 that is a missing privilege, not the v26.1 guard.
  */
 import * as assert from "assert";
-import { inApplicationCluster, prepareSession, virtualClusterRefusal } from "../../provider/sql-session";
-import { withPrivilegeAdvice } from "../../provider/sql-privileges";
+import { inApplicationCluster, prepareSession, virtualClusterRefusal } from "../../provider/cluster/sql-session";
+import { withPrivilegeAdvice } from "../../provider/cluster/sql-privileges";
 
 type Answer = { rows: Record<string, unknown>[] } | { code: string; message: string };
 

@@ -6,7 +6,7 @@
  * the answers.
  */
 import * as assert from "assert";
-import { minTimeoutStopSec, processStateFromIsActive, renderSystemdUnit, systemctlArgv } from "../../provider/process-systemd";
+import { minTimeoutStopSec, processStateFromIsActive, renderSystemdUnit, systemctlArgv } from "../../provider/node/process-manager";
 import { shellJoin } from "../../provider/transport/transport";
 
 describe("provider/process-systemd", () => {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { renderPhaseTable, renderTimeline } from "../../provider/timeline";
-import type { NodeRolloutRecord, Phase, RolloutRecord } from "../../provider/types";
+import { renderPhaseTable, renderTimeline } from "../../provider/rollout/timeline";
+import type { NodeRolloutRecord, Phase, RolloutRecord } from "../../provider/core/types";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 

@@ -3,10 +3,10 @@
  * update_cockroach_version_common_test.go does: every pair of releases from
  * 22.2 to 26.1, plus patches, pre-releases, finalization and malformed tags.
  */
-import { withdrawnRelease } from "../../provider/withdrawn-releases";
+import { withdrawnRelease } from "../../provider/versions/withdrawn-releases";
 import * as assert from "assert";
-import { isUpgradeNotAllowed, UpgradeNotAllowed } from "../../provider/errors";
-import type { UpgradeKind } from "../../provider/types";
+import { isUpgradeNotAllowed, UpgradeNotAllowed } from "../../provider/core/errors";
+import type { UpgradeKind } from "../../provider/core/types";
 import {
   KNOWN_SERIES,
   allowedNextSeries,
@@ -20,7 +20,7 @@ import {
   seriesOf,
   upgradePath,
   type MoveContext,
-} from "../../provider/versions";
+} from "../../provider/versions/versions";
 import { seeded } from "./pure-fixtures";
 
 /** The outcome of a move: its kind, or the refusal's message. */

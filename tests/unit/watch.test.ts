@@ -8,9 +8,9 @@
  * failed. Also the node conditions (cluster-now.ts) the guard counts.
  */
 import * as assert from "assert";
-import { conditionOf, describeCluster, type ClusterNow, type NodeNow } from "../../provider/cluster-now";
-import type { Clock } from "../../provider/guard";
-import { ClusterWatch, judgeSample } from "../../provider/watch";
+import { conditionOf, describeCluster, type ClusterNow, type NodeNow } from "../../provider/cluster/now";
+import type { Clock } from "../../provider/rollout/guard";
+import { ClusterWatch, judgeSample } from "../../provider/rollout/watch";
 
 function node(name: string, extra: Partial<NodeNow> = {}): NodeNow {
   return {
