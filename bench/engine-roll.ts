@@ -16,7 +16,7 @@
  *
  * Standalone: node dist/bench/engine-roll.js --nodes 9 --modes node,zone
  */
-import type { ClusterVersionOutputs, RolloutRecord, StrategyInput } from "../provider/types";
+import type { ClusterVersionOutputs, RolloutRecord, StrategyInput } from "../provider/core/types";
 import { InvariantMonitor } from "../tests/support/invariant-monitor";
 import { fastStrategy, watched } from "../tests/support/provider-harness";
 import { PulumiWorkspace } from "../tests/support/pulumi";

@@ -12,8 +12,8 @@
  * sum over batches; anything else (pre-flight, staging, a re-check outside
  * the max, idle time between nodes) is the provider's overhead.
  */
-import { parseDuration } from "../provider/duration";
-import type { NodeRolloutRecord, PhaseRecord, RolloutRecord } from "../provider/types";
+import { parseDuration } from "../provider/core/duration";
+import type { NodeRolloutRecord, PhaseRecord, RolloutRecord } from "../provider/core/types";
 
 export interface BatchFloor {
   readonly nodes: readonly string[];
