@@ -19,7 +19,6 @@ import * as https from "https";
 import type { ClusterReader } from "./reader";
 import type { ClusterNow } from "./now";
 import { messageOf } from "../core/errors";
-import type { CriticalVerdict } from "../rollout/guard";
 import { proveDown } from "./placement";
 import type { NodeSpec, Spec } from "../core/types";
 import { compareSeries, seriesOf } from "../versions/versions";
@@ -27,6 +26,12 @@ import { compareSeries, seriesOf } from "../versions/versions";
 const ENDPOINT = "/_status/critical_nodes";
 const FIRST_SERIES = "23.1";
 const TIMEOUT_MS = 5_000;
+
+/** Whether the nodes still up may go down (the guard decides with it; rollout/guard.ts). */
+export type CriticalVerdict =
+  | { readonly verdict: "safe"; readonly reason: string }
+  | { readonly verdict: "critical"; readonly reason: string }
+  | { readonly verdict: "unknown"; readonly reason: string };
 
 export interface CriticalContext {
   readonly reader: ClusterReader;

@@ -8,13 +8,15 @@
  */
 import type { ClusterReader, GossipRow } from "./reader";
 import { GateFailed } from "../core/errors";
-import type { ClusterVersionOutputs, NodeSpec } from "../core/types";
+import type { NodeSpec } from "../core/types";
 import { matchNodes } from "./reader";
 import { forgetBlock, recallRollout, rememberBlock } from "./memory";
 import { sleep } from "../core/timing";
 import { parseClusterVersion } from "../versions/versions";
+import { PRESERVE, previousStillBlocks, type FinalizationBlock } from "../plan/finalize-hint";
 
-export type FinalizationBlock = NonNullable<ClusterVersionOutputs["finalizationBlock"]>;
+export { finalizeHint, type FinalizationBlock } from "../plan/finalize-hint";
+
 
 const POLL_MS = 500;
 
@@ -36,7 +38,6 @@ export async function blockFinalization(
   return set;
 }
 
-const PRESERVE = "cluster.preserve_downgrade_option";
 
 /**
  * Restores the setting's value from before the block (RESET when it was
@@ -68,9 +69,6 @@ async function preserveIsStale(reader: ClusterReader, value: string): Promise<bo
 }
 
 /** The value the operator had before our block holds finalization back itself (their own block). */
-function previousStillBlocks(block: FinalizationBlock): boolean {
-  return block.previous !== "" && (block.setting === "cluster.auto_upgrade.enabled" ? block.previous === "false" : true);
-}
 
 /** A node that would keep CockroachDB from finalizing, and what shows it. */
 export interface FinalizationBlocker {
@@ -195,29 +193,4 @@ async function restorePreserveIfUnmoved(reader: ClusterReader, value: string): P
   } catch {
     // Best effort: the refusal being reported matters more.
   }
-}
-
-/**
- * The hint stored in outputs while a major upgrade waits for manual
- * finalization. By hand: lift our block, unless the value it restores (the
- * operator's own) would hold finalization too; then the explicit statement.
- * A `preserve_downgrade_option` hold is always RESET (never set to an old
- * value), and `SET CLUSTER SETTING version` is refused while it is set.
- */
-export function finalizeHint(block: FinalizationBlock | undefined, series: string): string {
-  const resetPreserve = `RESET CLUSTER SETTING ${PRESERVE}`;
-  const explicit = `SET CLUSTER SETTING version = '${series}'`;
-  const byHand =
-    block === undefined
-      ? `${resetPreserve} (CockroachDB refuses any version change while it is set), then ${explicit}`
-      : block.setting === PRESERVE
-        ? previousStillBlocks(block)
-          ? `${resetPreserve}, then ${explicit}`
-          : resetPreserve
-        : previousStillBlocks(block)
-          ? explicit
-          : block.previous === ""
-            ? `RESET CLUSTER SETTING ${block.setting}`
-            : `SET CLUSTER SETTING ${block.setting} = '${block.previous}'`;
-  return `to finalize ${series} (no rollback after this): set strategy.finalize to "auto" and run pulumi up, or run ${byHand} and wait until SHOW CLUSTER SETTING version shows ${series}`;
 }

@@ -22,7 +22,7 @@ import { UNKNOWN } from "../core/types";
 import { isUnknown, parseSpec, refuseIfFinalized } from "../spec/parse";
 import { planRollout, renderPlan } from "./plan";
 import { formatDuration } from "../core/duration";
-import { type FinalizationBlock, finalizeHint } from "../cluster/finalization";
+import { type FinalizationBlock, finalizeHint } from "./finalize-hint";
 import { compareSeries, parseClusterVersion, seriesOf } from "../versions/versions";
 import { changedInputKeys } from "./input-equivalence";
 import { refuseSingleNodeRoll } from "../spec/single-node";

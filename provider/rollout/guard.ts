@@ -24,6 +24,7 @@
  */
 import { GateFailed } from "../core/errors";
 import type { NodeCondition } from "../cluster/now";
+import type { CriticalVerdict } from "../cluster/critical-nodes";
 import type { Phase } from "../core/types";
 import { sleep } from "../core/timing";
 
@@ -34,10 +35,7 @@ export interface OtherDown {
   readonly byRun: boolean;
 }
 
-export type CriticalVerdict =
-  | { readonly verdict: "safe"; readonly reason: string }
-  | { readonly verdict: "critical"; readonly reason: string }
-  | { readonly verdict: "unknown"; readonly reason: string };
+export type { CriticalVerdict } from "../cluster/critical-nodes";
 
 export interface GuardInput {
   readonly budget: number;

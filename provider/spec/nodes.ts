@@ -3,7 +3,7 @@
  * paths and process manager of each node, then the checks across nodes
  * (unique names and addresses).
  */
-import { hostKeyProblem } from "../transport/ssh-hostkey";
+import { hostKeyProblem } from "./host-key";
 import * as path from "path";
 import type { Connection, HostPort, NodeSpec, ProcessManager } from "../core/types";
 import { defaultRpcAddr } from "./rpc-addr";

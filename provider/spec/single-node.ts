@@ -20,9 +20,6 @@
  * repairs, so with one node the gates judge liveness, readiness and
  * unavailable ranges, not under-replication.
  */
-import type { ClusterReader } from "../cluster/reader";
-import { GateFailed } from "../core/errors";
-import { formatDuration } from "../core/duration";
 import type { PhaseRecord, Spec } from "../core/types";
 
 /** False for a one-node cluster, where under-replication is structural (see above). */
@@ -56,44 +53,6 @@ export function refuseSingleNodeDowntime(olds: unknown, news: unknown): { proper
   if (n.strategy?.allowDowntime === true) return undefined;
   const name = (n.nodes[0] as { name?: unknown } | undefined)?.name;
   return { property: "strategy.allowDowntime", reason: singleNodeRefusal(typeof name === "string" ? name : "the node") };
-}
-
-export interface DowntimeReport {
-  /** From the start of the drain to the node answering ready again. */
-  readonly downtimeMs: number;
-  readonly clusterVersion: string;
-  readonly message: string;
-}
-
-/**
- * After the only node is back: the cluster answers SQL and its cluster
- * version is the one it had before (a patch or an unfinalized major never
- * changes it; finalization is a separate, later step). The downtime is read
- * from the node's recorded phases.
- */
-export async function verifySingleNodeRoll(
-  reader: Pick<ClusterReader, "showSetting">,
-  node: string,
-  phases: readonly PhaseRecord[],
-  clusterVersionBefore: string | undefined,
-): Promise<DowntimeReport> {
-  const downtimeMs = downtimeOf(phases);
-  let after: string;
-  try {
-    after = await reader.showSetting("version");
-  } catch (e) {
-    throw new GateFailed(
-      "await-cluster",
-      `single-node cluster: ${node} is ready but the cluster version cannot be read: ${(e as Error).message}`,
-    );
-  }
-  if (clusterVersionBefore !== undefined && after !== clusterVersionBefore)
-    throw new GateFailed(
-      "await-cluster",
-      `single-node cluster: cluster version is ${after} after the restart, ${clusterVersionBefore} before; it must not change before finalization`,
-    );
-  const message = `single-node cluster: ${node} was down for ${formatDuration(downtimeMs)} (drain to ready); cluster version ${after}`;
-  return { downtimeMs, clusterVersion: after, message };
 }
 
 /** From the last drain's start to the end of the await-node that followed it. */

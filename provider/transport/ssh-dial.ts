@@ -17,7 +17,7 @@ import {
   verifyHostKey,
   type HostKeyPin,
   type HostKeyVerdict,
-} from "./ssh-hostkey";
+} from "../spec/host-key";
 
 /** SSH-level keepalives: a silently dead peer is noticed after about 15 s, even mid-command. */
 const KEEPALIVE_INTERVAL_MS = 5_000;

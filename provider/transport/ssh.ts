@@ -5,7 +5,7 @@
  * because the provider is serialized by closure and must stay plain data.
  *
  * Pieces, one file each:
- *   ssh-hostkey.ts  what `hostKey` may say and whether a presented key matches
+ *   ../spec/host-key.ts  what `hostKey` may say and whether a presented key matches
  *   ssh-auth.ts     private key / password / agent, in @pulumi/command's order
  *   ssh-dial.ts     connect: pinning, auth, bounded retries with backoff
  *   ssh-exec.ts     one command: quoting, env, stdin, timeout/abort kill

@@ -10,7 +10,7 @@ import { spawnSync } from "child_process";
 import * as net from "net";
 import { isTransportError } from "../../provider/core/errors";
 import { SshTransport } from "../../provider/transport/ssh";
-import { fingerprintOf } from "../../provider/transport/ssh-hostkey";
+import { fingerprintOf } from "../../provider/spec/host-key";
 import type { Connection } from "../../provider/core/types";
 import { assertNoSecrets, sshConnection } from "../support/ssh-connection";
 import {

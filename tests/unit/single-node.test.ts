@@ -9,7 +9,8 @@ import { checkInputs } from "../../provider/spec/parse";
 import { diffResource } from "../../provider/plan/diff";
 import { preflightProblems } from "../../provider/rollout/gates";
 import type { NodeObservation, Observation } from "../../provider/cluster/observe";
-import { downtimeOf, verifySingleNodeRoll } from "../../provider/spec/single-node";
+import { downtimeOf } from "../../provider/spec/single-node";
+import { verifySingleNodeRoll } from "../../provider/rollout/single-node-roll";
 import type { ClusterVersionInputs, ClusterVersionOutputs, PhaseRecord } from "../../provider/core/types";
 import { inputs } from "./pure-fixtures";
 

@@ -14,7 +14,7 @@ import {
   parseHostKeyPin,
   verifyHostKey,
   type HostKeyPin,
-} from "../../provider/transport/ssh-hostkey";
+} from "../../provider/spec/host-key";
 
 const ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK8+9PvUCP+IWnbnM8onJfRE8q3575gOrjdQYGWqNrEy root@db1";
 const ED25519_FP = "SHA256:LZ4LHn4hVHtbu8siVD8xTQzRN0YlT4TkR5TW5leqVis";
@@ -24,7 +24,7 @@ const ECDSA_FP = "SHA256:NHTCt8Zjjnsm8M2a5Bjx/nrocsAl/oE61UjutiLlEgE";
 
 const blobOf = (line: string): Buffer => Buffer.from(line.split(" ")[1], "base64");
 
-describe("provider/transport/ssh-hostkey", () => {
+describe("provider/spec/host-key", () => {
   it("computes the SHA256 fingerprint exactly as ssh-keygen -l prints it", () => {
     assert.strictEqual(fingerprintOf(blobOf(ED25519)), ED25519_FP);
     assert.strictEqual(fingerprintOf(blobOf(ECDSA)), ECDSA_FP);
