@@ -42,7 +42,7 @@ export interface TargetsFile {
   literal?: { runs: LoadRun[]; error?: string };
   engine?: { rolls: EngineRoll[]; errors: string[] };
   gate?: { results: GateLoad[]; errors: string[] };
-  checkdiff?: { nodes: number; checkMs: number; diffMs: number }[];
+  checkdiff?: { nodes: number; checkMs: number; diffMs: number; checkCpuMs?: number; diffCpuMs?: number }[];
 }
 
 function arg(name: string): string | undefined {
@@ -67,7 +67,13 @@ async function run(label: string, only: readonly string[]): Promise<void> {
     out.checkdiff = [];
     for (const nodes of [100, 500]) {
       const r = await benchCheckDiff(nodes);
-      out.checkdiff.push({ nodes, checkMs: r.checkMsMedian, diffMs: r.diffMsMedian });
+      out.checkdiff.push({
+        nodes,
+        checkMs: r.checkMsMedian,
+        diffMs: r.diffMsMedian,
+        checkCpuMs: r.checkCpuMsMedian,
+        diffCpuMs: r.diffCpuMsMedian,
+      });
     }
     save();
   }
