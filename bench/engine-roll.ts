@@ -19,9 +19,9 @@
 import type { ClusterVersionOutputs, RolloutRecord, StrategyInput } from "../provider/core/types";
 import { InvariantMonitor } from "../tests/support/invariant-monitor";
 import { fastStrategy, watched } from "../tests/support/provider-harness";
-import { PulumiWorkspace } from "../tests/support/pulumi";
+import { PulumiWorkspace, type PulumiResult } from "../tests/support/pulumi";
 import { rootProgram } from "../tests/support/root-program";
-import { startSimCluster } from "../tests/support/sim-cluster";
+import { startSimCluster, type SimCluster } from "../tests/support/sim-cluster";
 import { ProviderRssSampler, type ProviderRss } from "./provider-rss";
 import { etaFromOutput, floorOf, sum, wallMs, type BatchFloor } from "./roll-metrics";
 
@@ -91,11 +91,14 @@ export async function benchEngineRoll(o: EngineRollOptions): Promise<EngineRoll[
     const urlTemplate = `${served.url}/cockroach-{version}.linux-amd64.tgz`;
     program.setConfig(STACK, { nodes: sim.providerNodes, sql: { insecure: true }, version: versions[0], release: { urlTemplate } });
     program.setConfig(STACK, { strategy: strategyFor(o, "node") });
-    await ws.ok(["up", "--yes", "--skip-preview"], { timeoutMs: 20 * 60_000 });
+    await settle(sim);
+    const adopt = await upOnce(ws, sim);
+    if (adopt.code !== 0) throw new Error(`adopting ${o.nodes} nodes failed:\n${errorLines(`${adopt.stdout}\n${adopt.stderr}`)}`);
     o.log(`${o.nodes} nodes: adopted at ${versions[0]}`);
     const out: EngineRoll[] = [];
     for (const [i, mode] of o.modes.entries()) {
       program.setConfig(STACK, { version: versions[i + 1], strategy: strategyFor(o, mode) });
+      await settle(sim);
       const r = await oneUp(o, ws, sim, mode);
       o.log(
         `${o.nodes} nodes ${mode}: ${r.ok ? "ok" : `FAILED ${r.error?.slice(0, 300)}`} wall ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floorMs / 1000).toFixed(1)} s, eta ${((r.etaMs ?? NaN) / 1000).toFixed(0)} s, rss ${(r.rss.peakKb / 1024).toFixed(1)} MB, down at once ${r.maxDownAtOnce}, unavailable ${r.maxUnavailableRanges}`,
@@ -111,14 +114,11 @@ export async function benchEngineRoll(o: EngineRollOptions): Promise<EngineRoll[
   }
 }
 
-async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: Parameters<typeof watched>[0], mode: Mode): Promise<EngineRoll> {
+async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: SimCluster, mode: Mode): Promise<EngineRoll> {
   const monitor = await InvariantMonitor.start(watched(sim), o.monitorMs, { rangeHealth: true });
   let sampler: ProviderRssSampler | undefined;
   const t0 = Date.now();
-  const r = await ws.run(["up", "--yes", "--skip-preview"], {
-    timeoutMs: 90 * 60_000,
-    onSpawn: (child) => (sampler = new ProviderRssSampler(child.pid as number)),
-  });
+  const r = await upOnce(ws, sim, (pid) => (sampler = new ProviderRssSampler(pid)));
   const upMs = Date.now() - t0;
   const rss = (sampler as ProviderRssSampler | undefined)?.stop() ?? { peakKb: 0, firstKb: 0, processes: 0, samples: 0 };
   await monitor.stop();
@@ -134,7 +134,7 @@ async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: Parameters<
     nodes: o.nodes,
     mode,
     ok: r.code === 0 && record?.outcome === "succeeded",
-    ...(r.code !== 0 && { error: `${r.stderr}\n${r.stdout}`.trim().split("\n").slice(-15).join("\n") }),
+    ...(r.code !== 0 && { error: errorLines(`${r.stdout}\n${r.stderr}`) }),
     upMs,
     wallMs: record ? wallMs(record) : upMs,
     floorMs: sum(batches.map((b) => b.floorMs)),
@@ -146,6 +146,46 @@ async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: Parameters<
     rangeSamples: health.sampled,
     violations,
   };
+}
+
+/**
+ * `pulumi up`, once more when the provider's pre-flight refused and touched nothing (on the loaded
+ * shared cores a node of a large cluster can miss a liveness heartbeat); `onPid` sees each CLI process.
+ */
+async function upOnce(ws: PulumiWorkspace, sim: SimCluster, onPid?: (pid: number) => void): Promise<PulumiResult> {
+  const up = (): Promise<PulumiResult> =>
+    ws.run(["up", "--yes", "--skip-preview"], { timeoutMs: 90 * 60_000, onSpawn: (c) => onPid?.(c.pid as number) });
+  const r = await up();
+  if (r.code === 0 || !/no node was touched/.test(`${r.stdout}${r.stderr}`)) return r;
+  await settle(sim);
+  return up();
+}
+
+/** Until every node answers ready and reports 0 under-replicated and 0 unavailable ranges (at most 3 min). */
+async function settle(sim: SimCluster): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const ok = await Promise.all(sim.providerNodes.map((n) => settled(n.httpAddr)));
+    if (ok.every(Boolean)) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function settled(httpAddr: string): Promise<boolean> {
+  try {
+    const ready = await fetch(`http://${httpAddr}/health?ready=1`, { signal: AbortSignal.timeout(5000) });
+    if (ready.status !== 200) return false;
+    const text = await (await fetch(`http://${httpAddr}/_status/vars`, { signal: AbortSignal.timeout(5000) })).text();
+    return ["ranges_underreplicated", "ranges_unavailable"].every((m) => new RegExp(`^${m}(\\{[^}]*\\})? 0$`, "m").test(text));
+  } catch {
+    return false;
+  }
+}
+
+/** The lines of a failed up that say why (the engine's diagnostics), not the whole diff. */
+function errorLines(text: string): string {
+  const lines = text.split("\n").filter((l) => /error|fail|refus|cannot/i.test(l));
+  return (lines.length ? lines : text.trim().split("\n").slice(-15)).slice(0, 12).join("\n");
 }
 
 /** A failed up leaves the record on the resource's outputs in the state. */

@@ -90,8 +90,11 @@ async function run(label: string, only: readonly string[]): Promise<void> {
     }
   }
   if (only.includes("engine")) {
-    out.engine = { rolls: [], errors: [] };
     const sizes = arg("sizes")?.split(",").map(Number);
+    // --sizes re-runs some sizes: the others' figures stay.
+    const kept = (out.engine?.rolls ?? []).filter((r) => sizes !== undefined && !sizes.includes(r.nodes));
+    const keptErrors = (out.engine?.errors ?? []).filter((e) => sizes !== undefined && !sizes.some((n) => e.startsWith(`${n} nodes`)));
+    out.engine = { rolls: kept, errors: keptErrors };
     for (const [k, s] of ENGINE_SIZES.entries()) {
       if (sizes && !sizes.includes(s.nodes)) continue;
       try {
