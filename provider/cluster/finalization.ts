@@ -17,7 +17,6 @@ import { PRESERVE, previousStillBlocks, type FinalizationBlock } from "../plan/f
 
 export { finalizeHint, type FinalizationBlock } from "../plan/finalize-hint";
 
-
 const POLL_MS = 500;
 
 /** Sets the block; returns what to record so it can be undone. Idempotent (a resumed run finds it set). */
@@ -37,7 +36,6 @@ export async function blockFinalization(
   if (current !== block.value) await reader.setSetting(block.setting, block.value);
   return set;
 }
-
 
 /**
  * Restores the setting's value from before the block (RESET when it was

@@ -4,35 +4,17 @@
  * /health?ready=1, /_status/vars). Reads only — the one write is cluster
  * settings (the finalization block), plus the user's own backup SQL hook.
  *
- * SQL goes through one gateway connection at a time. The rollout tells the
- * reader which nodes to avoid (the one being drained or restarted), so reads
- * never depend on a node we are about to take down; on any connection error
- * the next listed node is tried.
- *
- * The password goes only into the pg client config — never into a message.
+ * SQL goes through one gateway connection at a time (sql-gateway.ts); the
+ * node list comes from gossip.ts.
  */
-import { Client, type ClientConfig } from "pg";
 import type { HostPort, NodeSpec, Spec } from "../core/types";
 import { httpGet } from "../transport/http";
 import { webLogin } from "./web-session";
 import { buildTagOf, parsePrometheusText, sumSeries } from "./prometheus";
-import { SYSTEM_CLUSTER_OPTION, SessionRefused, inApplicationCluster, prepareSession, virtualClusterRefusal } from "./sql-session";
-import { withPrivilegeAdvice } from "./sql-privileges";
+import { SqlGateway } from "./sql-gateway";
+import { GOSSIP_SQL, toGossipRow, type GossipRow } from "./gossip";
 
-/** One row per node the cluster knows: liveness joined with gossip, as `cockroach node status` does. */
-export interface GossipRow {
-  readonly nodeId: number;
-  readonly address: string;
-  readonly sqlAddress: string;
-  readonly build: string;
-  readonly locality: string;
-  /** Liveness record unexpired (the CLI's is_available). */
-  readonly isAvailable: boolean;
-  /** Gossiped recently (the CLI's is_live). */
-  readonly isLive: boolean;
-  readonly draining: boolean;
-  readonly membership: string;
-}
+export { matchNodes, toGossipRow, type GossipRow } from "./gossip";
 
 export interface NodeHealth {
   /** The HTTP endpoint answered at all. */
@@ -55,18 +37,9 @@ export interface NodeVars {
   readonly raftLogBehind?: number;
 }
 
-/** The query: liveness LEFT JOIN gossip, liveness expiry judged by the cluster's own clock (as the CLI does). */
-const GOSSIP_SQL = `SELECT node_id, address, sql_address, build_tag, locality,
-  split_part(expiration, ',', 1)::DECIMAL > now()::DECIMAL AS is_available,
-  ifnull(is_live, false) AS is_live, draining, membership
-FROM crdb_internal.gossip_liveness LEFT JOIN crdb_internal.gossip_nodes USING (node_id)
-ORDER BY node_id`;
-
 /** Setting names we put into SQL text: checked against this pattern first (they cannot be parameters). */
 const SETTING_NAME_RE = /^[a-z][a-z0-9_.]*$/;
 
-const CONNECT_TIMEOUT_MS = 3_000;
-const QUERY_TIMEOUT_MS = 15_000;
 const HTTP_TIMEOUT_MS = 3_000;
 /** `/_status/ranges` lists every replica of the node: larger and slower than the other endpoints. */
 const RANGES_TIMEOUT_MS = 10_000;
@@ -83,24 +56,20 @@ function grpcMessage(body: string): string {
 }
 
 export class ClusterReader {
-  private client?: Client;
-  private gatewayName?: string;
-  private readonly avoided = new Set<string>();
-  /** Sessions landed in an application virtual cluster: connect with options=-ccluster=system (sql-session.ts). */
-  private systemOption = false;
+  private readonly gateway: SqlGateway;
   /** `session=...` of the web session for the authenticated HTTP endpoints (secure clusters). */
   private webCookie?: string;
 
   constructor(
     private readonly sql: Spec["sql"],
-    private readonly nodes: readonly NodeSpec[],
-  ) {}
+    nodes: readonly NodeSpec[],
+  ) {
+    this.gateway = new SqlGateway(sql, nodes);
+  }
 
   /** Stop using these nodes as SQL gateways (they are about to go down); closes a connection to them. */
   async avoid(names: readonly string[]): Promise<void> {
-    this.avoided.clear();
-    for (const n of names) this.avoided.add(n);
-    if (this.gatewayName !== undefined && this.avoided.has(this.gatewayName)) await this.dropClient();
+    await this.gateway.avoid(names);
   }
 
   async gossip(): Promise<GossipRow[]> {
@@ -195,7 +164,11 @@ export class ClusterReader {
   }
 
   async close(): Promise<void> {
-    await this.dropClient();
+    await this.gateway.close();
+  }
+
+  private query(text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+    return this.gateway.query(text, params);
   }
 
   private httpUrl(addr: HostPort, path: string): string {
@@ -205,104 +178,6 @@ export class ClusterReader {
   private httpOpts(signal?: AbortSignal) {
     return { timeoutMs: HTTP_TIMEOUT_MS, signal, ca: this.sql.tls?.ca, skipTlsVerify: this.sql.tls?.ca === undefined };
   }
-
-  /** Runs one statement on the current gateway; on a connection-level failure, retries once per other node. */
-  private async query(text: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
-    let lastError: Error | undefined;
-    for (const node of this.gatewayCandidates()) {
-      try {
-        const client = await this.clientFor(node);
-        // No parameters: the simple protocol, which also takes several statements (the backup hook).
-        const res = params.length > 0 ? await client.query(text, [...params]) : await client.query(text);
-        return Array.isArray(res) ? (res[res.length - 1]?.rows ?? []) : res.rows;
-      } catch (e) {
-        lastError = e as Error;
-        if (e instanceof SessionRefused) throw e;
-        if (isStatementError(e))
-          throw new Error(`SQL on ${node.name}: ${withPrivilegeAdvice(lastError.message, (e as { code?: string }).code, this.sql.user)}`);
-        await this.dropClient();
-      }
-    }
-    throw new Error(
-      `no SQL gateway answered (tried ${this.gatewayCandidates()
-        .map((n) => n.name)
-        .join(", ")}): ${lastError?.message ?? "no nodes"}`,
-    );
-  }
-
-  /** The current gateway first, then the other non-avoided nodes in list order. */
-  private gatewayCandidates(): NodeSpec[] {
-    const usable = this.nodes.filter((n) => !this.avoided.has(n.name));
-    const current = usable.find((n) => n.name === this.gatewayName);
-    return current ? [current, ...usable.filter((n) => n !== current)] : usable;
-  }
-
-  private async clientFor(node: NodeSpec): Promise<Client> {
-    if (this.client && this.gatewayName === node.name) return this.client;
-    await this.dropClient();
-    let client = await this.connect(node.sqlAddr, this.systemOption);
-    // Session setup per gateway version and virtual cluster (sql-session.ts).
-    let facts = await prepareSession(client).catch(async (e: unknown) => {
-      await client.end().catch(() => undefined);
-      throw e;
-    });
-    if (inApplicationCluster(facts) && !this.systemOption) {
-      await client.end().catch(() => undefined);
-      const landedIn = facts.virtualCluster as string;
-      try {
-        client = await this.connect(node.sqlAddr, true);
-        facts = await prepareSession(client);
-      } catch (e) {
-        throw virtualClusterRefusal(node.name, landedIn, (e as Error).message);
-      }
-      if (inApplicationCluster(facts)) throw virtualClusterRefusal(node.name, landedIn, `it landed in "${facts.virtualCluster}"`);
-      this.systemOption = true;
-    }
-    this.client = client;
-    this.gatewayName = node.name;
-    return client;
-  }
-
-  private async connect(addr: HostPort, systemCluster: boolean): Promise<Client> {
-    const client = new Client({ ...this.clientConfig(addr), ...(systemCluster && { options: SYSTEM_CLUSTER_OPTION }) });
-    // A dropped connection (node stopped) emits "error" on the client; without
-    // a listener that would crash the process.
-    client.on("error", () => void this.dropClient());
-    await client.connect();
-    return client;
-  }
-
-  private clientConfig(addr: HostPort): ClientConfig {
-    const tls = this.sql.tls;
-    return {
-      host: addr.host,
-      port: addr.port,
-      user: this.sql.user,
-      password: this.sql.password,
-      database: this.sql.database,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      query_timeout: QUERY_TIMEOUT_MS,
-      application_name: "pulumi-crdb-upgrade",
-      ssl: this.sql.insecure
-        ? false
-        : { ca: tls?.ca, cert: tls?.cert, key: tls?.key, servername: tls?.serverName, rejectUnauthorized: tls?.ca !== undefined },
-    };
-  }
-
-  private async dropClient(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    this.gatewayName = undefined;
-    if (c) await c.end().catch(() => undefined);
-  }
-}
-
-/** A statement the server refused (it has a SQLSTATE) — another gateway would refuse it too — except "shutting down" codes. */
-function isStatementError(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return false;
-  // 57P01 admin shutdown, 57P02/57P03, 08xxx connection exceptions: the node, not the statement.
-  return !code.startsWith("57P") && !code.startsWith("08");
 }
 
 /** pg parses INTERVAL settings (server.shutdown.*) into objects; their Postgres text ("8 seconds") is what callers can read. */
@@ -333,60 +208,4 @@ export function readinessMessage(body: string): string {
   } catch {
     return body.trim().slice(0, 200);
   }
-}
-
-export function toGossipRow(r: Record<string, unknown>): GossipRow {
-  return {
-    nodeId: Number(r.node_id),
-    address: String(r.address ?? ""),
-    sqlAddress: String(r.sql_address ?? ""),
-    build: String(r.build_tag ?? ""),
-    locality: String(r.locality ?? ""),
-    isAvailable: toBool(r.is_available),
-    isLive: toBool(r.is_live),
-    draining: toBool(r.draining),
-    membership: String(r.membership ?? "active"),
-  };
-}
-
-function toBool(v: unknown): boolean {
-  return v === true || v === "t" || v === "true";
-}
-
-/**
- * Matches listed nodes to the cluster's rows by SQL address (or RPC address:
- * the node's rpcAddr, or its SQL address where SQL shares the RPC port). Returns the row per node name
- * and the rows no listed node claims.
- */
-export function matchNodes(
-  nodes: readonly (Pick<NodeSpec, "name" | "sqlAddr"> & Partial<Pick<NodeSpec, "rpcAddr" | "rpcAddrGiven">>)[],
-  rows: readonly GossipRow[],
-): { readonly byName: ReadonlyMap<string, GossipRow>; readonly unlisted: readonly GossipRow[] } {
-  const byName = new Map<string, GossipRow>();
-  const claimed = new Set<number>();
-  for (const n of nodes) {
-    const want = `${n.sqlAddr.host}:${n.sqlAddr.port}`;
-    const rpc = n.rpcAddr === undefined ? want : `${n.rpcAddr.host}:${n.rpcAddr.port}`;
-    const row =
-      rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.sqlAddress, want)) ??
-      // By RPC address where the inputs name it (a proxy or NAT in front of SQL) or the row has no SQL
-      // address; otherwise a listed sqlAddr the cluster reports differently is a wrong input, refused.
-      rows.find((r) => !claimed.has(r.nodeId) && (n.rpcAddrGiven === true || r.sqlAddress === "") && sameAddr(r.address, rpc)) ??
-      rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, want));
-    if (row) {
-      byName.set(n.name, row);
-      claimed.add(row.nodeId);
-    }
-  }
-  return { byName, unlisted: rows.filter((r) => !claimed.has(r.nodeId)) };
-}
-
-function sameAddr(a: string, b: string): boolean {
-  const norm = (s: string) =>
-    s
-      .trim()
-      .toLowerCase()
-      .replace(/^\[(.*)\]:/, "$1:")
-      .replace(/^localhost:/, "127.0.0.1:");
-  return a !== "" && norm(a) === norm(b);
 }

@@ -62,3 +62,14 @@ export function deadlineSignal(ms: number, parent?: AbortSignal): { readonly sig
     },
   };
 }
+
+/**
+ * How often the node-ready wait polls the restarted node: as often as the
+ * gate samples, at most once a second. The bake counts from the rejoin that
+ * poll sees, so a slower poll only delays the next node (by up to one poll),
+ * never shortens its bake; faster than 1 s only adds requests to a node that
+ * is busy catching up.
+ */
+export function readyPollMs(gateIntervalMs: number): number {
+  return Math.min(gateIntervalMs, 1_000);
+}

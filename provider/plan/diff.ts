@@ -21,6 +21,7 @@ import type {
 import { UNKNOWN } from "../core/types";
 import { isUnknown, parseSpec, refuseIfFinalized } from "../spec/parse";
 import { planRollout, renderPlan } from "./plan";
+import { paceFrom, type Pace } from "./pace";
 import { formatDuration } from "../core/duration";
 import { type FinalizationBlock, finalizeHint } from "./finalize-hint";
 import { compareSeries, parseClusterVersion, seriesOf } from "../versions/versions";
@@ -86,7 +87,7 @@ function previewLines(
     return { lines: [`crdb-upgrade: inputs cannot be used: ${what}`] };
   }
   const observed = observedFromOutputs(olds, spec);
-  const planned = planOrRefusal(spec, observed);
+  const planned = planOrRefusal(spec, observed, paceFrom(olds.lastRollout));
   if (planned.refusal !== undefined)
     return { lines: [`crdb-upgrade: refused: ${planned.refusal}`], refusal: { property: "version", reason: planned.refusal } };
   const downtime = refuseSingleNodeRoll(spec, planned.plan);
@@ -111,15 +112,16 @@ function previewLines(
 function planOrRefusal(
   spec: Spec,
   observed: ObservedCluster,
+  pace?: Pace,
 ): { plan: Plan; staleWarning?: string; refusal?: undefined } | { refusal: string } {
   try {
-    return { plan: planRollout(spec, observed) };
+    return { plan: planRollout(spec, observed, pace) };
   } catch (e) {
     if (!isUpgradeNotAllowed(e)) throw e;
     if (observed.clusterVersion === undefined) return { refusal: e.message };
     const { clusterVersion: _dropped, ...withoutVersion } = observed;
     try {
-      const plan = planRollout(spec, withoutVersion);
+      const plan = planRollout(spec, withoutVersion, pace);
       // Only "finalize the previous upgrade first" can go stale; rollback refusals cannot.
       return plan.kind === "major" ? { plan, staleWarning: e.reason } : { refusal: e.message };
     } catch {

@@ -12,19 +12,17 @@ import { formatDuration } from "../core/duration";
 import { UpgradeNotAllowed } from "../core/errors";
 import type { FinalizeMode, ObservedCluster, ObservedNode, Plan, PlanBatch, Spec, UpgradeKind } from "../core/types";
 import { classifyMove, compareSeries, finalizationBlockFor, parseClusterVersion, seriesOf } from "../versions/versions";
+import type { Pace } from "./pace";
+import { describeHold } from "./time-model";
+import { estimateRolloutMs } from "./estimate";
 
-/**
- * Conservative per-batch costs for the estimate (not deadlines). Drain: the
- * default server.shutdown waits plus lease transfers take ~15s on an idle
- * node; restart (stop, swap, start, ready): ~10s. The gate and bakes come
- * from the Spec.
- */
-export const ESTIMATE = { drainMs: 15_000, restartMs: 10_000 } as const;
+export { ESTIMATE, estimateRolloutMs } from "./estimate";
 
 /** Most significant first: a plan mixing kinds (a resumed roll) is described by the strongest. */
 const KIND_RANK: readonly UpgradeKind[] = ["major", "major-rollback", "patch", "patch-downgrade", "none"];
 
-export function planRollout(spec: Spec, observed: ObservedCluster): Plan {
+/** `pace`: the cluster's measured pace (pace.ts paceFrom the last rollout record), for the estimate only. */
+export function planRollout(spec: Spec, observed: ObservedCluster, pace?: Pace): Plan {
   const byName = new Map(observed.nodes.map((n) => [n.name, n] as const));
   const onTarget = (name: string): boolean => isOnTarget(byName.get(name), spec.version);
   const skip = spec.strategy.order.filter(onTarget);
@@ -49,7 +47,7 @@ export function planRollout(spec: Spec, observed: ObservedCluster): Plan {
     batches,
     ...blockFor(kind, builds, spec.version, observed),
     finalize,
-    estimatedMs: estimateRolloutMs(spec, batches),
+    estimatedMs: estimateRolloutMs(spec, batches, pace),
     notes,
   };
 }
@@ -207,14 +205,6 @@ export function oneAtATime(batch: PlanBatch, waitAfterRejoinMs: number): PlanBat
   }));
 }
 
-/** Per batch: drain + restart + gate (samples x interval, then the re-check) + bake; then the post-roll watch window. */
-export function estimateRolloutMs(spec: Spec, batches: readonly PlanBatch[]): number {
-  const s = spec.strategy;
-  const gateMs = s.gateSamples * s.gateIntervalMs + s.gateRecheckAfterMs;
-  const window = batches.length > 0 ? s.watchMs : 0;
-  return batches.reduce((sum, b) => sum + ESTIMATE.drainMs + ESTIMATE.restartMs + gateMs + b.bakeMs, window);
-}
-
 /** The human lines shown in preview and logs. */
 export function renderPlan(plan: Plan, spec: Spec): string[] {
   const total = spec.nodes.length;
@@ -224,9 +214,11 @@ export function renderPlan(plan: Plan, spec: Spec): string[] {
   const pace = plan.batches.every((b) => b.nodes.length === 1) ? "one at a time" : `in ${plan.batches.length} batches by locality`;
   const labels = plan.batches.map((b) => `${b.nodes.join(", ")}${b.locality ? ` [${b.locality}]` : ""}${b.canary ? " (canary)" : ""}`);
   const width = Math.max(...labels.map((l) => l.length));
-  const steps = `drain -> stop -> swap -> start -> ready -> gate x${spec.strategy.gateSamples}`;
+  const steps = "drain -> stop -> swap -> start -> ready";
   const lines = [`crdb-upgrade: ${plan.from} -> ${plan.to} (${plan.kind}), ${total} node(s), ${pace}`];
-  plan.batches.forEach((b, i) => lines.push(`  ${i + 1}. ${labels[i].padEnd(width)}  ${steps} -> bake ${formatDuration(b.bakeMs)}`));
+  plan.batches.forEach((b, i) =>
+    lines.push(`  ${i + 1}. ${labels[i].padEnd(width)}  ${steps} -> ${describeHold(b.bakeMs, spec.strategy, formatDuration)}`),
+  );
   const watchMs = spec.strategy.watchMs;
   lines.push(
     watchMs > 0

@@ -29,7 +29,8 @@ import {
   setClusterVersion,
   unblockFinalization,
 } from "../cluster/finalization";
-import { bakeWithGate, type GateContext } from "./gates";
+import type { GateContext } from "./gates";
+import { bakeWithGate } from "./gate-loops";
 import type { RolloutRecorder } from "./record";
 import type { Plan, Spec } from "../core/types";
 import { compareSeries, parseClusterVersion, seriesOf } from "../versions/versions";

@@ -18,18 +18,20 @@
  *   one can lose quorum (#101321). Unreadable counts as not caught up.
  *   (`raftlog_behind` is reported but not gated: it is above 0 on any busy
  *   healthy cluster.)
- * - bake: the cluster gate sampled every `gateInterval` for the bake time,
- *   at least until `gateRecheckAfter` after the gate first held (that late
- *   sample is the re-check: under-replication clears by liveness before raft
- *   catch-up ends). A single failed sample fails the node.
+ * - bake: the cluster gate sampled every `gateInterval` until the bake has
+ *   passed since the node's rejoin, and the re-check delay too
+ *   (`gateRecheckAfter`: under-replication clears by liveness before raft
+ *   catch-up ends); both count inside one max (plan/time-model.ts). A single
+ *   failed sample fails the node.
+ *
+ * The waiting loops are in gate-loops.ts; this file says what one sample is.
  */
 import type { ClusterReader } from "../cluster/reader";
 import { matchNodes } from "../cluster/reader";
 import { describeLagging, describeUnproven, sampleCatchUp } from "../cluster/catch-up";
-import { GateFailed } from "../core/errors";
 import type { NodeObservation, Observation } from "../cluster/observe";
 import type { GateSample, NodeSpec, Strategy } from "../core/types";
-import { sleep } from "../core/timing";
+import type { Clock } from "./guard";
 import { replicationJudged, singleNodeRefusal } from "../spec/single-node";
 
 export interface ClusterSample extends GateSample {
@@ -56,6 +58,10 @@ export interface GateContext {
    * node fails and the roll is reverted. Rolling back, we wait it out.
    */
   readonly failOnUnavailable?: boolean;
+  /** The loops' time; the wall clock unless injected (unit tests run them on a virtual clock). */
+  readonly clock?: Clock;
+  /** One sample of the cluster gate; `sampleClusterGate` over reader and nodes unless injected. */
+  readonly sample?: () => Promise<ClusterSample>;
 }
 
 export interface PreflightContext {
@@ -172,79 +178,6 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
   }
 }
 
-/** Waits for `gateSamples` consecutive healthy samples. Throws GateFailed at the deadline. */
-export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, node?: NodeSpec): Promise<ClusterSample[]> {
-  const until = Date.now() + deadlineMs;
-  const samples: ClusterSample[] = [];
-  let streak = 0;
-  for (;;) {
-    const s = await sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal);
-    samples.push(s);
-    ctx.onSample?.(s);
-    streak = s.ok ? streak + 1 : 0;
-    if (streak >= ctx.strategy.gateSamples) return samples;
-    if (ctx.failOnUnavailable && (s.unavailable ?? 0) > 0) {
-      const e = new GateFailed(
-        "await-cluster",
-        `quorum lost: ${s.detail} (a node restarted earlier may not have caught up yet; consider a longer waitAfterRejoin)`,
-        subject(node),
-      );
-      throw Object.assign(e, { samples });
-    }
-    if (Date.now() + ctx.strategy.gateIntervalMs > until) {
-      const e = new GateFailed(
-        "await-cluster",
-        `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`,
-        subject(node),
-      );
-      throw Object.assign(e, { samples });
-    }
-    await sleep(ctx.strategy.gateIntervalMs, ctx.signal);
-  }
-}
-
-/** Holds the gate for `bakeMs` (at least the re-check delay), sampling every interval; the first failed sample throws. */
-export function bakeWithGate(ctx: GateContext, bakeMs: number, node?: NodeSpec): Promise<ClusterSample[]> {
-  const holdMs = Math.max(bakeMs, ctx.strategy.gateRecheckAfterMs);
-  return holdGate(ctx, holdMs, (detail) => new GateFailed("bake", `cluster gate failed during the bake: ${detail}`, subject(node)));
-}
-
-/**
- * The post-roll watch window (strategy.watch): the cluster gate sampled every
- * interval for `windowMs`; the first failed sample fails the window (the
- * whole-cluster watch catches a crash in between).
- */
-export function watchWindow(ctx: GateContext, windowMs: number): Promise<ClusterSample[]> {
-  return holdGate(ctx, windowMs, (detail) => new GateFailed("watch", `cluster gate failed inside the watch window: ${detail}`));
-}
-
-/** The gate sampled every interval for `holdMs`; the first failed sample throws `failure(detail)` carrying the samples. */
-async function holdGate(ctx: GateContext, holdMs: number, failure: (detail: string) => GateFailed): Promise<ClusterSample[]> {
-  const until = Date.now() + holdMs;
-  const samples: ClusterSample[] = [];
-  for (;;) {
-    const left = until - Date.now();
-    await sleep(Math.max(0, Math.min(ctx.strategy.gateIntervalMs, left)), ctx.signal);
-    const s = await sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal);
-    samples.push(s);
-    ctx.onSample?.(s);
-    if (!s.ok) throw Object.assign(failure(s.detail), { samples });
-    if (Date.now() >= until) return samples;
-  }
-}
-
-/** The restarted node: ready, live, and on the expected build (gossip and its own metrics agree). */
-export async function awaitNodeReady(ctx: GateContext, node: NodeSpec, build: string, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const why = await nodeNotReadyReason(ctx.reader, node, build, ctx.signal);
-    if (why === "") return;
-    if (Date.now() > until)
-      throw new GateFailed("await-node", `not ready on ${build} within ${Math.round(deadlineMs / 1000)}s: ${why}`, subject(node));
-    await sleep(250, ctx.signal);
-  }
-}
-
 /** Empty when the node is ready on `build`; else what is missing. */
 export async function nodeNotReadyReason(reader: ClusterReader, node: NodeSpec, build: string, signal?: AbortSignal): Promise<string> {
   const h = await reader.health(node, true, signal);
@@ -260,8 +193,4 @@ export async function nodeNotReadyReason(reader: ClusterReader, node: NodeSpec, 
   } catch (e) {
     return (e as Error).message;
   }
-}
-
-function subject(node?: NodeSpec): { name: string; host: string } | undefined {
-  return node ? { name: node.name, host: node.sqlAddr.host } : undefined;
 }

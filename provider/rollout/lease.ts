@@ -25,110 +25,23 @@ import { ClusterReader } from "../cluster/reader";
 import { LeaseHeld, LeaseLost, messageOf } from "../core/errors";
 import type { Emit } from "../core/events";
 import type { NodeSpec, Phase, Spec } from "../core/types";
+import { decideAcquire, formatHolder, leaseFresh, renewEveryMs, type Holder } from "./lease-rules";
+import { RELEASE, RENEW, SCHEMA, interval, readRow, write } from "./lease-sql";
 
-const SCHEMA = [
-  "CREATE DATABASE IF NOT EXISTS crdb_upgrade",
-  `CREATE TABLE IF NOT EXISTS crdb_upgrade.lease (id INT8 PRIMARY KEY DEFAULT 1, holder STRING NOT NULL, token INT8 NOT NULL,
-  acquired_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL, target STRING)`,
-];
-/** The cluster clock in µs: above any token a row removed by hand had, so a stale holder can never match. */
-const NEW_TOKEN = "(now()::DECIMAL * 1000000)::INT8";
-const READ = `SELECT holder, token::STRING AS token, expires_at::STRING AS expires_at, expires_at < now() AS expired
-FROM crdb_upgrade.lease WHERE id = 1`;
-const INSERT = `INSERT INTO crdb_upgrade.lease (id, holder, token, acquired_at, expires_at, target)
-VALUES (1, $1, ${NEW_TOKEN}, now(), now() + $2::INTERVAL, $3) ON CONFLICT (id) DO NOTHING RETURNING token::STRING AS token`;
-const TAKE_OVER = `UPDATE crdb_upgrade.lease SET holder = $2, token = greatest(token + 1, ${NEW_TOKEN}), acquired_at = now(),
-  expires_at = now() + $3::INTERVAL, target = $4 WHERE id = 1 AND token = $1::INT8`;
-const RETURNING_TOKEN = " RETURNING token::STRING AS token";
-const RENEW =
-  "UPDATE crdb_upgrade.lease SET expires_at = now() + $2::INTERVAL WHERE id = 1 AND token = $1::INT8 RETURNING token::STRING AS token";
-const RELEASE = "DELETE FROM crdb_upgrade.lease WHERE id = 1 AND token = $1::INT8 RETURNING token::STRING AS token";
+export {
+  decideAcquire,
+  formatHolder,
+  leaseFresh,
+  parseHolder,
+  renewEveryMs,
+  type AcquireStep,
+  type Holder,
+  type LeaseRow,
+} from "./lease-rules";
 
 /** Attempts of read-decide-write before giving up on a lease that keeps changing under us. */
 const ACQUIRE_ATTEMPTS = 3;
 
-// ---------------------------------------------------------------------------
-// Pure rules (unit-tested with a fake clock).
-// ---------------------------------------------------------------------------
-
-/** Who runs a rollout: no secrets, enough for an operator to find the run. */
-export interface Holder {
-  readonly host: string;
-  readonly pid: number;
-  /** First 8 characters of the kernel's boot id: a pid means something only within one boot. */
-  readonly boot: string;
-  /** The rollout's own id (one per update call). */
-  readonly run: string;
-  readonly resource: string;
-  readonly target: string;
-}
-
-/** The lease row as read, with expiry judged by the cluster clock. */
-export interface LeaseRow {
-  readonly holder: string;
-  readonly token: string;
-  readonly expiresAt: string;
-  readonly expired: boolean;
-}
-
-export type AcquireStep =
-  | { readonly kind: "insert" }
-  | { readonly kind: "mine"; readonly token: string }
-  | { readonly kind: "take-over"; readonly token: string; readonly requireExpired: boolean; readonly why: string }
-  | { readonly kind: "refuse" };
-
-/** `host=web-1 pid=4242 boot=1a2b3c4d run=... resource=crdb-... target=v23.1.12` */
-export function formatHolder(h: Holder): string {
-  const clean = (s: string | number) => String(s).replace(/[\s=]+/g, "_") || "_";
-  return `host=${clean(h.host)} pid=${h.pid} boot=${clean(h.boot)} run=${clean(h.run)} resource=${clean(h.resource)} target=${clean(h.target)}`;
-}
-
-/** The holder a row names; undefined for a row written by hand or by another tool. */
-export function parseHolder(text: string): Holder | undefined {
-  const kv = new Map(text.split(/\s+/).map((p) => p.split("=", 2) as [string, string | undefined]));
-  const pid = Number(kv.get("pid"));
-  const fields = ["host", "boot", "run", "resource", "target"].map((k) => kv.get(k));
-  if (!Number.isInteger(pid) || pid <= 0 || fields.some((f) => f === undefined || f === "")) return undefined;
-  const [host, boot, run, resource, target] = fields as string[];
-  return { host, pid, boot, run, resource, target };
-}
-
-/**
- * What to do about the row found. `isGone` answers for a holder on this
- * host (same boot): true when its run is certainly over; undefined when it
- * cannot tell (another host), which then means "wait for the expiry".
- */
-export function decideAcquire(row: LeaseRow | undefined, me: Holder, isGone: (h: Holder) => boolean | undefined): AcquireStep {
-  if (row === undefined) return { kind: "insert" };
-  const holder = parseHolder(row.holder);
-  if (holder && holder.run === me.run && holder.host === me.host && holder.boot === me.boot) return { kind: "mine", token: row.token };
-  if (row.expired) return { kind: "take-over", token: row.token, requireExpired: true, why: `it expired at ${row.expiresAt}` };
-  if (holder && holder.host === me.host && holder.boot === me.boot && isGone(holder) === true) {
-    const where = holder.pid === me.pid ? "an earlier run in this process" : `its process (pid ${holder.pid} on this host)`;
-    return { kind: "take-over", token: row.token, requireExpired: false, why: `${where} is gone` };
-  }
-  return { kind: "refuse" };
-}
-
-/** Renew every quarter of the TTL: three renewals may fail before anyone else can take the lease. */
-export function renewEveryMs(ttlMs: number): number {
-  return Math.max(250, Math.floor(ttlMs / 4));
-}
-
-/**
- * Whether the lease can still be counted on without asking the cluster: the
- * last successful renewal is less than 3/4 of the TTL old. Past that, only a
- * successful renewal right now may let the run touch another node.
- */
-export function leaseFresh(lastRenewedAt: number, now: number, ttlMs: number): boolean {
-  return now - lastRenewedAt < (ttlMs * 3) / 4;
-}
-
-// ---------------------------------------------------------------------------
-// The lease against a cluster.
-// ---------------------------------------------------------------------------
-
-/** Runs of this process that are in progress: a row naming one that is not is left by a dead run. */
 const ACTIVE_RUNS = new Set<string>();
 
 export interface LeaseOptions {
@@ -269,45 +182,6 @@ export class ClusterLease {
   private now(): number {
     return (this.opts.now ?? Date.now)();
   }
-}
-
-async function readRow(reader: ClusterReader): Promise<LeaseRow | undefined> {
-  const r = (await reader.rows(READ))[0];
-  if (r === undefined) return undefined;
-  return {
-    holder: String(r.holder),
-    token: String(r.token),
-    expiresAt: String(r.expires_at),
-    expired: r.expired === true || r.expired === "t",
-  };
-}
-
-/** Performs the step; the new token, or undefined when the row changed since it was read. */
-async function write(
-  reader: ClusterReader,
-  step: AcquireStep,
-  w: { holder: string; ttlMs: number; target: string },
-): Promise<string | undefined> {
-  const ttl = interval(w.ttlMs);
-  const rows =
-    step.kind === "insert"
-      ? await reader.rows(INSERT, [w.holder, ttl, w.target])
-      : step.kind === "take-over"
-        ? await reader.rows(TAKE_OVER + (step.requireExpired ? " AND expires_at < now()" : "") + RETURNING_TOKEN, [
-            step.token,
-            w.holder,
-            ttl,
-            w.target,
-          ])
-        : step.kind === "mine"
-          ? await reader.rows(RENEW, [step.token, ttl])
-          : [];
-  const token = rows[0]?.token;
-  return token === undefined ? undefined : String(token);
-}
-
-function interval(ms: number): string {
-  return `${Math.round(ms)} milliseconds`;
 }
 
 function thisHolder(opts: LeaseOptions): Holder {

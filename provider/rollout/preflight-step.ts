@@ -5,7 +5,8 @@
  * restarted shortly before this run may still be catching up).
  */
 import { GateFailed } from "../core/errors";
-import { awaitClusterGate, bakeWithGate, preflightProblems } from "./gates";
+import { preflightProblems } from "./gates";
+import { awaitClusterGate, bakeWithGate } from "./gate-loops";
 import { blockerContextFor, preflightBlockers } from "../cluster/preflight-blockers";
 import type { Observation } from "../cluster/observe";
 import { drainWarnings } from "../cluster/lb-drain";

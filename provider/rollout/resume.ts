@@ -15,7 +15,7 @@
  */
 import type { ClusterReader } from "../cluster/reader";
 import type { Emit } from "../core/events";
-import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gates";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { clearToDisrupt } from "./guarded";
 import type { NodeHandle, Observation } from "../cluster/observe";
 import type { NodeJournal } from "../node/ops";

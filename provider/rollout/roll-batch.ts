@@ -6,7 +6,7 @@
  */
 import { GateFailed } from "../core/errors";
 import type { NodePosition } from "../core/events";
-import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gates";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { oneAtATime } from "../plan/plan";
 import { proveDown } from "../cluster/placement";
 import type { StagedByNode } from "./staging";
@@ -61,6 +61,8 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
   await reader.avoid([]);
   const gate = run.gate();
   await each(({ h, at }) => run.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
+  // The bake counts from the rejoin (plan/time-model.ts): catch-up and the gate's streak run inside it.
+  const rejoinedAt = Date.now();
   run.watch?.release(batch.nodes);
   await each(({ h }) => h.ops.clearJournal(run.opSignal));
   const lead = members[0];
@@ -75,7 +77,7 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
   await run.recorder.phase(
     "bake",
     lead.at,
-    () => bakeWithGate(run.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec),
+    () => bakeWithGate(run.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec, rejoinedAt),
     (s) => s,
   );
   run.inHand = [];

@@ -27,7 +27,8 @@ import type { ClusterReader } from "../cluster/reader";
 import { conditionOf, describeCluster, readClusterNow } from "../cluster/now";
 import type { Emit, NodePosition } from "../core/events";
 import { type FinalizationBlock, unblockFinalization } from "../cluster/finalization";
-import { awaitClusterGate, awaitNodeReady, bakeWithGate, type GateContext } from "./gates";
+import type { GateContext } from "./gates";
+import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { clearToDisrupt } from "./guarded";
 import type { NodeHandle } from "../cluster/observe";
 import type { RolloutRecorder } from "./record";
@@ -152,6 +153,7 @@ async function rollBackNode(h: NodeHandle, at: NodePosition, ctx: RollbackContex
   await recorder.phase("start", at, () => h.ops.start(d.startMs, signal));
   await reader.avoid([]);
   await recorder.phase("await-node", at, () => awaitNodeReady(ctx.gate, h.spec, oldBuild, d.readyMs));
+  const rejoinedAt = Date.now(); // the bake counts from here, as rolling forward (plan/time-model.ts)
   await h.ops.clearJournal(signal);
   if (!gates) return oldBuild;
   await recorder.phase(
@@ -163,7 +165,7 @@ async function rollBackNode(h: NodeHandle, at: NodePosition, ctx: RollbackContex
   await recorder.phase(
     "bake",
     at,
-    () => bakeWithGate(ctx.gate, spec.strategy.waitAfterRejoinMs, h.spec),
+    () => bakeWithGate(ctx.gate, spec.strategy.waitAfterRejoinMs, h.spec, rejoinedAt),
     (s) => s,
   );
   return oldBuild;

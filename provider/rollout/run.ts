@@ -16,9 +16,10 @@
 import { GateFailed, messageOf } from "../core/errors";
 import { blockFinalization } from "../cluster/finalization";
 import { finishFinalization } from "./finalize-step";
-import { watchWindow } from "./gates";
+import { watchWindow } from "./gate-loops";
 import { observeCluster, type Observation } from "../cluster/observe";
 import { planRollout, renderPlan } from "../plan/plan";
+import { paceFrom } from "../plan/pace";
 import { journalBelongsTo, recoverInterrupted, restartDrained } from "./resume";
 import { rollBack } from "./rollback";
 import type { StagedByNode } from "./staging";
@@ -142,7 +143,7 @@ async function settleWhatEarlierRunsLeft(run: RunState): Promise<Observation> {
 function planFor(run: RunState, obs: Observation): Plan {
   const { spec, priorRollout: prior } = run.ctx;
   const failedBefore = prior !== undefined && prior.to === spec.version && (prior.outcome === "failed" || prior.outcome === "rolled-back");
-  const planned = unhealthyFirst(planRollout(spec, obs.cluster), obs);
+  const planned = unhealthyFirst(planRollout(spec, obs.cluster, paceFrom(prior)), obs);
   return run.canaryAgain || failedBefore ? forceCanary(planned, spec) : planned;
 }
 

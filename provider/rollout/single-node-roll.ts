@@ -46,4 +46,3 @@ export async function verifySingleNodeRoll(
   const message = `single-node cluster: ${node} was down for ${formatDuration(downtimeMs)} (drain to ready); cluster version ${after}`;
   return { downtimeMs, clusterVersion: after, message };
 }
-

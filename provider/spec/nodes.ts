@@ -3,50 +3,14 @@
  * paths and process manager of each node, then the checks across nodes
  * (unique names and addresses).
  */
-import { hostKeyProblem } from "./host-key";
+import { readConnection } from "./connection";
+import { readProcess } from "./process";
 import * as path from "path";
-import type { Connection, HostPort, NodeSpec, ProcessManager } from "../core/types";
+import type { HostPort, NodeSpec } from "../core/types";
 import { defaultRpcAddr } from "./rpc-addr";
-import {
-  Reader,
-  join,
-  kindOf,
-  pemLabel,
-  readAbsPath,
-  readBool,
-  readDuration,
-  readInt,
-  readObject,
-  readOneOf,
-  readRequiredString,
-  readString,
-  readStringArray,
-  shown,
-} from "./read";
+import { Reader, join, kindOf, readAbsPath, readObject, readRequiredString, readString, shown } from "./read";
 
 const NODE_KEYS = ["name", "connection", "sqlAddr", "httpAddr", "rpcAddr", "locality", "binaryPath", "stagingDir", "process"] as const;
-const CONNECTION_KEYS = [
-  "host",
-  "port",
-  "user",
-  "password",
-  "privateKey",
-  "privateKeyPassword",
-  "agentSocketPath",
-  "dialErrorLimit",
-  "perDialTimeout",
-  "hostKey",
-] as const;
-const PROCESS_KEYS = {
-  cockroach: ["manager", "startFlags", "pidFile", "logFile"],
-  systemd: ["manager", "unit", "useSudo"],
-  commands: ["manager", "start", "stop", "status"],
-} as const;
-const MANAGERS = ["cockroach", "systemd", "commands"] as const;
-
-/** Defaults of @pulumi/command's ConnectionArgs, which `connection` mirrors. */
-const SSH_DEFAULTS = { port: 22, user: "root", dialErrorLimit: 10, perDialTimeoutMs: 15_000 } as const;
-
 /** The nodes read so far: `names` is undefined when `nodes` itself is unknown or invalid. */
 export interface NodesRead {
   readonly specs: readonly (NodeSpec | undefined)[];
@@ -138,113 +102,6 @@ export function readHostPort(r: Reader, p: string, v: unknown): HostPort | undef
   if (port < 1 || port > 65535) return r.fail(p, `port must be from 1 to 65535 (got ${port})`);
   const host = m[1].startsWith("[") ? m[1].slice(1, -1) : m[1];
   return { host, port };
-}
-
-function readConnection(r: Reader, p: string, v: unknown): Connection | undefined {
-  const local: Connection = { kind: "local", host: "localhost", ...SSH_DEFAULTS };
-  if (v === undefined || v === "local") return local;
-  if (r.isUnknown(p, v)) return undefined;
-  if (typeof v === "string") return r.fail(p, `must be "local" or an SSH connection object with at least "host" (got ${shown(v)})`);
-  const raw = readObject(r, p, v, CONNECTION_KEYS);
-  if (raw === undefined) return undefined;
-  const host = readRequiredString(r, join(p, "host"), raw.host, {
-    pattern: { re: /^[^\s]+$/, expected: "a host name or address without spaces" },
-  });
-  const port = readInt(r, join(p, "port"), raw.port, 1, 65535);
-  const user = readString(r, join(p, "user"), raw.user);
-  const password = readString(r, join(p, "password"), raw.password, { secret: true });
-  const privateKey = readPrivateKey(r, join(p, "privateKey"), raw.privateKey);
-  const privateKeyPassword = readString(r, join(p, "privateKeyPassword"), raw.privateKeyPassword, { secret: true });
-  const agentSocketPath = readAbsPath(r, join(p, "agentSocketPath"), raw.agentSocketPath);
-  const dialErrorLimit = readInt(r, join(p, "dialErrorLimit"), raw.dialErrorLimit, 1, 1000);
-  const perDialTimeoutMs = readDuration(r, join(p, "perDialTimeout"), raw.perDialTimeout, true);
-  const hostKey = readHostKey(r, join(p, "hostKey"), raw.hostKey);
-  if (host === undefined) return undefined;
-  return {
-    kind: "ssh",
-    host,
-    port: port ?? SSH_DEFAULTS.port,
-    user: user ?? SSH_DEFAULTS.user,
-    ...(password !== undefined && { password }),
-    ...(privateKey !== undefined && { privateKey }),
-    ...(privateKeyPassword !== undefined && { privateKeyPassword }),
-    ...(agentSocketPath !== undefined && { agentSocketPath }),
-    dialErrorLimit: dialErrorLimit ?? SSH_DEFAULTS.dialErrorLimit,
-    perDialTimeoutMs: perDialTimeoutMs ?? SSH_DEFAULTS.perDialTimeoutMs,
-    ...(hostKey !== undefined && { hostKey }),
-  };
-}
-
-/** PEM or OpenSSH private keys; the reason says what is wrong without showing any of the key. */
-function readPrivateKey(r: Reader, p: string, v: unknown): string | undefined {
-  const text = readString(r, p, v, { secret: true });
-  if (text === undefined) return undefined;
-  const label = pemLabel(text);
-  if (label === undefined || !label.endsWith("PRIVATE KEY")) {
-    const what =
-      label === undefined
-        ? "it has no -----BEGIN ... PRIVATE KEY----- / -----END ...----- block"
-        : `it is a PEM "${label}" block, not a private key`;
-    return r.fail(p, `must be a PEM or OpenSSH private key (the key text, not a file path); ${what} (value not shown: it is secret)`);
-  }
-  return text;
-}
-
-/**
- * A host-key pin in any form the SSH transport accepts (authorized_keys or
- * known_hosts line, ssh-keyscan output, `SHA256:` fingerprint, or the explicit
- * `insecure-accept-any` opt-out); one parser decides, so check and connect agree.
- */
-function readHostKey(r: Reader, p: string, v: unknown): string | undefined {
-  const text = readString(r, p, v);
-  if (text === undefined) return undefined;
-  const problem = hostKeyProblem(text);
-  return problem === undefined ? text : r.fail(p, problem);
-}
-
-function readProcess(r: Reader, p: string, v: unknown): ProcessManager | undefined {
-  if (v === undefined) return r.fail(p, 'is required: { manager: "cockroach" | "systemd" | "commands", ... }');
-  if (r.isUnknown(p, v)) return undefined;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return r.fail(p, `must be an object with a "manager" (got ${kindOf(v)})`);
-  const rawManager = (v as { readonly manager?: unknown }).manager;
-  if (rawManager === undefined) return r.fail(join(p, "manager"), `is required: one of ${MANAGERS.map((m) => `"${m}"`).join(", ")}`);
-  const manager = readOneOf(r, join(p, "manager"), rawManager, MANAGERS);
-  const raw = manager === undefined ? undefined : readObject(r, p, v, PROCESS_KEYS[manager]);
-  if (manager === undefined || raw === undefined) return undefined;
-  if (manager === "systemd") {
-    const unit = readRequiredString(r, join(p, "unit"), raw.unit, {
-      pattern: { re: /^[A-Za-z0-9:_.\\@-]+$/, expected: 'a systemd unit name like "cockroach.service"' },
-    });
-    const useSudo = readBool(r, join(p, "useSudo"), raw.useSudo);
-    return unit === undefined ? undefined : { manager, unit, useSudo: useSudo ?? false };
-  }
-  if (manager === "commands") {
-    const [start, stop, status] = (["start", "stop", "status"] as const).map((k) => readRequiredString(r, join(p, k), raw[k]));
-    return start === undefined || stop === undefined || status === undefined ? undefined : { manager, start, stop, status };
-  }
-  return readCockroachProcess(r, p, raw);
-}
-
-/** The provider adds `--background --pid-file <pidFile>` itself, so the user's flags must not. */
-function readCockroachProcess(r: Reader, p: string, raw: Readonly<Record<string, unknown>>): ProcessManager | undefined {
-  const flags =
-    raw.startFlags === undefined
-      ? r.fail(join(p, "startFlags"), 'is required: the flags after "cockroach start", e.g. ["--insecure", "--store=/data"]')
-      : readStringArray(r, join(p, "startFlags"), raw.startFlags);
-  flags?.forEach((f, i) => {
-    if (f !== undefined && /^--(background|pid-file)(=|$)/.test(f))
-      r.fail(
-        join(join(p, "startFlags"), i),
-        `must not contain ${f.split("=")[0]}: the provider adds --background and --pid-file <pidFile> itself`,
-      );
-  });
-  const pidFile =
-    raw.pidFile === undefined
-      ? r.fail(join(p, "pidFile"), "is required, e.g. /var/run/cockroach.pid")
-      : readAbsPath(r, join(p, "pidFile"), raw.pidFile);
-  const logFile = readAbsPath(r, join(p, "logFile"), raw.logFile);
-  if (flags === undefined || flags.some((f) => f === undefined) || pidFile === undefined) return undefined;
-  return { manager: "cockroach", startFlags: flags as string[], pidFile, ...(logFile !== undefined && { logFile }) };
 }
 
 function refuseDuplicates(r: Reader, values: readonly (string | undefined)[], pathOf: (i: number) => string, what: string): void {

@@ -10,13 +10,10 @@
  *   cannot move to production releases.
  * - The previous major upgrade must be finalized before the next one.
  *
- * No I/O here; classifyMove is called from check (without cluster context)
+ * No I/O here; classifyMove (moves.ts) is called from check (without cluster context)
  * and again before rolling (with the observed cluster version).
  */
-import { withdrawnRelease } from "./withdrawn-releases";
 import * as semver from "semver";
-import { UpgradeNotAllowed } from "../core/errors";
-import type { UpgradeKind } from "../core/types";
 
 export type ReleaseType = "regular" | "innovation";
 
@@ -38,7 +35,7 @@ export const KNOWN_SERIES: readonly { readonly series: string; readonly type: Re
 ];
 
 /** The first series whose alpha/dev builds are barred from production releases. */
-const PRERELEASE_LOCK_FROM = "22.2";
+export const PRERELEASE_LOCK_FROM = "22.2";
 /** The first series with `cluster.auto_upgrade.enabled`. */
 const AUTO_UPGRADE_SETTING_FROM = "23.2";
 
@@ -68,7 +65,7 @@ export function parseVersion(tag: string): ParsedVersion {
   };
 }
 
-function malformedReason(tag: unknown): string | undefined {
+export function malformedReason(tag: unknown): string | undefined {
   if (typeof tag !== "string") return "must be a string like v23.1.12";
   if (!tag.startsWith("v")) return "must be a CockroachDB build tag starting with v, e.g. v23.1.12";
   if (semver.parse(tag) === null || tag.includes("+")) return "is not a version like v23.1.12 or v24.1.0-rc.1";
@@ -92,7 +89,7 @@ export function isKnownSeries(series: string): boolean {
   return KNOWN_SERIES.some((s) => s.series === series);
 }
 
-function unknownSeriesReason(series: string): string {
+export function unknownSeriesReason(series: string): string {
   const oldest = KNOWN_SERIES[0].series;
   const newest = KNOWN_SERIES[KNOWN_SERIES.length - 1].series;
   if (/^\d+\.\d+$/.test(series) && compareSeries(series, oldest) < 0) {
@@ -181,135 +178,5 @@ export function finalizationBlockFor(
 }
 
 /** What the cluster knows about finalization; both optional (check has neither). */
-export interface MoveContext {
-  /** `SHOW CLUSTER SETTING version`. */
-  readonly clusterVersion?: string;
-  /** Whether the last major upgrade was finalized (from stored outputs); refuses major rollbacks when true. */
-  readonly finalized?: boolean;
-}
 
-/**
- * The kind of move from the running build `from` to the target `to`, or
- * UpgradeNotAllowed with the reason, the versions allowed next and, when the
- * target is several series away, the path to take.
- */
-export function classifyMove(from: string, to: string, ctx: MoveContext): UpgradeKind {
-  const a = parseOrRefuse(from, to, from, "the running version");
-  const b = parseOrRefuse(from, to, to, "the target version");
-  for (const s of [a.series, b.series]) {
-    if (!isKnownSeries(s)) throw new UpgradeNotAllowed(from, to, unknownSeriesReason(s), allowedNextSeries(a.series));
-  }
-  refuseDevToProduction(a, b);
-  refuseWithdrawn(a, b);
-  if (a.series === b.series) return classifyWithinSeries(a, b);
-  return compareSeries(b.series, a.series) > 0 ? classifyMajorUpgrade(a, b, ctx) : classifyMajorRollback(a, b, ctx);
-}
-
-function parseOrRefuse(from: string, to: string, tag: string, what: string): ParsedVersion {
-  const reason = malformedReason(tag);
-  if (reason !== undefined) throw new UpgradeNotAllowed(from, to, `${what} ${JSON.stringify(tag)} ${reason}`);
-  return parseVersion(tag);
-}
-
-/** From v22.2, alpha and master builds leave the cluster unable to run production releases (DOCS v24.1). */
-function refuseDevToProduction(a: ParsedVersion, b: ParsedVersion): void {
-  const kind = preReleaseKind(a);
-  if ((kind !== "alpha" && kind !== "dev") || preReleaseKind(b) !== undefined) return;
-  if (compareSeries(a.series, PRERELEASE_LOCK_FROM) < 0) return;
-  throw new UpgradeNotAllowed(
-    a.tag,
-    b.tag,
-    `the cluster runs ${kind === "alpha" ? "an alpha" : "a development (master)"} build, and since v22.2 such a cluster cannot move to production releases; restore a backup into a new cluster running ${b.tag}`,
-  );
-}
-
-/** Cockroach Labs withdrew the release: "do not upgrade to this release" (withdrawn-releases.ts). */
-function refuseWithdrawn(a: ParsedVersion, b: ParsedVersion): void {
-  if (a.tag === b.tag) return;
-  const w = withdrawnRelease(b.tag);
-  if (w === undefined) return;
-  const next = `pick the next patch release of ${b.series}`;
-  throw new UpgradeNotAllowed(a.tag, b.tag, `${b.tag} was ${w.reason}; do not upgrade to it: ${next}`);
-}
-
-function classifyWithinSeries(a: ParsedVersion, b: ParsedVersion): UpgradeKind {
-  const order = semver.compare(a.tag, b.tag);
-  if (order === 0) return "none";
-  return order < 0 ? "patch" : "patch-downgrade";
-}
-
-function classifyMajorUpgrade(a: ParsedVersion, b: ParsedVersion, ctx: MoveContext): UpgradeKind {
-  const next = allowedNextSeries(a.series);
-  if (preReleaseKind(a) !== undefined && preReleaseKind(b) === undefined) {
-    throw new UpgradeNotAllowed(
-      a.tag,
-      b.tag,
-      `major upgrades start from a production release of ${a.series}; move to a production v${a.series}.x patch first`,
-    );
-  }
-  refuseUnfinalized(a, b, ctx);
-  if (next.includes(b.series)) return "major";
-  const path = upgradePath(a.series, b.series);
-  const why =
-    next.length === 0 ? `no later series than ${a.series} is known` : `${b.series} cannot be reached from ${a.series} in one step`;
-  throw new UpgradeNotAllowed(a.tag, b.tag, why, next, path.length > 2 ? path : []);
-}
-
-function refuseUnfinalized(a: ParsedVersion, b: ParsedVersion, ctx: MoveContext): void {
-  // Only the cluster version says whether *this* series was finalized; a stored
-  // `finalized: false` may belong to the upgrade being resumed.
-  if (ctx.clusterVersion === undefined) return;
-  const cv = parseClusterVersion(ctx.clusterVersion);
-  // CockroachDB refuses any version bump while cluster.preserve_downgrade_option is set
-  // (clusterversion/setting.go validateVersionUpgrade): it is reset first, never set to an old value.
-  const preserveEra = finalizationBlockFor(cv.series).setting === "cluster.preserve_downgrade_option";
-  const explicit = `SET CLUSTER SETTING version = '${a.series}'`;
-  const byHand = preserveEra
-    ? `RESET CLUSTER SETTING cluster.preserve_downgrade_option (CockroachDB refuses any version change while it is set; auto-finalization follows), or after that reset ${explicit}`
-    : `${explicit} (after RESET CLUSTER SETTING cluster.preserve_downgrade_option if it is set: CockroachDB refuses any version change while it is), or re-enable auto-finalization: SET CLUSTER SETTING cluster.auto_upgrade.enabled = true`;
-  // The finalize mode belongs to the run that rolls to a.tag: naming it with the new version would not finalize a.series.
-  const howTo =
-    `finalize the previous upgrade first: ${byHand}, ` +
-    `or run pulumi up once with version ${a.tag} and strategy.finalize "auto"; then move to ${b.tag}`;
-  if (cv.inTransition) {
-    throw new UpgradeNotAllowed(
-      a.tag,
-      b.tag,
-      `finalization is still running (cluster version ${ctx.clusterVersion}); wait until SHOW CLUSTER SETTING version shows ${a.series}`,
-    );
-  }
-  if (compareSeries(cv.series, a.series) < 0) {
-    throw new UpgradeNotAllowed(a.tag, b.tag, `the upgrade to ${a.series} is not finalized (cluster version ${cv.series}); ${howTo}`);
-  }
-}
-
-function classifyMajorRollback(a: ParsedVersion, b: ParsedVersion, ctx: MoveContext): UpgradeKind {
-  const restore = `a finalized cluster cannot be downgraded; restore a backup into a new cluster running ${b.tag}`;
-  if (!allowedNextSeries(b.series).includes(a.series)) {
-    throw new UpgradeNotAllowed(
-      a.tag,
-      b.tag,
-      `a major rollback only goes back to the series the cluster was upgraded from, and ${a.series} is not one step from ${b.series}; ${restore}`,
-    );
-  }
-  if (ctx.finalized === true) throw new UpgradeNotAllowed(a.tag, b.tag, `the upgrade to ${a.series} was finalized; ${restore}`);
-  if (ctx.clusterVersion === undefined) return "major-rollback";
-  const cv = parseClusterVersion(ctx.clusterVersion);
-  if (cv.inTransition) {
-    throw new UpgradeNotAllowed(
-      a.tag,
-      b.tag,
-      `finalization to ${a.series} is running (cluster version ${ctx.clusterVersion}); it cannot be undone; ${restore}`,
-    );
-  }
-  if (cv.series === b.series) return "major-rollback";
-  if (compareSeries(cv.series, a.series) >= 0) {
-    throw new UpgradeNotAllowed(a.tag, b.tag, `the upgrade to ${a.series} was finalized (cluster version ${cv.series}); ${restore}`);
-  }
-  throw new UpgradeNotAllowed(
-    a.tag,
-    b.tag,
-    `the cluster came from ${cv.series} (cluster version), so it can only roll back to ${cv.series}`,
-    [cv.series],
-  );
-}
+export { classifyMove, type MoveContext } from "./moves";

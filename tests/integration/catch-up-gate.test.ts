@@ -18,7 +18,8 @@
  */
 import * as assert from "assert";
 import { ClusterReader } from "../../provider/cluster/reader";
-import { awaitClusterGate, bakeWithGate, type ClusterSample, type GateContext } from "../../provider/rollout/gates";
+import { awaitClusterGate, bakeWithGate } from "../../provider/rollout/gate-loops";
+import type { ClusterSample, GateContext } from "../../provider/rollout/gates";
 import { parseSpec } from "../../provider/spec/parse";
 import { InvariantMonitor } from "../support/invariant-monitor";
 import { inputsFor, watched } from "../support/provider-harness";

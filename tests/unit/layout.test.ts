@@ -38,7 +38,8 @@ describe("provider layout", () => {
 
   it("has every folder in the layer list, and every file in a listed folder", () => {
     assert.ok(files.length > 50, `expected the provider's sources under ${providerDir}`);
-    for (const f of files) assert.ok((LAYERS as readonly string[]).includes(layerOf(f)), `${path.relative(providerDir, f)} is in no listed folder`);
+    for (const f of files)
+      assert.ok((LAYERS as readonly string[]).includes(layerOf(f)), `${path.relative(providerDir, f)} is in no listed folder`);
   });
 
   it("imports only point down the layer list", () => {

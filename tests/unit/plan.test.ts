@@ -14,8 +14,8 @@ function specOf(n: number, version: string, strategy: StrategyInput = {}, extra:
   return parseSpec(inputs(n, version, { strategy, ...extra }));
 }
 
-/** One gate + drain + restart per batch, without bake, for the default strategy. */
-const PER_BATCH_MS = ESTIMATE.drainMs + ESTIMATE.restartMs + 3 * 5_000 + 22_000;
+/** Drain + restart per batch; the wait after the rejoin is max(bake, re-check, catch-up + streak), here the bake. */
+const PER_BATCH_MS = ESTIMATE.drainMs + ESTIMATE.restartMs;
 
 describe("provider/plan", () => {
   describe("a patch upgrade", () => {
@@ -39,20 +39,21 @@ describe("provider/plan", () => {
       assert.deepStrictEqual(plan.finalize, { mode: "not-applicable" });
     });
 
-    it("estimates drain, restart, gate and bake for each node, then the post-roll watch window", () => {
-      assert.strictEqual(plan.estimatedMs, 3 * PER_BATCH_MS + 240_000 + 300_000);
+    it("estimates setup, then drain, restart and max(bake, re-check, catch-up + gate) for each node, then the post-roll watch window", () => {
+      // Default bakes (2m canary, 1m after) outlast the re-check (22s) and catch-up + 3 samples (30s + 10s).
+      assert.strictEqual(plan.estimatedMs, ESTIMATE.setupMs + 3 * PER_BATCH_MS + 240_000 + 300_000);
       assert.strictEqual(estimateRolloutMs(spec, plan.batches), plan.estimatedMs);
     });
 
     it("renders the preview lines", () => {
       assert.deepStrictEqual(renderPlan(plan, spec), [
         "crdb-upgrade: v23.1.11 -> v23.1.12 (patch), 3 node(s), one at a time",
-        "  1. n1 [region=r1,zone=a] (canary)  drain -> stop -> swap -> start -> ready -> gate x3 -> bake 2m0s",
-        "  2. n2 [region=r1,zone=b]           drain -> stop -> swap -> start -> ready -> gate x3 -> bake 1m0s",
-        "  3. n3 [region=r1,zone=c]           drain -> stop -> swap -> start -> ready -> gate x3 -> bake 1m0s",
+        "  1. n1 [region=r1,zone=a] (canary)  drain -> stop -> swap -> start -> ready -> bake 2m0s from rejoin, gate x3 inside",
+        "  2. n2 [region=r1,zone=b]           drain -> stop -> swap -> start -> ready -> bake 1m0s from rejoin, gate x3 inside",
+        "  3. n3 [region=r1,zone=c]           drain -> stop -> swap -> start -> ready -> bake 1m0s from rejoin, gate x3 inside",
         "  then: watch the whole cluster for 5m0s (strategy.watch); a crash or failed gate inside it rolls back",
         "  skip: (none)   rollback on failure: yes   finalize: n/a (patch)",
-        "  estimated duration: ~12m6s",
+        "  estimated duration: ~10m25s",
       ]);
     });
   });
