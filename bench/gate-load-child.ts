@@ -1,7 +1,7 @@
 /**
  * The provider's bake gate, alone, in its own process: parses the inputs as
  * the provider does (spec/parse.ts), opens its ClusterReader, and holds the
- * cluster gate (rollout/gates.ts bakeWithGate) for `holdMs` with the
+ * cluster gate (rollout/gate-loops.ts bakeWithGate) for `holdMs` with the
  * strategy's own interval. Every HTTP request the process makes is counted
  * through Node's built-in `http.client.request.start` diagnostics channel
  * (nothing in the provider is wrapped); SQL is counted by the parent from the
@@ -14,7 +14,7 @@ import * as fs from "fs";
 import type { ClientRequest } from "http";
 import { ClusterReader } from "../provider/cluster/reader";
 import type { ClusterVersionInputs } from "../provider/core/types";
-import { bakeWithGate } from "../provider/rollout/gates";
+import { bakeWithGate } from "../provider/rollout/gate-loops";
 import { parseSpec } from "../provider/spec/parse";
 
 export interface GateLoadJob {
