@@ -17,9 +17,20 @@ const NA = "–";
 const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const r2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : NA);
 
-function read(dir: string, label: string): TargetsFile | undefined {
+function readOne(dir: string, label: string): TargetsFile | undefined {
   const f = path.join(dir, `targets-${label}.json`);
   return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")) as TargetsFile) : undefined;
+}
+
+/** targets-<label>.json, with the engine rolls of targets-<label>-big.json (the 30/50-node sizes, run in a process of their own). */
+function read(dir: string, label: string): TargetsFile | undefined {
+  const main = readOne(dir, label);
+  const big = readOne(dir, `${label}-big`);
+  if (!big?.engine || !main) return main ?? big;
+  const sizes = new Set(big.engine.rolls.map((r) => r.nodes));
+  const rolls = [...(main.engine?.rolls ?? []).filter((r) => !sizes.has(r.nodes)), ...big.engine.rolls];
+  const errors = [...(main.engine?.errors ?? []), ...big.engine.errors];
+  return { ...main, engine: { rolls, errors }, machine: `${main.machine}; 30/50 nodes: ${big.machine}` };
 }
 
 function literal(t: TargetsFile | undefined): { ratio: Cell; errors: Cell; floor: Cell } {
@@ -52,6 +63,13 @@ function floorCell(t: TargetsFile | undefined): Cell {
     return r?.ok && r.floorMs > 0 ? `${n}: ${r2(r.wallMs / r.floorMs)}` : `${n}: ${r ? "failed" : NA}`;
   });
   return `${parts.join(" · ")} (one at a time; wall ÷ Σ floor)`;
+}
+
+/** The ETA of rolls after a first one on the same cluster (from targets-<label>-eta.json): the measured pace. */
+function pacedEtaCell(t: TargetsFile | undefined): Cell {
+  const rs = (t?.engine?.rolls ?? []).filter((r) => r.paced && r.ok && r.etaMs);
+  if (rs.length === 0) return NA;
+  return rs.map((r) => `${r.nodes}${r.mode === "zone" ? " by zone" : ""}: ${r2((r.etaMs as number) / r.wallMs)}`).join(" · ");
 }
 
 function etaCell(t: TargetsFile | undefined): Cell {
@@ -96,15 +114,18 @@ function rssCell(t: TargetsFile | undefined): Cell {
   const ps = [3, 9, 30, 50].map((n) => [n, peak(n)] as const);
   const cells = ps.map(([n, p]) => `${n}: ${p === undefined ? NA : `${p.toFixed(0)} MB`}`);
   const known = ps.filter((x): x is readonly [number, number] => x[1] !== undefined);
-  const growth =
-    known.length >= 2 ? ((known[known.length - 1][1] - known[0][1]) / (known[known.length - 1][0] - known[0][0])).toFixed(2) : NA;
-  return `${cells.join(" · ")}; growth ${growth} MB/node`;
+  // The steepest slope from the smallest size: growth per node is a bound, not an average.
+  const slopes = known.slice(1).map(([n, p]) => (p - known[0][1]) / (n - known[0][0]));
+  const growth = slopes.length ? Math.max(...slopes).toFixed(2) : NA;
+  return `${cells.join(" · ")}; growth up to ${growth} MB/node (from ${known[0]?.[0] ?? NA} nodes)`;
 }
 
 function gateCell(t: TargetsFile | undefined): Cell {
   const rs = t?.gate?.results ?? [];
   if (rs.length === 0) return t?.gate?.errors.join("; ") || NA;
-  return rs.map((g) => `${g.nodes} nodes: ${g.perSecond.toFixed(1)}/s (${g.http} HTTP + ${g.sql} SQL in ${g.seconds.toFixed(0)} s)`).join(" · ");
+  return rs
+    .map((g) => `${g.nodes} nodes: ${g.perSecond.toFixed(1)}/s (${g.http} HTTP + ${g.sql} SQL in ${g.seconds.toFixed(0)} s)`)
+    .join(" · ");
 }
 
 function checkDiffCell(t: TargetsFile | undefined): Cell {
@@ -114,6 +135,8 @@ function checkDiffCell(t: TargetsFile | undefined): Cell {
   return `${c.checkMs.toFixed(1)} / ${c.diffMs.toFixed(1)} ms${cpu}`;
 }
 
+let dirOf = ".";
+
 export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsFile | undefined): string {
   const lb = literal(before);
   const la = literal(after);
@@ -122,7 +145,13 @@ export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsF
     ["client errors under the HAProxy load (median per roll)", lb.errors, la.errors, "as today"],
     ["provider wall ÷ its floor, 5 nodes under load (10 s bake)", lb.floor, la.floor, "≤ 1.05"],
     ["provider wall ÷ its floor, under the engine (3 s bake)", floorCell(before), floorCell(after), "≤ 1.05"],
-    ["plan ETA ÷ actual wall", etaCell(before), etaCell(after), "0.8–1.2"],
+    ["plan ETA ÷ actual wall, first roll of a cluster", etaCell(before), etaCell(after), "0.8–1.2"],
+    [
+      "plan ETA ÷ actual wall, a roll after another (measured pace)",
+      pacedEtaCell(readOne(dirOf, "before-eta") ?? before),
+      pacedEtaCell(readOne(dirOf, "after-eta") ?? after),
+      "0.8–1.2",
+    ],
     ["zone-at-a-time ÷ one at a time", zoneCell(before, 30), zoneCell(after, 30), "≤ 0.15"],
     ["zone-at-a-time ÷ one at a time (reference)", zoneCell(before, 9), zoneCell(after, 9), "–"],
     ["50-node cluster rolled", fiftyCell(before), fiftyCell(after), "succeeds, invariants held"],
@@ -130,7 +159,7 @@ export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsF
     ["gate queries per second, real timing (default 5 s interval)", gateCell(before), gateCell(after), "≤ 2/s, flat"],
     ["check / diff at 500 nodes (median wall)", checkDiffCell(before), checkDiffCell(after), "< 20 ms each"],
   ];
-  const esc = (x: string): string => x.replace(/\|/g, "\\|");
+  const esc = (x: string): string => x.replace(/\s+/g, " ").replace(/\|/g, "\\|");
   const head = `| metric | before (main${before?.commit ? ` ${before.commit}` : ""}) | after (time model${after?.commit ? ` ${after.commit}` : ""}) | target |\n| --- | --- | --- | --- |`;
   const body = rows.map((r) => `| ${r.map(esc).join(" | ")} |`).join("\n");
   const machine = [before?.machine && `before: ${before.machine}`, after?.machine && `after: ${after.machine}`].filter(Boolean).join("; ");
@@ -149,6 +178,7 @@ function replaceBlock(text: string, block: string, anchor?: string): string {
 }
 
 export function renderTargets(benchDir: string): void {
+  dirOf = benchDir;
   const md = targetsMarkdown(read(benchDir, "before"), read(benchDir, "after"));
   const method = fs.readFileSync(path.join(benchDir, "TARGETS-METHOD.md"), "utf8").trim();
   const results = path.join(benchDir, "RESULTS.md");

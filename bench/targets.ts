@@ -100,7 +100,8 @@ async function run(label: string, only: readonly string[]): Promise<void> {
       try {
         const rolls = await benchEngineRoll({
           nodes: s.nodes,
-          modes: s.modes,
+          // --modes node,node: the second roll's ETA follows the first one's measured pace.
+          modes: (arg("modes")?.split(",") as Mode[] | undefined) ?? s.modes,
           baseIp: `127.0.${214 + k}.10`,
           timeScale: 0.1,
           bake: "3s",
