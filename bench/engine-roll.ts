@@ -40,6 +40,8 @@ export interface EngineRollOptions {
   /** Invariant monitor interval; 50 nodes sampled every 250 ms would load the shared cores. */
   readonly monitorMs: number;
   readonly log: (line: string) => void;
+  /** Each roll as soon as it is measured (a long run interrupted keeps what it has). */
+  readonly onRoll?: (r: EngineRoll) => void;
 }
 
 export interface EngineRoll {
@@ -109,6 +111,7 @@ export async function benchEngineRoll(o: EngineRollOptions): Promise<EngineRoll[
         `${o.nodes} nodes ${mode}: ${r.ok ? "ok" : `FAILED ${r.error?.slice(0, 300)}`} wall ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floorMs / 1000).toFixed(1)} s, eta ${((r.etaMs ?? NaN) / 1000).toFixed(0)} s, rss ${(r.rss.peakKb / 1024).toFixed(1)} MB, down at once ${r.maxDownAtOnce}, unavailable ${r.maxUnavailableRanges}`,
       );
       out.push(r);
+      o.onRoll?.(r);
     }
     return out;
   } finally {

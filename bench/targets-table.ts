@@ -22,15 +22,18 @@ function readOne(dir: string, label: string): TargetsFile | undefined {
   return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")) as TargetsFile) : undefined;
 }
 
-/** targets-<label>.json, with the engine rolls of targets-<label>-big.json (the 30/50-node sizes, run in a process of their own). */
+/** targets-<label>.json, with the engine rolls of targets-<label>-big.json and -50.json (large sizes, run in processes of their own). */
 function read(dir: string, label: string): TargetsFile | undefined {
-  const main = readOne(dir, label);
-  const big = readOne(dir, `${label}-big`);
+  return ["big", "50"].reduce((acc, part) => withBig(acc, readOne(dir, `${label}-${part}`)), readOne(dir, label));
+}
+
+function withBig(main: TargetsFile | undefined, big: TargetsFile | undefined): TargetsFile | undefined {
   if (!big?.engine || !main) return main ?? big;
   const sizes = new Set(big.engine.rolls.map((r) => r.nodes));
   const rolls = [...(main.engine?.rolls ?? []).filter((r) => !sizes.has(r.nodes)), ...big.engine.rolls];
   const errors = [...(main.engine?.errors ?? []), ...big.engine.errors];
-  return { ...main, engine: { rolls, errors }, machine: `${main.machine}; 30/50 nodes: ${big.machine}` };
+  const errs = errors.filter((e) => !big.engine?.rolls.some((r) => e.startsWith(`${r.nodes} nodes`)));
+  return { ...main, engine: { rolls, errors: errs }, machine: `${main.machine}; ${[...sizes].join("/")} nodes: ${big.machine}` };
 }
 
 function literal(t: TargetsFile | undefined): { ratio: Cell; errors: Cell; floor: Cell } {

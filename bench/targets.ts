@@ -98,7 +98,8 @@ async function run(label: string, only: readonly string[]): Promise<void> {
     for (const [k, s] of ENGINE_SIZES.entries()) {
       if (sizes && !sizes.includes(s.nodes)) continue;
       try {
-        const rolls = await benchEngineRoll({
+        const engine = out.engine;
+        await benchEngineRoll({
           nodes: s.nodes,
           // --modes node,node: the second roll's ETA follows the first one's measured pace.
           modes: (arg("modes")?.split(",") as Mode[] | undefined) ?? s.modes,
@@ -107,8 +108,11 @@ async function run(label: string, only: readonly string[]): Promise<void> {
           bake: "3s",
           monitorMs: s.nodes > 10 ? 1000 : 250,
           log,
+          onRoll: (r) => {
+            engine.rolls.push(r);
+            save();
+          },
         });
-        out.engine.rolls.push(...rolls);
       } catch (e) {
         out.engine.errors.push(`${s.nodes} nodes: ${(e as Error).message.slice(0, 500)}`);
         log(`engine ${s.nodes} nodes FAILED: ${(e as Error).message.slice(0, 500)}`);
