@@ -111,7 +111,8 @@ function fiftyCell(t: TargetsFile | undefined): Cell {
 
 function rssCell(t: TargetsFile | undefined): Cell {
   const peak = (n: number): number | undefined => {
-    const rs = (t?.engine?.rolls ?? []).filter((r) => r.nodes === n && r.rss.peakKb > 0);
+    // A run refused at pre-flight rolled nothing: its memory says nothing about a roll.
+    const rs = (t?.engine?.rolls ?? []).filter((r) => r.nodes === n && r.rss.peakKb > 0 && (r.ok || r.floorMs > 0));
     return rs.length ? Math.max(...rs.map((r) => r.rss.peakKb)) / 1024 : undefined;
   };
   const ps = [3, 9, 30, 50].map((n) => [n, peak(n)] as const);
