@@ -41,6 +41,15 @@ export interface LoadBenchOptions {
   readonly lbHost: string;
   readonly idleMs: number;
   readonly log: (line: string) => void;
+  /** The methods of each round, in order (defaults to METHODS). */
+  readonly methods?: readonly Method[];
+  /**
+   * Same bake for both tools (issue 14): the provider's waitAfterRejoin and canaryBake and the
+   * script's sleep, in wall ms; no post-roll watch window. Unset: provider defaults, the docs' sleep 60.
+   */
+  readonly bakeMs?: number;
+  /** The gate-rate run after the load runs. Defaults to true. */
+  readonly gateRun?: boolean;
 }
 
 export const LOAD_DEFAULTS: LoadBenchOptions = {
@@ -103,7 +112,7 @@ export async function benchLoad(o: Partial<LoadBenchOptions> = {}): Promise<Load
     const runs: LoadRun[] = [];
     let patch = 12;
     for (let i = 0; i < opts.runs; i++) {
-      for (const method of METHODS) {
+      for (const method of opts.methods ?? METHODS) {
         const version = `v23.1.${patch++}`;
         const run = await loadRun(ctx, method, version);
         opts.log(
@@ -112,6 +121,7 @@ export async function benchLoad(o: Partial<LoadBenchOptions> = {}): Promise<Load
         runs.push(run);
       }
     }
+    if (opts.gateRun === false) return { runs, timeScale: opts.timeScale };
     const gate = await gateRun(ctx, `v23.1.${patch}`);
     opts.log(`gate rate: ${gate.error ?? `${gate.perWallSecond.toFixed(1)} req/s over ${gate.gateSeconds.toFixed(1)}s`}`);
     return { runs, gate, timeScale: opts.timeScale };
@@ -122,15 +132,15 @@ export async function benchLoad(o: Partial<LoadBenchOptions> = {}): Promise<Load
   }
 }
 
-/** Provider defaults (types.ts) in sim time, plus the load balancer. */
-function providerStrategy(scale: number): StrategyInput {
+/** Provider defaults (types.ts) in sim time, plus the load balancer; with `bakeMs`, that bake everywhere and no watch window. */
+function providerStrategy(scale: number, bakeMs?: number): StrategyInput {
   const s = (simSeconds: number): string => `${Math.round(simSeconds * scale * 1000)}ms`;
   return {
-    waitAfterRejoin: s(60),
-    canaryBake: s(120),
+    waitAfterRejoin: bakeMs === undefined ? s(60) : `${bakeMs}ms`,
+    canaryBake: bakeMs === undefined ? s(120) : `${bakeMs}ms`,
     gateInterval: s(5),
     gateRecheckAfter: s(22),
-    watch: s(300),
+    watch: bakeMs === undefined ? s(300) : "0s",
     loadBalancer: { checkInterval: "2s", fall: 3 },
   };
 }
@@ -141,7 +151,7 @@ function providerInputs(ctx: Ctx, version: string): ClusterVersionInputs {
     nodes: ctx.sim.providerNodes,
     sql: { insecure: true },
     release: { urlTemplate: `${ctx.releaseUrl}/cockroach-{version}.linux-amd64.tgz` },
-    strategy: providerStrategy(ctx.opts.timeScale),
+    strategy: providerStrategy(ctx.opts.timeScale, ctx.opts.bakeMs),
   };
 }
 
@@ -169,7 +179,7 @@ async function loadRun(ctx: Ctx, method: Method, version: string): Promise<LoadR
       const r = await runRolloutChild(providerInputs(ctx, version));
       [ok, error, record, peakRssKb] = [r.ok, r.error, r.record, Math.max(r.vmHwmKb, r.sampledHwmKb)];
     } else {
-      await naiveUpgrade({ nodes: sim.providerNodes, tarball: release.tarball, sleepMs: 60_000 * opts.timeScale });
+      await naiveUpgrade({ nodes: sim.providerNodes, tarball: release.tarball, sleepMs: opts.bakeMs ?? 60_000 * opts.timeScale });
     }
   } catch (e) {
     [ok, error] = [false, (e as Error).message];

@@ -15,7 +15,7 @@
  * older provider that this one refuses), the raw values are compared, which
  * can only report more changes, never fewer.
  */
-import { canonical } from "../core/canonical";
+import { sameCanonical } from "../core/canonical";
 import { parseSpec } from "../spec/parse";
 import type { ClusterVersionInputs, Spec } from "../core/types";
 
@@ -28,11 +28,11 @@ export function changedInputKeys(olds: Partial<Record<ComparedKey, unknown>>, ne
   const explicitOrder = hasOrder(olds) || hasOrder(news);
   const a = normalized(olds, explicitOrder);
   const b = normalized(news, explicitOrder);
-  return COMPARED_KEYS.filter((k) => (a && b ? a[k] !== b[k] : canonical(olds[k]) !== canonical(news[k])));
+  return COMPARED_KEYS.filter((k) => !(a && b ? sameCanonical(a[k], b[k]) : sameCanonical(olds[k], news[k])));
 }
 
-/** One canonical string per compared key, or undefined when the inputs cannot be read. */
-function normalized(v: Partial<Record<ComparedKey, unknown>>, explicitOrder: boolean): Record<ComparedKey, string> | undefined {
+/** The meaning of each compared key (compared with sameCanonical), or undefined when the inputs cannot be read. */
+function normalized(v: Partial<Record<ComparedKey, unknown>>, explicitOrder: boolean): Record<ComparedKey, unknown> | undefined {
   let spec: Spec;
   try {
     spec = parseSpec(inputKeysOf(v));
@@ -43,13 +43,13 @@ function normalized(v: Partial<Record<ComparedKey, unknown>>, explicitOrder: boo
   const nodes = explicitOrder ? [...spec.nodes].sort(byName) : spec.nodes;
   const strategy = explicitOrder ? spec.strategy : { ...spec.strategy, order: undefined };
   return {
-    version: canonical(spec.version),
-    nodes: canonical(nodes),
-    sql: canonical(spec.sql),
-    release: canonical(spec.release),
-    strategy: canonical(strategy),
-    hooks: canonical(spec.hooks),
-    providerVersion: canonical(v.providerVersion),
+    version: spec.version,
+    nodes,
+    sql: spec.sql,
+    release: spec.release,
+    strategy,
+    hooks: spec.hooks,
+    providerVersion: v.providerVersion,
   };
 }
 

@@ -170,9 +170,10 @@ function readOrder(r: Reader, v: unknown, nodes: NodesRead): readonly string[] {
   // With any node name unknown (preview) or invalid, completeness cannot be judged.
   if (nodes.names === undefined || known.length !== nodes.names.length) return order.filter((n): n is string => n !== undefined);
   const seen = new Set<string>();
+  const knownSet = new Set(known);
   order.forEach((name, i) => {
     if (name === undefined) return;
-    if (!known.includes(name))
+    if (!knownSet.has(name))
       r.fail(`strategy.order[${i}]`, `names no node: ${shown(name)}; node names are ${known.map((n) => `"${n}"`).join(", ")}`);
     else if (seen.has(name)) r.fail(`strategy.order[${i}]`, `lists ${shown(name)} twice; each node appears once`);
     seen.add(name);

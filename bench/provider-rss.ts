@@ -1,0 +1,68 @@
+/**
+ * The memory of the dynamic-provider process the Pulumi engine starts, read
+ * from outside while `pulumi up` runs: the engine runs
+ * pulumi-resource-pulumi-nodejs (a shell script) which runs
+ * `node .../@pulumi/pulumi/cmd/dynamic-provider`; that node process is found
+ * among the CLI's descendants by its command line, and its /proc/<pid>/status
+ * VmHWM (peak resident set) and VmRSS are sampled every SAMPLE_MS.
+ */
+import * as fs from "fs";
+import { descendantsOf } from "../tests/support/processes";
+
+const SAMPLE_MS = 250;
+
+export interface ProviderRss {
+  /** Peak resident set (VmHWM) of the dynamic-provider process, kB; 0 when none was seen. */
+  readonly peakKb: number;
+  /** The resident set at the first sample, kB (the provider loaded, before the roll). */
+  readonly firstKb: number;
+  /** Dynamic-provider processes seen (the engine may start more than one). */
+  readonly processes: number;
+  readonly samples: number;
+}
+
+function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDynamicProvider(pid: number): boolean {
+  try {
+    // argv[1] is the script; the wrapper's `node -e "require.resolve('.../dynamic-provider')"` is not it.
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return /node$/.test(argv[0]) && (argv[1] ?? "").includes("dynamic-provider");
+  } catch {
+    return false;
+  }
+}
+
+/** Samples the dynamic-provider processes below `root` until stop(). */
+export class ProviderRssSampler {
+  private readonly peak = new Map<number, number>();
+  private firstKb = 0;
+  private samples = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly root: number) {
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+  }
+
+  private sample(): void {
+    for (const pid of descendantsOf(this.root).filter(isDynamicProvider)) {
+      const hwm = statusKb(pid, "VmHWM");
+      if (hwm === undefined) continue;
+      this.samples++;
+      if (this.firstKb === 0) this.firstKb = statusKb(pid, "VmRSS") ?? 0;
+      this.peak.set(pid, Math.max(this.peak.get(pid) ?? 0, hwm));
+    }
+  }
+
+  stop(): ProviderRss {
+    clearInterval(this.timer);
+    return { peakKb: Math.max(0, ...this.peak.values()), firstKb: this.firstKb, processes: this.peak.size, samples: this.samples };
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Renders issue 14's targets table from bench/targets-before.json (main)
+ * and bench/targets-after.json (with the new time model), into
+ * bench/RESULTS.md and README.md between the `targets:start` and
+ * `targets:end` markers (added at the end of the file or of the README's
+ * Benchmarks block when missing). Pure arithmetic over stored figures.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { RolloutRecord } from "../provider/core/types";
+import type { EngineRoll } from "./engine-roll";
+import { floorOf, median, sum, wallMs } from "./roll-metrics";
+import type { TargetsFile } from "./targets";
+
+type Cell = string;
+const NA = "–";
+const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const r2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : NA);
+
+function readOne(dir: string, label: string): TargetsFile | undefined {
+  const f = path.join(dir, `targets-${label}.json`);
+  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")) as TargetsFile) : undefined;
+}
+
+/** targets-<label>.json, with the engine rolls of targets-<label>-big.json and -50.json (large sizes, run in processes of their own). */
+function read(dir: string, label: string): TargetsFile | undefined {
+  return ["big", "50"].reduce((acc, part) => withBig(acc, readOne(dir, `${label}-${part}`)), readOne(dir, label));
+}
+
+function withBig(main: TargetsFile | undefined, big: TargetsFile | undefined): TargetsFile | undefined {
+  if (!big?.engine || !main) return main ?? big;
+  const sizes = new Set(big.engine.rolls.map((r) => r.nodes));
+  const rolls = [...(main.engine?.rolls ?? []).filter((r) => !sizes.has(r.nodes)), ...big.engine.rolls];
+  const errors = [...(main.engine?.errors ?? []), ...big.engine.errors];
+  const errs = errors.filter((e) => !big.engine?.rolls.some((r) => e.startsWith(`${r.nodes} nodes`)));
+  return { ...main, engine: { rolls, errors: errs }, machine: `${main.machine}; ${[...sizes].join("/")} nodes: ${big.machine}` };
+}
+
+function literal(t: TargetsFile | undefined): { ratio: Cell; errors: Cell; floor: Cell } {
+  const runs = t?.literal?.runs ?? [];
+  if (runs.length === 0) return { ratio: t?.literal?.error ? `failed: ${t.literal.error.slice(0, 80)}` : NA, errors: NA, floor: NA };
+  const ratios: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2)
+    if (runs[i].method === "provider" && runs[i + 1].method === "naive" && runs[i].ok) ratios.push(runs[i].wallMs / runs[i + 1].wallMs);
+  const side = (m: string): string => {
+    const rs = runs.filter((r) => r.method === m);
+    const f = (sel: (r: (typeof rs)[number]) => number): number => median(rs.map(sel));
+    return `${m === "provider" ? "provider" : "script"}: failed ${f((r) => r.failures)}, retried ${f((r) => r.retried)}, missing acked ${f((r) => r.missing)}, p99 ${f((r) => r.p99RollMs)} ms, wall ${s1(f((r) => r.wallMs))}`;
+  };
+  const recs = runs.filter((r) => r.method === "provider" && r.record).map((r) => r.record as RolloutRecord);
+  const floors = recs.map((r) => wallMs(r) / sum(floorOf(r, () => 10_000).map((b) => b.floorMs)));
+  return {
+    ratio: ratios.length ? `${r2(median(ratios))} (${ratios.length} round${ratios.length > 1 ? "s" : ""})` : NA,
+    errors: `${side("provider")}; ${side("naive")}`,
+    floor: floors.length ? r2(median(floors)) : NA,
+  };
+}
+
+function roll(t: TargetsFile | undefined, nodes: number, mode: "node" | "zone"): EngineRoll | undefined {
+  return t?.engine?.rolls.find((r) => r.nodes === nodes && r.mode === mode);
+}
+
+function floorCell(t: TargetsFile | undefined): Cell {
+  const parts = [3, 9, 30, 50].map((n) => {
+    const r = roll(t, n, "node");
+    return r?.ok && r.floorMs > 0 ? `${n}: ${r2(r.wallMs / r.floorMs)}` : `${n}: ${r ? "failed" : NA}`;
+  });
+  return `${parts.join(" · ")} (one at a time; wall ÷ Σ floor)`;
+}
+
+/** The ETA of rolls after a first one on the same cluster (from targets-<label>-eta.json): the measured pace. */
+function pacedEtaCell(t: TargetsFile | undefined): Cell {
+  const rs = (t?.engine?.rolls ?? []).filter((r) => r.paced && r.ok && r.etaMs);
+  if (rs.length === 0) return NA;
+  return rs.map((r) => `${r.nodes}${r.mode === "zone" ? " by zone" : ""}: ${r2((r.etaMs as number) / r.wallMs)}`).join(" · ");
+}
+
+function etaCell(t: TargetsFile | undefined): Cell {
+  const cases: [number, "node" | "zone", string][] = [
+    [3, "node", "3"],
+    [9, "node", "9"],
+    [9, "zone", "9 by zone"],
+    [30, "zone", "30 by zone"],
+    [50, "node", "50"],
+  ];
+  return cases
+    .map(([n, m, label]) => {
+      const r = roll(t, n, m);
+      return `${label}: ${r?.ok && r.etaMs ? r2(r.etaMs / r.wallMs) : NA}`;
+    })
+    .join(" · ");
+}
+
+function zoneCell(t: TargetsFile | undefined, nodes: number): Cell {
+  const a = roll(t, nodes, "zone");
+  const b = roll(t, nodes, "node");
+  if (!a?.ok || !b?.ok) return `${nodes} nodes: ${a || b ? "a run failed" : NA}`;
+  return `${nodes} nodes: ${r2(a.wallMs / b.wallMs)} (${s1(a.wallMs)} ÷ ${s1(b.wallMs)})`;
+}
+
+function fiftyCell(t: TargetsFile | undefined): Cell {
+  return (["node", "zone"] as const)
+    .map((m) => {
+      const r = roll(t, 50, m);
+      if (!r) return `${m}: ${t?.engine?.errors.find((e) => e.startsWith("50 "))?.slice(0, 80) ?? NA}`;
+      const inv = r.violations.length ? `violations: ${r.violations.join("; ").slice(0, 100)}` : "invariants held";
+      return `${m === "node" ? "one at a time" : "by zone"}: ${r.ok ? "ok" : "FAILED"} in ${s1(r.wallMs)}, ≤ ${r.maxDownAtOnce} down at once, ${r.maxUnavailableRanges} unavailable ranges (${r.rangeSamples} samples), ${inv}`;
+    })
+    .join("; ");
+}
+
+function rssCell(t: TargetsFile | undefined): Cell {
+  const peak = (n: number): number | undefined => {
+    // A run refused at pre-flight rolled nothing: its memory says nothing about a roll.
+    const rs = (t?.engine?.rolls ?? []).filter((r) => r.nodes === n && r.rss.peakKb > 0 && (r.ok || r.floorMs > 0));
+    return rs.length ? Math.max(...rs.map((r) => r.rss.peakKb)) / 1024 : undefined;
+  };
+  const ps = [3, 9, 30, 50].map((n) => [n, peak(n)] as const);
+  const cells = ps.map(([n, p]) => `${n}: ${p === undefined ? NA : `${p.toFixed(0)} MB`}`);
+  const known = ps.filter((x): x is readonly [number, number] => x[1] !== undefined);
+  // The steepest slope from the smallest size: growth per node is a bound, not an average.
+  const slopes = known.slice(1).map(([n, p]) => (p - known[0][1]) / (n - known[0][0]));
+  const growth = slopes.length ? Math.max(...slopes).toFixed(2) : NA;
+  return `${cells.join(" · ")}; growth up to ${growth} MB/node (from ${known[0]?.[0] ?? NA} nodes)`;
+}
+
+function gateCell(t: TargetsFile | undefined): Cell {
+  const rs = t?.gate?.results ?? [];
+  if (rs.length === 0) return t?.gate?.errors.join("; ") || NA;
+  return rs
+    .map((g) => `${g.nodes} nodes: ${g.perSecond.toFixed(1)}/s (${g.http} HTTP + ${g.sql} SQL in ${g.seconds.toFixed(0)} s)`)
+    .join(" · ");
+}
+
+function checkDiffCell(t: TargetsFile | undefined): Cell {
+  const c = t?.checkdiff?.find((x) => x.nodes === 500);
+  if (!c) return NA;
+  const cpu = c.checkCpuMs !== undefined ? ` (CPU ${c.checkCpuMs.toFixed(1)} / ${(c.diffCpuMs ?? NaN).toFixed(1)} ms)` : "";
+  return `${c.checkMs.toFixed(1)} / ${c.diffMs.toFixed(1)} ms${cpu}`;
+}
+
+let dirOf = ".";
+
+export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsFile | undefined): string {
+  const lb = literal(before);
+  const la = literal(after);
+  const rows: [string, Cell, Cell, string][] = [
+    ["provider wall ÷ literal-procedure script wall, 5 nodes, same 10 s bake, same run", lb.ratio, la.ratio, "≤ 1.0"],
+    ["client errors under the HAProxy load (median per roll)", lb.errors, la.errors, "as today"],
+    ["provider wall ÷ its floor, 5 nodes under load (10 s bake)", lb.floor, la.floor, "≤ 1.05"],
+    ["provider wall ÷ its floor, under the engine (3 s bake)", floorCell(before), floorCell(after), "≤ 1.05"],
+    ["plan ETA ÷ actual wall, first roll of a cluster", etaCell(before), etaCell(after), "0.8–1.2"],
+    [
+      "plan ETA ÷ actual wall, a roll after another (measured pace)",
+      pacedEtaCell(readOne(dirOf, "before-eta") ?? before),
+      pacedEtaCell(readOne(dirOf, "after-eta") ?? after),
+      "0.8–1.2",
+    ],
+    ["zone-at-a-time ÷ one at a time", zoneCell(before, 30), zoneCell(after, 30), "≤ 0.15"],
+    ["zone-at-a-time ÷ one at a time (reference)", zoneCell(before, 9), zoneCell(after, 9), "–"],
+    ["50-node cluster rolled", fiftyCell(before), fiftyCell(after), "succeeds, invariants held"],
+    ["provider peak RSS under the real engine (VmHWM)", rssCell(before), rssCell(after), "≤ 150 MB at 50, ≤ 1 MB/node"],
+    ["gate queries per second, real timing (default 5 s interval)", gateCell(before), gateCell(after), "≤ 2/s, flat"],
+    ["check / diff at 500 nodes (median wall)", checkDiffCell(before), checkDiffCell(after), "< 20 ms each"],
+  ];
+  const esc = (x: string): string => x.replace(/\s+/g, " ").replace(/\|/g, "\\|");
+  const head = `| metric | before (main${before?.commit ? ` ${before.commit}` : ""}) | after (time model${after?.commit ? ` ${after.commit}` : ""}) | target |\n| --- | --- | --- | --- |`;
+  const body = rows.map((r) => `| ${r.map(esc).join(" | ")} |`).join("\n");
+  const machine = [before?.machine && `before: ${before.machine}`, after?.machine && `after: ${after.machine}`].filter(Boolean).join("; ");
+  return `${head}\n${body}\n\nMachine: ${machine || NA}.`;
+}
+
+function replaceBlock(text: string, block: string, anchor?: string): string {
+  const start = "<!-- targets:start -->";
+  const end = "<!-- targets:end -->";
+  const full = `${start}\n${block}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) return text.slice(0, i) + full + text.slice(j + end.length);
+  if (anchor !== undefined && text.includes(anchor)) return text.replace(anchor, `${full}\n${anchor}`);
+  return `${text.trimEnd()}\n\n${full}\n`;
+}
+
+export function renderTargets(benchDir: string): void {
+  dirOf = benchDir;
+  const md = targetsMarkdown(read(benchDir, "before"), read(benchDir, "after"));
+  const method = fs.readFileSync(path.join(benchDir, "TARGETS-METHOD.md"), "utf8").trim();
+  const results = path.join(benchDir, "RESULTS.md");
+  const block = `### Issue 14 targets (\`npm run bench:targets\`)\n\n${md}\n\n${method}`;
+  fs.writeFileSync(results, replaceBlock(fs.readFileSync(results, "utf8"), block));
+  const readme = path.join(benchDir, "..", "README.md");
+  fs.writeFileSync(readme, replaceBlock(fs.readFileSync(readme, "utf8"), `#### Issue 14 targets\n\n${md}`, "<!-- bench:end -->"));
+  console.log(md);
+}

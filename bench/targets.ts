@@ -1,0 +1,164 @@
+/**
+ * Issue 14's targets table: `npm run bench:targets -- run --label before`
+ * runs the measurements and stores their figures in
+ * bench/targets-<label>.json (a later run with --only adds to the file);
+ * `npm run bench:targets -- table` renders the "before" and "after" files
+ * side by side into bench/RESULTS.md and the README (between the
+ * `targets:start/end` markers). Benchmarks never assert: a failed part is
+ * stored with its error.
+ *
+ * Parts (--only literal,engine,gate,checkdiff):
+ *   literal   provider vs the literal-procedure script (bench/naive-upgrade.ts), 5 nodes behind HAProxy
+ *             under the client workload, same bake (BAKE_MS) for both, same run (bench/load.ts)
+ *   engine    `pulumi up` under the real engine on 3 / 9 / 30 / 50 nodes (bench/engine-roll.ts): floor, ETA,
+ *             zone ÷ node, invariants, the dynamic-provider process's RSS
+ *   gate      gate queries per second at real timing, 5 and 50 nodes (bench/gate-load.ts)
+ *   checkdiff check + diff at 500 nodes (bench/check-diff.ts)
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { benchCheckDiff } from "./check-diff";
+import { benchEngineRoll, type EngineRoll, type Mode } from "./engine-roll";
+import { benchGateLoad, type GateLoad } from "./gate-load";
+import { benchLoad, type LoadRun } from "./load";
+import { renderTargets } from "./targets-table";
+
+const BENCH_DIR = path.resolve(__dirname, "..", "..", "bench");
+/** The same bake for the provider and the script, wall time (50 s of sim time at scale 0.2). */
+export const BAKE_MS = 10_000;
+/** Cluster sizes of the engine part, with the modes each rolls (on one cluster, one after the other). */
+const ENGINE_SIZES: readonly { nodes: number; modes: readonly Mode[] }[] = [
+  { nodes: 3, modes: ["node"] },
+  { nodes: 9, modes: ["node", "zone"] },
+  { nodes: 30, modes: ["node", "zone"] },
+  { nodes: 50, modes: ["node", "zone"] },
+];
+
+export interface TargetsFile {
+  label: string;
+  commit?: string;
+  machine?: string;
+  literal?: { runs: LoadRun[]; error?: string };
+  engine?: { rolls: EngineRoll[]; errors: string[] };
+  gate?: { results: GateLoad[]; errors: string[] };
+  checkdiff?: { nodes: number; checkMs: number; diffMs: number; checkCpuMs?: number; diffCpuMs?: number }[];
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const log = (l: string): void => console.error(`bench: ${l}`);
+
+function machine(): string {
+  const [l1, l5] = os.loadavg();
+  return `${os.cpus().length} cores, load average ${l1.toFixed(2)} / ${l5.toFixed(2)} (1 / 5 min) at the start, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB`;
+}
+
+async function run(label: string, only: readonly string[]): Promise<void> {
+  const file = path.join(BENCH_DIR, `targets-${label}.json`);
+  const out: TargetsFile = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as TargetsFile) : { label };
+  out.commit = process.env.BENCH_COMMIT ?? out.commit;
+  out.machine = machine();
+  const save = (): void => fs.writeFileSync(file, JSON.stringify(out, null, 1) + "\n");
+  if (only.includes("checkdiff")) {
+    out.checkdiff = [];
+    for (const nodes of [100, 500]) {
+      const r = await benchCheckDiff(nodes);
+      out.checkdiff.push({
+        nodes,
+        checkMs: r.checkMsMedian,
+        diffMs: r.diffMsMedian,
+        checkCpuMs: r.checkCpuMsMedian,
+        diffCpuMs: r.diffCpuMsMedian,
+      });
+    }
+    save();
+  }
+  if (only.includes("gate")) {
+    out.gate = { results: [], errors: [] };
+    for (const [k, nodes] of [5, 50].entries()) {
+      try {
+        out.gate.results.push(await benchGateLoad({ nodes, baseIp: `127.0.${211 + k}.10`, holdMs: 60_000 }));
+        log(`gate ${nodes} nodes: ${JSON.stringify(out.gate.results[out.gate.results.length - 1])}`);
+      } catch (e) {
+        out.gate.errors.push(`${nodes} nodes: ${(e as Error).message}`);
+      }
+      save();
+    }
+  }
+  if (only.includes("engine")) {
+    const sizes = arg("sizes")?.split(",").map(Number);
+    // --sizes re-runs some sizes: the others' figures stay.
+    const kept = (out.engine?.rolls ?? []).filter((r) => sizes !== undefined && !sizes.includes(r.nodes));
+    const keptErrors = (out.engine?.errors ?? []).filter((e) => sizes !== undefined && !sizes.some((n) => e.startsWith(`${n} nodes`)));
+    out.engine = { rolls: kept, errors: keptErrors };
+    for (const [k, s] of ENGINE_SIZES.entries()) {
+      if (sizes && !sizes.includes(s.nodes)) continue;
+      try {
+        const engine = out.engine;
+        await benchEngineRoll({
+          nodes: s.nodes,
+          // --modes node,node: the second roll's ETA follows the first one's measured pace.
+          modes: (arg("modes")?.split(",") as Mode[] | undefined) ?? s.modes,
+          baseIp: `127.0.${214 + k}.10`,
+          timeScale: 0.1,
+          bake: "3s",
+          monitorMs: s.nodes > 10 ? 1000 : 250,
+          log,
+          onRoll: (r) => {
+            engine.rolls.push(r);
+            save();
+          },
+        });
+      } catch (e) {
+        out.engine.errors.push(`${s.nodes} nodes: ${(e as Error).message.slice(0, 500)}`);
+        log(`engine ${s.nodes} nodes FAILED: ${(e as Error).message.slice(0, 500)}`);
+      }
+      save();
+    }
+  }
+  if (only.includes("literal")) {
+    try {
+      const r = await benchLoad({
+        runs: Number(arg("rounds") ?? 2),
+        timeScale: 0.2,
+        baseIp: "127.0.213.10",
+        lbHost: "127.0.213.1",
+        methods: ["provider", "naive"],
+        bakeMs: BAKE_MS,
+        gateRun: false,
+        log,
+      });
+      out.literal = { runs: [...r.runs] };
+    } catch (e) {
+      out.literal = { runs: [], error: (e as Error).message };
+    }
+    save();
+  }
+}
+
+async function main(): Promise<void> {
+  const cmd = process.argv[2];
+  if (cmd === "run") {
+    const only = (arg("only") ?? "checkdiff,gate,engine,literal").split(",");
+    await run(arg("label") ?? "before", only);
+  } else if (cmd === "table") {
+    renderTargets(BENCH_DIR);
+  } else {
+    console.error("usage: node dist/bench/targets.js run --label before|after [--only literal,engine,gate,checkdiff] | table");
+    process.exit(2);
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
