@@ -94,7 +94,10 @@ export async function startSshd(opts: SshdOptions): Promise<SshdServer> {
   const killTree = async (signal: NodeJS.Signals): Promise<void> => {
     const root = child?.pid;
     if (root === undefined) return;
-    for (const pid of [...descendantsOf(root), root]) signalPid(pid, signal);
+    // Parents first: a per-connection sshd that outlived its session's command by a moment would
+    // report the command's exit (a clean "killed by signal") instead of dropping the connection.
+    const tree = descendantsOf(root).reverse();
+    for (const pid of [root, ...tree]) signalPid(pid, signal);
     await waitForExit(child!, 5_000);
     child = undefined;
   };
