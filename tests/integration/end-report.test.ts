@@ -5,6 +5,7 @@
  * run must still name the node, in its output and in `lastRollout.warnings`.
  */
 import * as assert from "assert";
+import * as fs from "fs";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
@@ -37,7 +38,12 @@ describe("provider: the cluster's condition at the end of a run", function () {
       lines.push(l);
       if (!killed && / finalize \.\.\./.test(l)) {
         killed = true;
+        const pid = sim.pidOf("n3");
         sim.killNode("n3", "SIGKILL");
+        // A SIGKILLed process lingers while the kernel tears it down (long on a loaded machine), and a
+        // probe in between sees it alive. The fault under test is a node that is gone: wait until it is.
+        const until = Date.now() + 5_000;
+        while (pid !== undefined && Date.now() < until && !exited(pid));
       }
     };
     const news = inputsFor(sim, TO, served.url, { strategy: fastStrategy({ finalize: "auto" }) }) as unknown as Record<string, unknown>;
@@ -63,3 +69,12 @@ describe("provider: the cluster's condition at the end of a run", function () {
     assert.strictEqual(outs.nodeStatuses.find((n) => n.name === "n3")?.state, "stopped");
   });
 });
+
+/** Gone, or a zombie (dead, not yet reaped). */
+function exited(pid: number): boolean {
+  try {
+    return /\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
