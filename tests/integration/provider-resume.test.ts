@@ -144,8 +144,10 @@ describe("provider: interrupted updates resume", function () {
     const resumed = await converge("crdb-r", adopted, inputsFor(sim, TO, served.url));
     await monitor.stop();
     assert.ok(resumed.outs, `${resumed.failure?.message}\n${resumed.lines.join("\n")}`);
+    // The kill lands right after the stop; on a loaded machine the swap may have happened before it did,
+    // so n2 is found stopped on either binary — and in both cases the resume must start it and finish.
     assert.ok(
-      resumed.lines.some((l) => /n2 found an interrupted upgrade to v23\.1\.12 .*the node is stopped with binary v23\.1\.11/.test(l)),
+      resumed.lines.some((l) => /n2 found an interrupted upgrade to v23\.1\.12 .*the node is stopped with binary v23\.1\.1[12]/.test(l)),
       resumed.lines.join("\n"),
     );
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
