@@ -22,8 +22,12 @@ import { realClock, type Clock } from "./guard";
 
 const clockOf = (ctx: GateContext): Clock => ctx.clock ?? realClock;
 
-function sampleOnce(ctx: GateContext): Promise<ClusterSample> {
-  return ctx.sample ? ctx.sample() : sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal);
+async function sampleOnce(ctx: GateContext): Promise<ClusterSample> {
+  const sample = await (ctx.sample ? ctx.sample() : sampleClusterGate(ctx.reader, ctx.nodes, ctx.signal));
+  // A sample cut short by the run's abort (the overall deadline, the watch, the caller) is no verdict on
+  // the cluster: the abort's own reason is what stopped the run.
+  if (ctx.signal?.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
+  return sample;
 }
 
 /** Waits for `gateSamples` consecutive healthy samples. Throws GateFailed at the deadline. */
