@@ -14,23 +14,8 @@ import { isGateFailed } from "../../provider/core/errors";
 import type { NodeSpec } from "../../provider/core/types";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "../../provider/rollout/gate-loops";
 import { sampleClusterGate, type ClusterSample, type GateContext } from "../../provider/rollout/gates";
-import type { Clock } from "../../provider/rollout/guard";
 import { parseSpec } from "../../provider/spec/parse";
-import { inputs } from "./pure-fixtures";
-
-/** Time moves only when the loop sleeps. */
-class VirtualClock implements Clock {
-  t = 0;
-  readonly sleeps: number[] = [];
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.t += ms;
-    await Promise.resolve();
-  }
-}
+import { VirtualClock, inputs } from "./pure-fixtures";
 
 type Script = (t: number) => { ok: boolean; unavailable?: number };
 

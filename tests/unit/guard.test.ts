@@ -6,16 +6,9 @@
  * go at once, wait then go, wait then refuse at the bound — never a real sleep.
  */
 import * as assert from "assert";
-import {
-  awaitClearance,
-  decide,
-  type Clock,
-  type CriticalVerdict,
-  type GuardInput,
-  type Look,
-  type OtherDown,
-} from "../../provider/rollout/guard";
+import { awaitClearance, decide, type CriticalVerdict, type GuardInput, type Look, type OtherDown } from "../../provider/rollout/guard";
 import { isGateFailed } from "../../provider/core/errors";
+import { VirtualClock } from "./pure-fixtures";
 
 const SAFE: CriticalVerdict = { verdict: "safe", reason: "no node is critical" };
 const CRITICAL: CriticalVerdict = { verdict: "critical", reason: "n2 is critical per /_status/critical_nodes" };
@@ -112,23 +105,10 @@ describe("guard: decide (pure)", () => {
   });
 });
 
-/** A clock that advances only when the code under test sleeps. */
-class FakeClock implements Clock {
-  t = 1_000_000;
-  readonly sleeps: number[] = [];
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.t += ms;
-  }
-}
-
 describe("guard: awaitClearance (fake clock)", () => {
   const target = { nodes: ["n2"], phase: "drain" as const, subject: { name: "n2", host: "10.0.0.2" }, action: "drain" };
 
-  function deps(looks: (t: number) => Look, critical: (t: number) => CriticalVerdict, clock: FakeClock) {
+  function deps(looks: (t: number) => Look, critical: (t: number) => CriticalVerdict, clock: VirtualClock) {
     const waits: string[] = [];
     let asked = 0;
     return {
@@ -152,7 +132,7 @@ describe("guard: awaitClearance (fake clock)", () => {
   const peerDown: Look = { alreadyDown: [], othersDown: [down("n3", false)], condition: "n1 ready; n2 ready; n3 down (process stopped)" };
 
   it("goes at once on a healthy cluster, without sleeping", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const x = deps(
       () => healthy,
       () => SAFE,
@@ -164,7 +144,7 @@ describe("guard: awaitClearance (fake clock)", () => {
   });
 
   it("waits while a peer is down, then goes once it is back (critical asked only within budget)", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const start = clock.t;
     const x = deps(
       (t) => (t - start < 3_000 ? peerDown : healthy),
@@ -179,7 +159,7 @@ describe("guard: awaitClearance (fake clock)", () => {
   });
 
   it("waits while the node is critical (a peer catching up), then goes", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const start = clock.t;
     const x = deps(
       () => healthy,
@@ -191,7 +171,7 @@ describe("guard: awaitClearance (fake clock)", () => {
   });
 
   it("refuses at the bound, naming node, phase, the action, the reason and the cluster's condition", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const x = deps(
       () => peerDown,
       () => SAFE,
@@ -208,7 +188,7 @@ describe("guard: awaitClearance (fake clock)", () => {
   });
 
   it("a node that is already down is restarted at once even with a peer down", async () => {
-    const clock = new FakeClock();
+    const clock = new VirtualClock(1_000_000);
     const x = deps(
       () => ({ ...peerDown, alreadyDown: ["n2"] }),
       () => CRITICAL,

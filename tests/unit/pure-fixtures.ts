@@ -3,6 +3,7 @@
  * valid raw inputs, observed clusters, and a seeded generator for
  * property-style tests (deterministic, no dependency).
  */
+import type { Clock } from "../../provider/rollout/guard";
 import type { ClusterVersionInputs, NodeInput, ObservedCluster, ObservedNode, Spec } from "../../provider/core/types";
 
 /** mulberry32: rand(n) is an integer in [0, n); the same seed gives the same sequence. */
@@ -56,4 +57,21 @@ export function observedNode(name: string, build: string | undefined, extra: Par
     ready: true,
     ...extra,
   };
+}
+
+/**
+ * A clock for loops that take one (guard, gate loops): time moves only when
+ * the code under test sleeps, and each sleep yields once to pending work.
+ */
+export class VirtualClock implements Clock {
+  readonly sleeps: number[] = [];
+  constructor(public t = 0) {}
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.t += ms;
+    await Promise.resolve();
+  }
 }
