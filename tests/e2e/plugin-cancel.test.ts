@@ -9,66 +9,44 @@
  * time scale 0.1, an 8 s canary bake (the window for the SIGINT).
  */
 import * as assert from "assert";
-import { PulumiWorkspace } from "../support/pulumi";
-import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
-import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
+import { nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
-import { RESOURCE_TOKEN, yamlProgram, type YamlProgram } from "../support/plugin-package";
-import type { NodeStatus } from "../../provider/core/types";
+import { startPluginWorld, type PluginWorld } from "../support/plugin-world";
 
 const [FROM, TO] = ["v23.1.11", "v23.1.12"];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("e2e: one Ctrl-C (the engine's Cancel) stops the plugin's roll at a node boundary", function () {
   this.timeout(15 * 60 * 1000);
-  let sim: SimCluster;
-  let program: YamlProgram;
-  let ws: PulumiWorkspace;
-  let mirror: ReleaseMirror;
+  let w: PluginWorld;
   let monitor: InvariantMonitor | undefined;
 
-  const uniform = (v: string) => Object.fromEntries(sim.providerNodes.map((n) => [n.name, v]));
-  const versionsOf = (nodes: readonly NodeStatus[]) => Object.fromEntries(nodes.map((n) => [n.name, n.version]));
-  const stateNodes = async (): Promise<NodeStatus[]> => {
-    const exported = await ws.exportStack();
-    const r = exported.json.deployment.resources?.find((x) => x.type === RESOURCE_TOKEN) as
-      { outputs?: { nodeStatuses?: NodeStatus[] } } | undefined;
-    return r?.outputs?.nodeStatuses ?? [];
-  };
-  const setVersion = (version: string) =>
-    program.setResource({
-      version,
-      nodes: sim.providerNodes,
-      sql: { insecure: true },
-      release: { urlTemplate: `${mirror.url}/cockroach-{version}.linux-amd64.tgz` },
-      strategy: fastStrategy({ canaryBake: "8s" }),
-    });
-
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.202.10", timeScale: 0.1 });
-    mirror = await serveReleaseMirror(sim, [FROM, TO]);
-    program = yamlProgram("crdb-cancel-e2e");
-    setVersion(FROM);
-    // Verbose progress: every phase start is a line (the SIGINT waits for n1's bake line).
-    ws = new PulumiWorkspace({ programDir: program.dir, stack: "cancel", env: { CRDB_UPGRADE_PROGRESS: "verbose" } });
-    await ws.init();
-    await ws.ok(["up", "--yes", "--skip-preview"]); // adopt
+    w = await startPluginWorld({
+      project: "crdb-cancel-e2e",
+      stack: "cancel",
+      baseIp: "127.0.202.10",
+      version: FROM,
+      releases: [FROM, TO],
+      strategy: { canaryBake: "8s" },
+      // Verbose progress: every phase start is a line (the SIGINT waits for n1's bake line).
+      env: { CRDB_UPGRADE_PROGRESS: "verbose" },
+      declare: true,
+    });
+    await w.ws.ok(["up", "--yes", "--skip-preview"]); // adopt
   });
 
   after(async () => {
     await monitor?.stop();
-    await ws?.dispose();
-    program?.dispose();
-    await mirror?.close();
-    await sim?.stop();
+    await w?.dispose();
   });
 
   it("SIGINT during n1's bake: n1 finishes, n2 and n3 untouched, the message says done and remaining; refresh equals reality; up converges", async () => {
+    const { sim, ws } = w;
     const before = nodeFacts(sim);
     monitor = await watch(sim);
     const m = monitor;
-    setVersion(TO);
+    w.setVersion(TO);
 
     let pulumiPid = 0;
     let ended = false;
@@ -120,12 +98,12 @@ describe("e2e: one Ctrl-C (the engine's Cancel) stops the plugin's roll at a nod
 
     // The state after a refresh equals what runs; a second up resumes with n2 and converges.
     await ws.ok(["refresh", "--yes", "--skip-preview"]);
-    assert.deepStrictEqual(versionsOf(await stateNodes()), live, "refresh equals reality");
+    assert.deepStrictEqual(await w.stateVersions(), live, "refresh equals reality");
     monitor = await watch(sim);
     await ws.ok(["up", "--yes", "--skip-preview"]);
     await monitor.stop();
-    assert.deepStrictEqual(await runningBuilds(sim), uniform(TO));
-    assert.deepStrictEqual(versionsOf(await stateNodes()), uniform(TO));
+    assert.deepStrictEqual(await runningBuilds(sim), w.uniform(TO));
+    assert.deepStrictEqual(await w.stateVersions(), w.uniform(TO));
     assert.deepStrictEqual(monitor.violations({ maxUnavailable: 1 }), []);
     monitor = undefined;
   });

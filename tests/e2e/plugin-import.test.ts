@@ -10,62 +10,47 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { PulumiWorkspace } from "../support/pulumi";
-import { serveReleaseMirror, type ReleaseMirror } from "../support/release-mirror";
-import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 import { fastStrategy, nodeFacts, runningBuilds, watch } from "../support/provider-harness";
 import type { InvariantMonitor } from "../support/invariant-monitor";
-import { RESOURCE_TOKEN, yamlProgram, type YamlProgram } from "../support/plugin-package";
-import type { NodeStatus } from "../../provider/core/types";
+import { RESOURCE_TOKEN } from "../support/plugin-package";
+import { startPluginWorld, type PluginWorld } from "../support/plugin-world";
 
 const [FROM, TO] = ["v23.1.11", "v23.1.12"];
 
-interface StateResource {
-  readonly type: string;
-  readonly inputs: Record<string, unknown> & { nodes: Array<Record<string, unknown>> };
-  readonly outputs: { nodeStatuses: NodeStatus[] };
-}
-
 describe("e2e: pulumi import of a running cluster through the plugin, then up to a new version", function () {
   this.timeout(15 * 60 * 1000);
-  let sim: SimCluster;
-  let program: YamlProgram;
-  let ws: PulumiWorkspace;
-  let mirror: ReleaseMirror;
+  let w: PluginWorld;
   let monitor: InvariantMonitor | undefined;
 
-  const generatedFile = () => path.join(program.dir, "imported.yaml");
-  const uniform = (v: string) => Object.fromEntries(sim.providerNodes.map((n) => [n.name, v]));
-  const versionsOf = (nodes: readonly NodeStatus[]) => Object.fromEntries(nodes.map((n) => [n.name, n.version]));
-  const stateResource = async (): Promise<StateResource | undefined> =>
-    (await ws.exportStack()).json.deployment.resources?.find((x) => x.type === RESOURCE_TOKEN) as StateResource | undefined;
+  const generatedFile = () => path.join(w.program.dir, "imported.yaml");
 
   before(async () => {
-    sim = await startSimCluster({ nodes: 3, version: FROM, baseIp: "127.0.203.10", timeScale: 0.1 });
-    mirror = await serveReleaseMirror(sim, [FROM, TO]);
-    program = yamlProgram("crdb-import-e2e");
-    program.setResource(undefined); // a project that declares nothing yet
-    ws = new PulumiWorkspace({ programDir: program.dir, stack: "import" });
-    await ws.init();
-    monitor = await watch(sim);
+    // A project that declares nothing yet.
+    w = await startPluginWorld({
+      project: "crdb-import-e2e",
+      stack: "import",
+      baseIp: "127.0.203.10",
+      version: FROM,
+      releases: [FROM, TO],
+      declare: false,
+    });
+    monitor = await watch(w.sim);
   });
 
   after(async () => {
     await monitor?.stop();
-    await ws?.dispose();
-    program?.dispose();
-    await mirror?.close();
-    await sim?.stop();
+    await w?.dispose();
   });
 
   it("imports by an ID naming how to reach the cluster, touching nothing", async () => {
+    const { sim, ws } = w;
     const before = nodeFacts(sim);
     const id = `crdb://root@${sim.providerNodes[0].sqlAddr}?sslmode=disable`;
     const r = await ws.ok(["import", RESOURCE_TOKEN, "cluster", id, "--yes", "--out", generatedFile()]);
     assert.match(r.stdout, /1 imported/, r.stdout);
-    const res = await stateResource();
+    const res = await w.resourceState();
     assert.ok(res, `the state holds the imported ${RESOURCE_TOKEN}`);
-    assert.deepStrictEqual(versionsOf(res.outputs.nodeStatuses), uniform(FROM), "what every node runs");
+    assert.deepStrictEqual(await w.stateVersions(), w.uniform(FROM), "what every node runs");
     assert.strictEqual(res.inputs.version, FROM);
     // How each node is reached and run, read from the cluster, equals the nodes' real setup.
     const byName = new Map(res.inputs.nodes.map((n) => [n.name, n]));
@@ -83,6 +68,7 @@ describe("e2e: pulumi import of a running cluster through the plugin, then up to
   });
 
   it("the program pulumi import generated, with a new version, rolls the cluster on up", async () => {
+    const { sim, ws, program, mirror } = w;
     // The operator's step: paste the generated resource into the program, change `version`.
     const generated = parse(fs.readFileSync(generatedFile(), "utf8")) as {
       resources: Record<string, { type: string; properties: Record<string, unknown>; options?: Record<string, unknown> }>;
@@ -102,8 +88,8 @@ describe("e2e: pulumi import of a running cluster through the plugin, then up to
     const r = await ws.ok(["up", "--yes", "--skip-preview"]);
     assert.match(r.stdout, /1 updated/, r.stdout);
     const live = await runningBuilds(sim);
-    assert.deepStrictEqual(live, uniform(TO));
-    assert.deepStrictEqual(versionsOf((await stateResource())?.outputs.nodeStatuses ?? []), live);
+    assert.deepStrictEqual(live, w.uniform(TO));
+    assert.deepStrictEqual(await w.stateVersions(), live);
     const m = monitor;
     assert.ok(m);
     await m.stop();
