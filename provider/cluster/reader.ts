@@ -45,6 +45,7 @@ const HTTP_TIMEOUT_MS = 3_000;
 /** `/_status/ranges` and `/_status/raft` list replicas (the latter of every node): larger and slower than the other endpoints. */
 const RANGES_TIMEOUT_MS = 10_000;
 const RANGES_MAX_BYTES = 256 * 1024 * 1024;
+const RAFT_DEBUG_GATEWAYS = 2;
 
 /** ": <message>" of a gRPC-gateway error body, or "". */
 function grpcMessage(body: string): string {
@@ -136,12 +137,15 @@ export class ClusterReader {
 
   /**
    * `/_status/raft` as JSON: every node's replicas, fanned out by the cluster itself (raft-debug.ts), asked
-   * of the first of `gateways` that can be reached (normally the first: one request). A node that answers
-   * with an error status is not retried elsewhere: another would answer the same.
+   * of the first of `gateways` that can be reached (normally the first: one request), trying at most
+   * RAFT_DEBUG_GATEWAYS of them (a node that just went down; a slow cluster would be as slow through
+   * any other). A node that answers with an error status is not retried elsewhere: another would answer
+   * the same.
    */
   async raftDebug(gateways: readonly NodeSpec[], signal?: AbortSignal): Promise<unknown> {
     let lastError: Error | undefined;
-    for (const node of gateways) {
+    const tried = gateways.slice(0, RAFT_DEBUG_GATEWAYS);
+    for (const node of tried) {
       try {
         return await this.statusJson(node, "/_status/raft", signal);
       } catch (e) {
