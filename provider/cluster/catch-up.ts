@@ -151,7 +151,7 @@ export async function sampleCatchUp(reader: ClusterReader, gateways: readonly No
   const unproven = new Set(first.missing.map((m) => `${m.key} ${m.text}`));
   const lagging = second.lagging.filter((l) => lagged.has(`${l.rangeId}/${l.nodeId}`));
   const missing = second.missing.filter((m) => unproven.has(`${m.key} ${m.text}`) || m.text.startsWith(UNREAD));
-  return { ok: lagging.length === 0 && missing.length === 0, lagging, missing, raft: first.raft };
+  return { ok: lagging.length === 0 && missing.length === 0, lagging, missing, raft: first.raft ?? second.raft };
 }
 
 async function readOnce(reader: ClusterReader, gateways: readonly NodeSpec[], signal?: AbortSignal): Promise<CatchUpSample> {
