@@ -24,8 +24,11 @@
  * cluster totals the gate summed from each node's `/_status/vars` — computed
  * when asked rather than at the last 10 s metrics tick.
  *
- * Access: an admin web session (v22.x `requireAdminUser`; later
- * `RequireViewClusterMetadataPermission`), as for `/_status/ranges`.
+ * Access: a web session of an admin (older releases, `requireAdminUser`) or
+ * of a VIEWCLUSTERMETADATA holder (`RequireViewClusterMetadataPermission`),
+ * as for `/_status/ranges`. The endpoint, its `errors` and the
+ * `problems` flags exist on every release the provider supports, so there
+ * is no per-node path left for old releases.
  */
 import { ReadFailed } from "../core/errors";
 import { parseRangeInfo, type RangeReport } from "./raft-state";
