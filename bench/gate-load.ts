@@ -8,12 +8,20 @@
  * node's /_status/vars) are read once before and once after, from this
  * process. Target: ≤ 2/s, flat in node count.
  *
+ * Beside it, the work the cluster does inside for those requests: the
+ * node-level `Ranges` calls its nodes served during the hold (one per node
+ * per `/_status/raft` fan-out, one per `/_status/ranges/local`), read from
+ * the simulator's counter (sim/launcher/counters.ts) before and after. It
+ * stays O(nodes) per sample: CockroachDB's gateway does the fan-out over its
+ * own RPC connections; the provider's requests are what became constant.
+ *
  * Standalone: node dist/bench/gate-load.js --nodes 5,50
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { readStatusCounters } from "../sim/launcher/counters";
 import { startSimCluster } from "../tests/support/sim-cluster";
 import type { GateLoadChildResult, GateLoadJob } from "./gate-load-child";
 
@@ -25,6 +33,11 @@ export interface GateLoad {
   readonly http: number;
   readonly sql: number;
   readonly perSecond: number;
+  /** The provider's requests (HTTP + SQL) per gate sample. */
+  readonly perSample: number;
+  /** Node-level Ranges calls served inside the cluster during the hold (the fan-out behind /_status/raft). */
+  readonly clusterRangesCalls: number;
+  readonly clusterRangesPerSecond: number;
   readonly httpByPath: Readonly<Record<string, number>>;
   readonly error?: string;
 }
@@ -49,7 +62,9 @@ export async function benchGateLoad(o: GateLoadOptions): Promise<GateLoad> {
     fs.writeFileSync(jobFile, JSON.stringify(job));
     const addrs = sim.providerNodes.map((n) => n.httpAddr);
     const before = await selects(addrs);
+    const rangesBefore = (await readStatusCounters(sim.dir)).rangesServed;
     const r = await runChild(jobFile, o.holdMs + 120_000);
+    const rangesAfter = (await readStatusCounters(sim.dir)).rangesServed;
     const after = await selects(addrs);
     const sql = addrs.reduce((a, x) => a + Math.max(0, (after.get(x) ?? 0) - (before.get(x) ?? 0)), 0);
     const seconds = r.ms / 1000;
@@ -61,6 +76,9 @@ export async function benchGateLoad(o: GateLoadOptions): Promise<GateLoad> {
       http: r.http,
       sql,
       perSecond: (r.http + sql) / seconds,
+      perSample: r.samples > 0 ? (r.http + sql) / r.samples : NaN,
+      clusterRangesCalls: rangesAfter - rangesBefore,
+      clusterRangesPerSecond: (rangesAfter - rangesBefore) / seconds,
       httpByPath: r.httpByPath,
       ...(r.error && { error: r.error }),
     };

@@ -128,7 +128,10 @@ function gateCell(t: TargetsFile | undefined): Cell {
   const rs = t?.gate?.results ?? [];
   if (rs.length === 0) return t?.gate?.errors.join("; ") || NA;
   return rs
-    .map((g) => `${g.nodes} nodes: ${g.perSecond.toFixed(1)}/s (${g.http} HTTP + ${g.sql} SQL in ${g.seconds.toFixed(0)} s)`)
+    .map((g) => {
+      const inside = g.clusterRangesCalls !== undefined ? `; inside the cluster ${g.clusterRangesCalls} node Ranges calls` : "";
+      return `${g.nodes} nodes: ${g.perSecond.toFixed(1)}/s (${g.http} HTTP + ${g.sql} SQL in ${g.seconds.toFixed(0)} s${inside})`;
+    })
     .join(" · ");
 }
 

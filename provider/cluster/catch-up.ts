@@ -10,10 +10,12 @@
  * interpret. Under any write load it is above 0 on a healthy cluster, so
  * "Σ = 0" would never hold, and it cannot say which node is behind.
  *
- * What we read instead: `GET /_status/ranges/local` on every live node
- * (`pkg/server/serverpb/status.proto` `RangesResponse` -> `RangeInfo` ->
- * `RaftState`, filled by `pkg/server/status.go` `Ranges` from the replica's
- * Raft status). On the replica that leads a range (`raftState.state`
+ * What we read instead: every replica's `RangeInfo` -> `RaftState`
+ * (`pkg/server/serverpb/status.proto`, filled by `pkg/server/status.go`
+ * `Ranges` from the replica's Raft status), all nodes at once through
+ * `GET /_status/raft` (`RaftDebug`, which fans `Ranges` out to every node;
+ * raft-debug.ts) — one request per read whatever the node count, where it
+ * was `/_status/ranges/local` on each node. On the replica that leads a range (`raftState.state`
  * "StateLeader"), `raftState.progress` holds, per follower replica ID, the
  * leader's view of it: `match`, `next`, `state` ("StateProbe",
  * "StateReplicate", "StateSnapshot"), `paused`, `pendingSnapshot`; the
@@ -32,17 +34,21 @@
  * follower whose store admission control sees as I/O-overloaded, the other
  * half of the danger: #96521) fails the sample too.
  *
- * Missing is never healthy: a node that does not answer, a body without
+ * Missing is never healthy: a node the fan-out could not ask, a body without
  * ranges, a range without a leader in view, or a leader without progress for
  * a follower makes the sample fail with that reason.
  *
- * On a secure cluster CockroachDB serves `/_status/ranges` to an
+ * On a secure cluster CockroachDB serves `/_status/raft` to an
  * authenticated admin (or VIEWCLUSTERMETADATA) session only; see README.
  */
 import type { ClusterReader } from "./reader";
-import { ReadFailed } from "../core/errors";
 import { sleep } from "../core/timing";
 import type { NodeSpec } from "../core/types";
+import { parseRaftDebug, type ClusterRaft, type Unproven } from "./raft-debug";
+import type { RangeReport } from "./raft-state";
+
+export { parseRangesResponse, type RangeReport } from "./raft-state";
+export type { Unproven } from "./raft-debug";
 
 /**
  * The most entries a caught-up follower may trail its leader's commit index
@@ -61,30 +67,6 @@ export const MAX_ENTRIES_BEHIND = 64;
 export const CONFIRM_AFTER_MS = 1_000;
 const UNREAD = "no raft state";
 
-/**
- * `roachpb.ReplicaType` LEARNER (1) and NON_VOTER (5): not part of any quorum, so their lag cannot cost a
- * range its availability (a replica being added by the rebalancer is a LEARNER while its snapshot streams).
- * An absent type is VOTER_FULL (0).
- */
-const NOT_VOTING = new Set([1, 5]);
-
-/** One range as one node's replica reports it. */
-export interface RangeReport {
-  readonly rangeId: string;
-  /** Node IDs of the voters by replica ID, from the descriptor (learners and non-voters left out). */
-  readonly replicas: ReadonlyMap<string, number>;
-  readonly leader: boolean;
-  readonly commit: number;
-  /**
-   * `problems.pausedFollowers`: the leader has paused replication to a follower whose store is
-   * I/O-overloaded (admission control; `admission.raft.paused_replicas`), as a just-restarted node
-   * catching up can be (#96521).
-   */
-  readonly pausedFollowers: boolean;
-  /** Leader only: per replica ID. */
-  readonly progress: ReadonlyMap<string, { match: number; state: string; paused: boolean; pendingSnapshot: number }>;
-}
-
 /** A follower replica that has not caught up, as its leader sees it. */
 export interface LaggingReplica {
   readonly rangeId: string;
@@ -93,49 +75,11 @@ export interface LaggingReplica {
   readonly state: string;
 }
 
-/** Something that keeps catch-up from being proven: `key` names the range, replica or node. */
-export interface Unproven {
-  readonly key: string;
-  readonly text: string;
-}
-
 export interface CatchUpVerdict {
   readonly ok: boolean;
   readonly lagging: readonly LaggingReplica[];
   /** What could not be read or proven (each makes the verdict not ok). */
   readonly missing: readonly Unproven[];
-}
-
-/** Parses a `/_status/ranges` body; throws naming what is missing. */
-export function parseRangesResponse(body: unknown): RangeReport[] {
-  const ranges = (body as { ranges?: unknown } | null)?.ranges;
-  if (!Array.isArray(ranges)) throw new ReadFailed("no `ranges` in the /_status/ranges answer");
-  return ranges.map((r, i) => parseRange(r as Record<string, unknown>, i));
-}
-
-function parseRange(r: Record<string, unknown>, i: number): RangeReport {
-  const raft = r.raftState as Record<string, unknown> | undefined;
-  const desc = ((r.state as Record<string, unknown> | undefined)?.state as Record<string, unknown> | undefined)?.desc as
-    Record<string, unknown> | undefined;
-  const rangeId = desc?.rangeId;
-  const internal = desc?.internalReplicas;
-  const commit = Number((raft?.hardState as Record<string, unknown> | undefined)?.commit);
-  if (raft === undefined || typeof raft.state !== "string" || !Array.isArray(internal) || rangeId === undefined || !Number.isFinite(commit))
-    throw new ReadFailed(`range entry ${i} lacks raftState.state, raftState.hardState.commit or state.state.desc`);
-  const replicas = new Map<string, number>();
-  for (const x of internal as Record<string, unknown>[])
-    if (!NOT_VOTING.has(Number(x.type ?? 0))) replicas.set(String(x.replicaId), Number(x.nodeId));
-  const progress = new Map<string, { match: number; state: string; paused: boolean; pendingSnapshot: number }>();
-  for (const [id, p] of Object.entries((raft.progress as Record<string, Record<string, unknown>> | undefined) ?? {})) {
-    progress.set(id, {
-      match: Number(p.match),
-      state: String(p.state ?? ""),
-      paused: p.paused === true,
-      pendingSnapshot: Number(p.pendingSnapshot ?? 0),
-    });
-  }
-  const pausedFollowers = (r.problems as Record<string, unknown> | undefined)?.pausedFollowers === true;
-  return { rangeId: String(rangeId), replicas, leader: raft.state === "StateLeader", commit, pausedFollowers, progress };
 }
 
 /** Judges the reports of every live node (pure). */
@@ -186,36 +130,39 @@ export function describeUnproven(missing: readonly Unproven[]): string {
   return named.join("; ") + (missing.length > 3 ? `; and ${missing.length - 3} more` : "");
 }
 
+/** A catch-up verdict, and what the first read saw of the whole cluster (range health comes from it too). */
+export interface CatchUpSample extends CatchUpVerdict {
+  /** Undefined when `/_status/raft` could not be read at all. */
+  readonly raft?: ClusterRaft;
+}
+
 /**
- * Reads `/_status/ranges/local` on each live node and judges it; what is wrong is read again after
- * CONFIRM_AFTER_MS and only what both reads show counts. Never throws: what cannot be read is unproven.
+ * Reads `/_status/raft` (one request: the cluster fans it out to every node; raft-debug.ts) through the
+ * first of `gateways` that answers, and judges it; what is wrong is read again after CONFIRM_AFTER_MS and
+ * only what both reads show counts. Never throws: what cannot be read is unproven.
  */
-export async function sampleCatchUp(reader: ClusterReader, live: readonly NodeSpec[], signal?: AbortSignal): Promise<CatchUpVerdict> {
-  if (live.length === 0) return { ok: false, lagging: [], missing: [{ key: "cluster", text: "no live node to read raft state from" }] };
-  const first = await readOnce(reader, live, signal);
+export async function sampleCatchUp(reader: ClusterReader, gateways: readonly NodeSpec[], signal?: AbortSignal): Promise<CatchUpSample> {
+  if (gateways.length === 0) return { ok: false, lagging: [], missing: [{ key: "cluster", text: "no live node to read raft state from" }] };
+  const first = await readOnce(reader, gateways, signal);
   if (first.ok) return first;
   await sleep(CONFIRM_AFTER_MS, signal);
-  const second = await readOnce(reader, live, signal);
+  const second = await readOnce(reader, gateways, signal);
   const lagged = new Set(first.lagging.map((l) => `${l.rangeId}/${l.nodeId}`));
   const unproven = new Set(first.missing.map((m) => `${m.key} ${m.text}`));
   const lagging = second.lagging.filter((l) => lagged.has(`${l.rangeId}/${l.nodeId}`));
   const missing = second.missing.filter((m) => unproven.has(`${m.key} ${m.text}`) || m.text.startsWith(UNREAD));
-  return { ok: lagging.length === 0 && missing.length === 0, lagging, missing };
+  return { ok: lagging.length === 0 && missing.length === 0, lagging, missing, raft: first.raft ?? second.raft };
 }
 
-async function readOnce(reader: ClusterReader, live: readonly NodeSpec[], signal?: AbortSignal): Promise<CatchUpVerdict> {
-  const reports: RangeReport[] = [];
-  const unread: Unproven[] = [];
-  await Promise.all(
-    live.map(async (n) => {
-      try {
-        reports.push(...parseRangesResponse(await reader.ranges(n, signal)));
-      } catch (e) {
-        unread.push({ key: n.name, text: `${UNREAD}: ${(e as Error).message}` });
-      }
-    }),
-  );
-  const v = judgeCatchUp(reports);
-  const missing = [...unread.sort((a, b) => a.key.localeCompare(b.key)), ...v.missing];
-  return { ok: v.ok && unread.length === 0, lagging: v.lagging, missing };
+async function readOnce(reader: ClusterReader, gateways: readonly NodeSpec[], signal?: AbortSignal): Promise<CatchUpSample> {
+  let raft: ClusterRaft;
+  try {
+    raft = parseRaftDebug(await reader.raftDebug(gateways, signal));
+  } catch (e) {
+    return { ok: false, lagging: [], missing: [{ key: "cluster", text: `${UNREAD}: ${(e as Error).message}` }] };
+  }
+  const empty: Unproven[] = raft.reports.length === 0 ? [{ key: "cluster", text: `${UNREAD}: no node reported any range` }] : [];
+  const v = judgeCatchUp(raft.reports);
+  const missing = [...raft.unreachable, ...empty, ...v.missing];
+  return { ok: v.ok && missing.length === 0, lagging: v.lagging, missing, raft };
 }

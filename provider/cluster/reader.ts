@@ -42,9 +42,10 @@ export interface NodeVars {
 const SETTING_NAME_RE = /^[a-z][a-z0-9_.]*$/;
 
 const HTTP_TIMEOUT_MS = 3_000;
-/** `/_status/ranges` lists every replica of the node: larger and slower than the other endpoints. */
+/** `/_status/ranges` and `/_status/raft` list replicas (the latter of every node): larger and slower than the other endpoints. */
 const RANGES_TIMEOUT_MS = 10_000;
 const RANGES_MAX_BYTES = 256 * 1024 * 1024;
+const RAFT_DEBUG_GATEWAYS = 2;
 
 /** ": <message>" of a gRPC-gateway error body, or "". */
 function grpcMessage(body: string): string {
@@ -127,13 +128,44 @@ export class ClusterReader {
   }
 
   /**
-   * `/_status/ranges/local` as JSON: this node's replicas with their Raft state (catch-up.ts reads it).
-   * On a secure cluster CockroachDB serves it to a logged-in web session only: we log in as sql.user
-   * with sql.password (web-session.ts), once per reader, again once after a 401.
+   * `/_status/ranges/local` as JSON: this node's replicas with their Raft state.
    * Throws when the node does not answer 200 with JSON.
    */
   async ranges(node: NodeSpec, signal?: AbortSignal): Promise<unknown> {
-    const url = this.httpUrl(node.httpAddr, "/_status/ranges/local");
+    return this.statusJson(node, "/_status/ranges/local", signal);
+  }
+
+  /**
+   * `/_status/raft` as JSON: every node's replicas, fanned out by the cluster itself (raft-debug.ts), asked
+   * of the first of `gateways` that can be reached (normally the first: one request), trying at most
+   * RAFT_DEBUG_GATEWAYS of them (a node that just went down; a slow cluster would be as slow through
+   * any other). A node that answers with an error status is not retried elsewhere: another would answer
+   * the same.
+   */
+  async raftDebug(gateways: readonly NodeSpec[], signal?: AbortSignal): Promise<unknown> {
+    let lastError: Error | undefined;
+    const tried = gateways.slice(0, RAFT_DEBUG_GATEWAYS);
+    for (const node of tried) {
+      try {
+        return await this.statusJson(node, "/_status/raft", signal);
+      } catch (e) {
+        lastError = e as Error;
+        if (e instanceof ReadFailed || signal?.aborted) throw e;
+      }
+    }
+    throw new ReadFailed(
+      `/_status/raft: no node answered (tried ${gateways.map((n) => n.name).join(", ")})`,
+      lastError?.message ?? "no nodes",
+    );
+  }
+
+  /**
+   * A `/_status` endpoint as JSON. On a secure cluster CockroachDB serves these to a logged-in web session
+   * only: we log in as sql.user with sql.password (web-session.ts), once per reader, again once after a 401.
+   * Throws ReadFailed when the node answers anything but 200 with JSON; a connection error as it is.
+   */
+  private async statusJson(node: NodeSpec, path: string, signal?: AbortSignal): Promise<unknown> {
+    const url = this.httpUrl(node.httpAddr, path);
     const get = async (cookie?: string) =>
       httpGet(url, {
         ...this.httpOpts(signal),
@@ -146,11 +178,11 @@ export class ClusterReader {
       this.webCookie = undefined;
       res = await get(await this.webSession(node, signal));
     }
-    if (res.status !== 200) throw new ReadFailed(`/_status/ranges/local answered HTTP ${res.status}${grpcMessage(res.body)}`);
+    if (res.status !== 200) throw new ReadFailed(`${path} answered HTTP ${res.status}${grpcMessage(res.body)}`);
     try {
       return JSON.parse(res.body) as unknown;
     } catch {
-      throw new ReadFailed("/_status/ranges/local did not answer JSON");
+      throw new ReadFailed(`${path} did not answer JSON`);
     }
   }
 

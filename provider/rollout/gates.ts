@@ -8,12 +8,14 @@
  * - node-ready: the restarted node answers /health?ready=1, is live, and
  *   reports the target build both in gossip and in its own metrics.
  * - cluster: every listed node live and not draining, 0 unavailable and 0
- *   under-replicated ranges summed over the live nodes' /_status/vars, on
+ *   under-replicated ranges (the `calcRangeCounter` verdicts that the
+ *   `ranges_unavailable`/`ranges_underreplicated` gauges sum, read live for
+ *   every replica from one `/_status/raft`: raft-debug.ts), on
  *   `gateSamples` consecutive samples `gateInterval` apart. Under-replication
  *   right after a restart is expected and waited for; unavailable ranges
  *   (lost quorum) fail a forward roll at once (see failOnUnavailable).
- *   And every follower replica on every live node caught up with its Raft
- *   leader, read from each node's `/_status/ranges/local` (catch-up.ts): a
+ *   And every follower replica on every node caught up with its Raft
+ *   leader, from the same `/_status/raft` answer (catch-up.ts): a
  *   restarted node still catching up its Raft log is why restarting the next
  *   one can lose quorum (#101321). Unreadable counts as not caught up.
  *   (`raftlog_behind` is reported but not gated: it is above 0 on any busy
@@ -29,6 +31,7 @@
 import type { ClusterReader } from "../cluster/reader";
 import { matchNodes } from "../cluster/reader";
 import { describeLagging, describeUnproven, sampleCatchUp } from "../cluster/catch-up";
+import { judgeRangeHealth } from "../cluster/raft-debug";
 import type { NodeObservation, Observation } from "../cluster/observe";
 import type { GateSample, NodeSpec, Strategy } from "../core/types";
 import type { Clock } from "./guard";
@@ -136,7 +139,12 @@ function nodeProblems(n: NodeObservation): string[] {
   return p;
 }
 
-/** One sample of the cluster gate. Never throws: a failure to ask is a failed sample. */
+/**
+ * One sample of the cluster gate: one SQL query (liveness and membership) and one `/_status/raft` read
+ * (catch-up and range health of the whole cluster, fanned out by the cluster itself; raft-debug.ts), a
+ * second read only to confirm a failed catch-up. Constant in the node count. Never throws: a failure to
+ * ask is a failed sample.
+ */
 export async function sampleClusterGate(reader: ClusterReader, nodes: readonly NodeSpec[], signal?: AbortSignal): Promise<ClusterSample> {
   const at = new Date().toISOString();
   const total = nodes.length;
@@ -147,30 +155,25 @@ export async function sampleClusterGate(reader: ClusterReader, nodes: readonly N
       return !r || !r.isAvailable || !r.isLive || r.draining || r.membership !== "active";
     });
     const live = nodes.filter((n) => !notLive.includes(n));
-    const [vars, catchUp] = await Promise.all([
-      Promise.all(live.map((n) => reader.vars(n, signal).then((v) => ({ n, v })))),
-      sampleCatchUp(reader, live, signal),
-    ]);
-    const missing = vars.filter(({ v }) => v.underReplicated === undefined || v.unavailable === undefined).map(({ n }) => n.name);
-    const under = vars.reduce((a, { v }) => a + (v.underReplicated ?? 0), 0);
-    const unavail = vars.reduce((a, { v }) => a + (v.unavailable ?? 0), 0);
-    // Informational only: raftlog_behind is above 0 on any busy healthy cluster (see catch-up.ts).
-    const behind = vars.reduce((a, { v }) => a + (v.raftLogBehind ?? 0), 0);
-    const ok = notLive.length === 0 && missing.length === 0 && (under === 0 || !replicationJudged(total)) && unavail === 0 && catchUp.ok;
+    const catchUp = await sampleCatchUp(reader, live, signal);
+    const health = judgeRangeHealth(catchUp.raft?.reports ?? []);
+    const under = health.underReplicated ?? 0;
+    const unavail = health.unavailable ?? 0;
+    const known = health.underReplicated !== undefined && health.unavailable !== undefined;
+    const ok = notLive.length === 0 && known && (under === 0 || !replicationJudged(total)) && unavail === 0 && catchUp.ok;
     let detail = `live ${live.length}/${total}, under-replicated ${under}${under > 0 && !replicationJudged(total) ? " (not counted on one node)" : ""}, unavailable ${unavail}`;
     if (catchUp.lagging.length > 0) detail += `; catching up: ${describeLagging(catchUp.lagging)}`;
     if (catchUp.missing.length > 0) detail += `; catch-up not proven: ${describeUnproven(catchUp.missing)}`;
     if (notLive.length > 0) detail += `; not live: ${notLive.map((n) => n.name).join(", ")}`;
-    if (missing.length > 0) detail += `; no range metrics from: ${missing.join(", ")}`;
+    if (!known) detail += "; range health unknown: not every replica reported problems.underreplicated/unavailable";
     return {
       at,
       ok,
       detail,
       live: live.length,
       total,
-      underReplicated: under,
-      unavailable: unavail,
-      raftLogBehind: behind,
+      ...(known && { underReplicated: under, unavailable: unavail }),
+      raftLogBehind: health.raftLogBehind,
       replicasBehind: catchUp.lagging.length,
     };
   } catch (e) {

@@ -152,7 +152,13 @@ export interface FabricMethods {
   /** Rows a node's SQL wrote: one Raft entry each (raft-log.ts). */
   recordWrites(p: { rows: number }): void;
   /** GET /_status/ranges/{node_id}: the gateway JSON body for that node's replicas (ranges-status.ts). */
-  statusRanges(p: { nodeId: number }): Record<string, unknown>;
+  statusRanges(p: { nodeId: number; rangeIds?: readonly number[] }): Record<string, unknown>;
+  /**
+   * Test and bench hook: how many node-level `Ranges` calls (one node's replicas, answered by that node:
+   * `/_status/ranges/local`, a forwarded `/_status/ranges/{id}`, or one leg of a `/_status/raft` fan-out)
+   * the cluster has served since it started: the internal work behind the status endpoints.
+   */
+  statusCounters(p: Record<string, never>): { readonly rangesServed: number };
   /** Test hook (`sim inject`): state the simulator does not produce by itself. */
   inject(p: InjectRequest): void;
 }

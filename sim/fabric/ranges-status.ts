@@ -14,21 +14,32 @@
  * `kvserverpb.RangeInfo` embedding the `ReplicaState`), its replicas in
  * `internalReplicas` with `nodeId`, `storeId`, `replicaId`, `type`.
  */
-import { ClusterState } from "./cluster";
-import { RangeDesc } from "./ranges";
+import { ClusterState, REPLICATION_FACTOR } from "./cluster";
+import { RangeDesc, rangeVerdict, type NodeView } from "./ranges";
 
 type Json = Record<string, unknown>;
 
 /** The term every simulated range is in (the sim has no elections). */
 const TERM = "6";
 
-export function rangesResponse(cluster: ClusterState, nodeId: number): Json {
+/**
+ * `rangeIds` (RangesRequest.range_ids) keeps only those ranges, as `rangesHelper` does with GetReplica.
+ * `problems.unavailable` / `underreplicated` are the replica's own `calcRangeCounter` verdict (set on the
+ * counting replica only), computed now, as `rangesHelper` calls `rep.Metrics` per request.
+ */
+export function rangesResponse(cluster: ClusterState, nodeId: number, rangeIds?: readonly number[]): Json {
   cluster.advanceRaft();
-  const ranges = cluster.ranges.filter((r) => r.replicas.includes(nodeId)).sort((a, b) => a.id - b.id);
-  return { ranges: ranges.map((r) => rangeInfo(cluster, r, nodeId)), next: 0 };
+  const wanted = rangeIds !== undefined && rangeIds.length > 0 ? new Set(rangeIds) : undefined;
+  const ranges = cluster.ranges
+    .filter((r) => r.replicas.includes(nodeId) && (wanted === undefined || wanted.has(r.id)))
+    .sort((a, b) => a.id - b.id);
+  const views = cluster.views();
+  return { ranges: ranges.map((r) => rangeInfo(cluster, r, nodeId, views)), next: 0 };
 }
 
-function rangeInfo(cluster: ClusterState, r: RangeDesc, nodeId: number): Json {
+function rangeInfo(cluster: ClusterState, r: RangeDesc, nodeId: number, views: readonly NodeView[]): Json {
+  const verdict = rangeVerdict(r, views, REPLICATION_FACTOR);
+  const counts = verdict.counter === nodeId;
   const raft = cluster.raft;
   const leader = r.leaseholder === nodeId;
   const commit = raft.commitOf(r);
@@ -78,10 +89,10 @@ function rangeInfo(cluster: ClusterState, r: RangeDesc, nodeId: number): Json {
     errorMessage: "",
     leaseHistory: [],
     problems: {
-      unavailable: false,
+      unavailable: counts && verdict.unavailable,
       leaderNotLeaseHolder: false,
       noRaftLeader: false,
-      underreplicated: false,
+      underreplicated: counts && verdict.underreplicated,
       overreplicated: false,
       noLease: false,
       quiescentEqualsTicking: false,

@@ -208,10 +208,34 @@ export function transferLeasesAway(ranges: RangeDesc[], nodes: readonly NodeView
   return moved;
 }
 
-/** Per-node counts as each node's store reports them (reference §1). */
-export function countRanges(ranges: readonly RangeDesc[], nodes: readonly NodeView[], rf: number): Map<number, StoreCounts> {
+/** Which replica counts a range for the range-level metrics, and what it finds (`calcRangeCounter`). */
+export interface RangeVerdict {
+  /** The counting node: the live leaseholder, else the first live replica; undefined when none is live. */
+  readonly counter?: number;
+  readonly unavailable: boolean;
+  readonly underreplicated: boolean;
+}
+
+/**
+ * CockroachDB's `calcRangeCounter` (pkg/kv/kvserver/replica_metrics.go) for one range: the verdict that the
+ * counting replica reports live in `/_status/ranges` `problems` and that its store sums into the
+ * `ranges.unavailable` / `ranges.underreplicated` gauges.
+ */
+export function rangeVerdict(r: RangeDesc, nodes: readonly NodeView[], rf: number): RangeVerdict {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const need = neededVoters(rf, activeCount(nodes));
+  const isLive = (id: number): boolean => byId.get(id)?.live === true;
+  const counter = isLive(r.leaseholder) ? r.leaseholder : r.replicas.find(isLive);
+  if (counter === undefined) return { unavailable: false, underreplicated: false }; // no live replica reports the range
+  const liveVoters = r.replicas.filter((id) => isLive(id) && !byId.get(id)?.stuckReplicas).length;
+  // A single-voter range has no leader to catch up from: its one replica is the log, available once live.
+  const counts = (id: number): boolean => isLive(id) && (r.replicas.length === 1 || byId.get(id)?.caughtUp !== false);
+  const quorumMembers = r.replicas.filter(counts).length;
+  return { counter, unavailable: quorumMembers < Math.floor(r.replicas.length / 2) + 1, underreplicated: liveVoters < need };
+}
+
+/** Per-node counts as each node's store reports them (reference §1): the verdicts summed per counting node. */
+export function countRanges(ranges: readonly RangeDesc[], nodes: readonly NodeView[], rf: number): Map<number, StoreCounts> {
   const out = new Map<number, StoreCounts>();
   const at = (id: number): StoreCounts => {
     let c = out.get(id);
@@ -222,15 +246,10 @@ export function countRanges(ranges: readonly RangeDesc[], nodes: readonly NodeVi
   for (const r of ranges) {
     for (const id of r.replicas) at(id).replicas += 1;
     at(r.leaseholder).leaseholders += 1;
-    const isLive = (id: number): boolean => byId.get(id)?.live === true;
-    const counter = isLive(r.leaseholder) ? r.leaseholder : r.replicas.find(isLive);
-    if (counter === undefined) continue; // no live replica reports the range
-    const liveVoters = r.replicas.filter((id) => isLive(id) && !byId.get(id)?.stuckReplicas).length;
-    // A single-voter range has no leader to catch up from: its one replica is the log, available once live.
-    const counts = (id: number): boolean => isLive(id) && (r.replicas.length === 1 || byId.get(id)?.caughtUp !== false);
-    const quorumMembers = r.replicas.filter(counts).length;
-    if (quorumMembers < Math.floor(r.replicas.length / 2) + 1) at(counter).unavailable += 1;
-    if (liveVoters < need) at(counter).underreplicated += 1;
+    const v = rangeVerdict(r, nodes, rf);
+    if (v.counter === undefined) continue;
+    if (v.unavailable) at(v.counter).unavailable += 1;
+    if (v.underreplicated) at(v.counter).underreplicated += 1;
   }
   return out;
 }

@@ -34,6 +34,8 @@ export class FabricService implements Handlers {
   readonly catalog = new InjectedCatalog();
   /** Web session cookie value -> user. */
   private readonly webSessions = new Map<string, string>();
+  /** Node-level Ranges calls served (statusCounters). */
+  private rangesServed = 0;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(opts: FabricOptions) {
@@ -213,7 +215,12 @@ export class FabricService implements Handlers {
   statusRanges(p: ParamsOf<"statusRanges">): ResultOf<"statusRanges"> {
     const node = this.cluster.mustGet(p.nodeId);
     if (!node.processUp) throw new Error(`node ${p.nodeId} is not available`);
-    return rangesResponse(this.cluster, p.nodeId);
+    this.rangesServed += 1;
+    return rangesResponse(this.cluster, p.nodeId, p.rangeIds);
+  }
+
+  statusCounters(): ResultOf<"statusCounters"> {
+    return { rangesServed: this.rangesServed };
   }
 
   private lookup(name: string, gatewayTag: string): ReturnType<typeof lookupSetting> {

@@ -1,7 +1,8 @@
 /**
  * The node's HTTP port (8080): `/health`, `/health?ready=1` (also
  * `/_admin/v1/health`), `/_status/vars`, `/_status/nodes[/local]`,
- * `/_status/ranges/{node_id|local}` (ranges-status.ts; on a secure node only
+ * `/_status/ranges/{node_id|local}` (ranges-status.ts) and `/_status/raft`
+ * (raft-debug.ts: the cluster-wide fan-out; both on a secure node only
  * with the `session` cookie of `POST /login`),
  * `POST /_status/critical_nodes` (reference §3). The simulator asks no
  * login for the `/_status` endpoints, also on secure clusters. Readiness failures answer 503 with the gRPC-gateway body.
@@ -17,6 +18,8 @@ export interface HttpBackend {
   criticalNodes(): Promise<Record<string, unknown>>;
   /** `/_status/ranges/{node_id}`: "local" or a node ID. */
   statusRanges(nodeId: string): Promise<Record<string, unknown>>;
+  /** `/_status/raft`: every node's replicas merged per range (RaftDebug), optionally only `rangeIds`. */
+  raftDebug(rangeIds: readonly number[]): Promise<Record<string, unknown>>;
   /** Secure nodes authenticate the web endpoints that CockroachDB does not serve anonymously. */
   readonly secure: boolean;
   /** POST /login: a session cookie value, or undefined for bad credentials. */
@@ -56,6 +59,13 @@ async function route(backend: HttpBackend, req: http.IncomingMessage, res: http.
     if (!/^(local|\d+)$/.test(ranges[1]))
       return sendJson(res, 400, grpcError(`node id ${JSON.stringify(ranges[1])} is not an integer or "local"`, GRPC_INVALID_ARGUMENT));
     return sendJson(res, 200, await backend.statusRanges(ranges[1]));
+  }
+  if (p === "/_status/raft") {
+    if (backend.secure && !(await authenticated(backend, req))) return sendText(res, 401, "a valid authentication cookie is required\n");
+    const ids = [...url.searchParams.getAll("range_ids"), ...url.searchParams.getAll("rangeIds")];
+    if (ids.some((x) => !/^\d+$/.test(x)))
+      return sendJson(res, 400, grpcError(`bad range_ids ${JSON.stringify(ids)}`, GRPC_INVALID_ARGUMENT));
+    return sendJson(res, 200, await backend.raftDebug(ids.map(Number)));
   }
   if (p === "/_status/critical_nodes") {
     if (req.method !== "POST") return sendJson(res, 405, grpcError("Method Not Allowed", 12));

@@ -17,6 +17,7 @@ export const RPC = {
   settings: "/cockroach.server.serverpb.Admin/Settings",
   node: "/cockroach.server.serverpb.Status/Node",
   logFile: "/cockroach.server.serverpb.Status/LogFile",
+  ranges: "/cockroach.server.serverpb.Status/Ranges",
 } as const;
 
 export interface DrainRequest {
@@ -70,6 +71,9 @@ export function handleRpc(rt: NodeRuntime, req: http.IncomingMessage, res: http.
           return reply(res, 200, await localStatus(rt));
         case RPC.logFile:
           return reply(res, 200, { text: readLog(rt) });
+        case RPC.ranges:
+          // The leg of a /_status/raft fan-out (raft-debug.ts): this node's own replicas.
+          return reply(res, 200, await rt.localRanges((body as { rangeIds?: number[] }).rangeIds));
         default:
           return reply(res, 404, { error: `unknown method ${req.url}`, code: 12 });
       }

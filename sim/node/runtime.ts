@@ -20,11 +20,12 @@ import { runAutoUpgrade } from "./auto-upgrade";
 import { Drainer } from "./drain";
 import { createHttpApi } from "./http-api";
 import { HttpPort, listenHttpPort } from "./http-port";
-import { NodeTls, loadNodeTls, serverTlsOptions } from "./tls";
+import { NodeTls, clientTlsOptions, loadNodeTls, serverTlsOptions } from "./tls";
 import { SqlRpcListener, listenSqlRpc } from "./listener";
 import { NodeConfig, formatHostPort } from "./config";
 import { renderPrometheus } from "./prometheus";
 import { handleRpc } from "./rpc";
+import { raftDebug } from "./raft-debug";
 import { createSqlEngine } from "./sql-service";
 import type { SqlEngine } from "../sql";
 import { NodeSqlHooks } from "./sql-hooks";
@@ -244,6 +245,16 @@ export class NodeRuntime {
       },
       criticalNodes: () => this.mustFabric().call("criticalNodes", {}),
       statusRanges: (id) => this.mustFabric().call("statusRanges", { nodeId: id === "local" ? this.mustNodeId() : Number(id) }),
+      raftDebug: (rangeIds) =>
+        raftDebug(
+          {
+            selfId: this.mustNodeId(),
+            nodes: () => this.mustFabric().call("nodes", {}),
+            local: (ids) => this.localRanges(ids),
+            ...(this.tls && { tls: clientTlsOptions(this.tls) }),
+          },
+          rangeIds,
+        ),
       secure: !this.cfg.insecure,
       webLogin: async (user, password) => (await this.mustFabric().call("webLogin", { user, password })) ?? undefined,
       webSessionValid: async (cookie) => (await this.mustFabric().call("webSessionUser", { cookie })) !== null,
@@ -309,6 +320,11 @@ export class NodeRuntime {
       this.unreportedWrites = 0;
       this.fabric?.call("recordWrites", { rows: batch }).catch(() => undefined);
     }, WRITE_REPORT_MS).unref();
+  }
+
+  /** This node's own replicas (the Ranges RPC answered locally). */
+  localRanges(rangeIds?: readonly number[]): Promise<Record<string, unknown>> {
+    return this.mustFabric().call("statusRanges", { nodeId: this.mustNodeId(), ...(rangeIds && { rangeIds }) });
   }
 
   private mustNodeId(): number {

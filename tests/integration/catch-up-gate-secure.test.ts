@@ -1,9 +1,10 @@
 /**
  * The catch-up signal on a secure cluster: CockroachDB serves
- * `/_status/ranges` only to a logged-in web session there
+ * `/_status/ranges` and `/_status/raft` only to a logged-in web session there
  * (`authenticationMux`: 401 "a valid authentication cookie is required"),
  * so the provider logs in with `POST /login` as sql.user/sql.password; the
- * gate holds with a password, and without one it does not pass, saying why.
+ * gate holds with a password (the `/_status/raft` fan-out's RPCs between the
+ * nodes go inside TLS), and without one it does not pass, saying why.
  *
  * Loopback range: 127.0.121.x. About 10 s.
  */
@@ -73,6 +74,8 @@ describe("cluster gate on a secure cluster (catch-up through a web session)", fu
     const url = `https://${sim.nodes[0].httpAddr}/_status/ranges/local`;
     const anonymous = await request(ca, url);
     assert.deepStrictEqual([anonymous.status, anonymous.body], [401, "a valid authentication cookie is required\n"]);
+    const raftAnonymous = await request(ca, `https://${sim.nodes[0].httpAddr}/_status/raft`);
+    assert.deepStrictEqual([raftAnonymous.status, raftAnonymous.body], [401, "a valid authentication cookie is required\n"]);
     const bad = await request(
       ca,
       `https://${sim.nodes[0].httpAddr}/login`,
@@ -107,6 +110,6 @@ describe("cluster gate on a secure cluster (catch-up through a web session)", fu
     assert.ok(ok.ok, ok.detail);
     const without = await gateWith(undefined);
     assert.strictEqual(without.ok, false);
-    assert.match(without.detail, /catch-up not proven: n1: no raft state: .*sql\.password is not set/);
+    assert.match(without.detail, /catch-up not proven: cluster: no raft state: .*sql\.password is not set/);
   });
 });

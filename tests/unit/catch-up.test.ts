@@ -15,54 +15,7 @@ import {
   sampleCatchUp,
 } from "../../provider/cluster/catch-up";
 import type { NodeSpec } from "../../provider/core/types";
-
-interface Follower {
-  readonly node: number;
-  readonly match: number;
-  readonly state?: string;
-  readonly paused?: boolean;
-  readonly pendingSnapshot?: string;
-}
-
-/** One range as the node `source` reports it; progress only when `source` leads. */
-function range(id: number, source: number, leader: number, commit: number, followers: readonly Follower[]): Record<string, unknown> {
-  const nodes = [leader, ...followers.map((f) => f.node)].sort();
-  const replicaId = (n: number): number => nodes.indexOf(n) + 1;
-  const progress: Record<string, unknown> = {};
-  if (source === leader) {
-    progress[String(replicaId(leader))] = {
-      match: String(commit),
-      next: String(commit + 1),
-      state: "StateReplicate",
-      paused: false,
-      pendingSnapshot: "0",
-    };
-    for (const f of followers)
-      progress[String(replicaId(f.node))] = {
-        match: String(f.match),
-        next: String(commit + 1),
-        state: f.state ?? "StateReplicate",
-        paused: f.paused ?? false,
-        pendingSnapshot: f.pendingSnapshot ?? "0",
-      };
-  }
-  return {
-    raftState: {
-      replicaId: String(replicaId(source)),
-      hardState: { term: "6", vote: "1", commit: String(commit) },
-      state: source === leader ? "StateLeader" : "StateFollower",
-      progress,
-    },
-    state: {
-      state: {
-        desc: { rangeId: String(id), internalReplicas: nodes.map((n) => ({ nodeId: n, storeId: n, replicaId: replicaId(n), type: 0 })) },
-      },
-    },
-    sourceNodeId: source,
-  };
-}
-
-const body = (...ranges: Record<string, unknown>[]): unknown => ({ ranges, next: 0 });
+import { body, raftBody, range } from "./raft-fixtures";
 
 describe("provider/catch-up", () => {
   it("holds on a busy healthy cluster: followers trail by a few in-flight entries", () => {
@@ -159,51 +112,59 @@ describe("provider/catch-up", () => {
     assert.throws(() => parseRangesResponse({ ranges: [{ state: {} }] }), /range entry 0 lacks raftState\.state/);
   });
 
-  describe("sampleCatchUp: a failed read is confirmed by a second one", function () {
+  describe("sampleCatchUp: one /_status/raft read; a failed read is confirmed by a second one", function () {
     this.timeout(10_000);
     const nodes = [{ name: "a" }, { name: "b" }] as unknown as NodeSpec[];
-    /** A reader whose answers per node come from `reads[call]` (one round of reads per call). */
-    function reader(reads: readonly Record<string, unknown | Error>[]): ClusterReader {
-      const calls: Record<string, number> = {};
-      return {
-        ranges: async (n: NodeSpec) => {
-          const i = (calls[n.name] = (calls[n.name] ?? 0) + 1) - 1;
-          const a = reads[Math.min(i, reads.length - 1)][n.name];
+    /** A reader whose /_status/raft answers come from `reads[call]`; counts the calls. */
+    function reader(reads: readonly (unknown | Error)[]): ClusterReader & { calls: number } {
+      const r = {
+        calls: 0,
+        raftDebug: async () => {
+          const a = reads[Math.min(r.calls++, reads.length - 1)];
           if (a instanceof Error) throw a;
           return a;
         },
-      } as unknown as ClusterReader;
+      };
+      return r as unknown as ClusterReader & { calls: number };
     }
-    const healthyA = body(range(1, 1, 1, 100, [{ node: 2, match: 99 }]));
-    const healthyB = body(range(1, 2, 1, 99, []));
+    const leader = range(1, 1, 1, 100, [{ node: 2, match: 99 }]);
+    const follower = range(1, 2, 1, 99, []);
 
-    it("passes when what looked wrong (a range with no leader in view) is gone on the second read", async () => {
-      const v = await sampleCatchUp(
-        reader([
-          { a: body(), b: healthyB },
-          { a: healthyA, b: healthyB },
-        ]),
-        nodes,
-      );
-      assert.deepStrictEqual(v, { ok: true, lagging: [], missing: [] });
+    it("passes on one request when everything is caught up, whatever the node count", async () => {
+      const r = reader([raftBody([leader, follower])]);
+      const v = await sampleCatchUp(r, nodes);
+      assert.deepStrictEqual([v.ok, v.lagging, v.missing, r.calls], [true, [], [], 1]);
     });
 
-    it("fails when a replica lags in both reads, or a node cannot be read on the second", async () => {
-      const lag = body(range(1, 1, 1, 5000, [{ node: 2, match: 10 }]));
-      const v = await sampleCatchUp(reader([{ a: lag, b: healthyB }]), nodes);
+    it("passes when what looked wrong (a range with no leader in view) is gone on the second read", async () => {
+      const r = reader([raftBody([follower]), raftBody([leader, follower])]);
+      const v = await sampleCatchUp(r, nodes);
+      assert.deepStrictEqual([v.ok, v.lagging, v.missing, r.calls], [true, [], [], 2]);
+    });
+
+    it("fails when a replica lags in both reads, or the cluster cannot be read on the second", async () => {
+      const lag = raftBody([range(1, 1, 1, 5000, [{ node: 2, match: 10 }]), follower]);
+      const v = await sampleCatchUp(reader([lag]), nodes);
       assert.deepStrictEqual(
         v.lagging.map((l) => [l.rangeId, l.nodeId, l.behind]),
         [["1", 2, 4990]],
       );
-      const w = await sampleCatchUp(
-        reader([
-          { a: lag, b: healthyB },
-          { a: healthyA, b: new Error("HTTP 401") },
-        ]),
-        nodes,
-      );
+      const w = await sampleCatchUp(reader([lag, new Error("HTTP 401")]), nodes);
       assert.strictEqual(w.ok, false);
-      assert.strictEqual(describeUnproven(w.missing), "b: no raft state: HTTP 401");
+      assert.strictEqual(describeUnproven(w.missing), "cluster: no raft state: HTTP 401");
+    });
+
+    it("a node the fan-out could not reach is unproven in both reads, named by its node ID", async () => {
+      const down = raftBody([leader, follower], ["failed to get ranges from 3: connection refused"]);
+      const v = await sampleCatchUp(reader([down]), nodes);
+      assert.strictEqual(v.ok, false);
+      assert.strictEqual(describeUnproven(v.missing), "n3: no raft state: failed to get ranges from 3: connection refused");
+    });
+
+    it("an answer without any range is unproven, never healthy", async () => {
+      const v = await sampleCatchUp(reader([raftBody([])]), nodes);
+      assert.strictEqual(v.ok, false);
+      assert.strictEqual(describeUnproven(v.missing), "cluster: no raft state: no node reported any range");
     });
   });
 });

@@ -16,6 +16,7 @@ import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "../../provider/r
 import { sampleClusterGate, type ClusterSample, type GateContext } from "../../provider/rollout/gates";
 import { parseSpec } from "../../provider/spec/parse";
 import { VirtualClock, inputs } from "./pure-fixtures";
+import { HEALTHY_RAFT, NO_PROBLEMS, raftBody, range } from "./raft-fixtures";
 
 type Script = (t: number) => { ok: boolean; unavailable?: number };
 
@@ -174,31 +175,68 @@ const HEALTHY: NodeVars = { build: "v23.1.12", underReplicated: 0, unavailable: 
 interface ReaderScript {
   gossip?: () => GossipRow[];
   vars?: (n: NodeSpec) => NodeVars;
-  ranges?: (n: NodeSpec) => unknown;
+  raft?: () => unknown;
   health?: (n: NodeSpec) => { reachable: boolean; status: number; message: string };
 }
 
-function reader(s: ReaderScript): ClusterReader {
+/** A scripted reader; `requests` counts what one sample asks (SQL and HTTP alike). */
+function reader(s: ReaderScript, requests: string[] = []): ClusterReader {
   const fake = {
-    gossip: () => Promise.resolve(s.gossip ? s.gossip() : spec.nodes.map((n, i) => row(n, i))),
-    vars: (n: NodeSpec) => Promise.resolve(s.vars ? s.vars(n) : HEALTHY),
-    ranges: (n: NodeSpec) => Promise.resolve(s.ranges ? s.ranges(n) : { ranges: [], next: 0 }),
+    gossip: () => (requests.push("sql"), Promise.resolve(s.gossip ? s.gossip() : spec.nodes.map((n, i) => row(n, i)))),
+    vars: (n: NodeSpec) => (requests.push(`vars ${n.name}`), Promise.resolve(s.vars ? s.vars(n) : HEALTHY)),
+    raftDebug: () => (requests.push("raft"), Promise.resolve().then(() => (s.raft ? s.raft() : HEALTHY_RAFT))),
+    ranges: (n: NodeSpec) => (requests.push(`ranges ${n.name}`), Promise.reject(new Error("not read per node"))),
     health: (n: NodeSpec) => Promise.resolve(s.health ? s.health(n) : { reachable: true, status: 200, message: "" }),
   };
   return fake as unknown as ClusterReader;
 }
 
 describe("gate: one sample is healthy only on positive evidence", () => {
-  it("healthy when every node is live with range metrics at 0 and nothing lags", async () => {
-    const s = await sampleClusterGate(reader({}), spec.nodes);
+  it("healthy when every node is live, no range is under-replicated or unavailable and nothing lags: 1 SQL + 1 HTTP", async () => {
+    const requests: string[] = [];
+    const s = await sampleClusterGate(reader({}, requests), spec.nodes);
     assert.strictEqual(s.ok, true, s.detail);
+    assert.deepStrictEqual(requests, ["sql", "raft"]);
+    assert.deepStrictEqual([s.underReplicated, s.unavailable], [0, 0]);
   });
 
-  it("a missing range metric on one node is a failed sample, never a pass", async () => {
-    for (const missing of [{ underReplicated: undefined }, { unavailable: undefined }]) {
-      const s = await sampleClusterGate(reader({ vars: (n) => (n.name === "n2" ? { ...HEALTHY, ...missing } : HEALTHY) }), spec.nodes);
+  it("under-replicated or unavailable ranges reported by the counting replica fail the sample, with their count", async () => {
+    const flagged = (problems: Record<string, unknown>) =>
+      raftBody([
+        range(
+          1,
+          1,
+          1,
+          100,
+          [
+            { node: 2, match: 100 },
+            { node: 3, match: 100 },
+          ],
+          { ...NO_PROBLEMS, ...problems },
+        ),
+        range(1, 2, 1, 100, []),
+        range(1, 3, 1, 100, []),
+      ]);
+    const under = await sampleClusterGate(reader({ raft: () => flagged({ underreplicated: true }) }), spec.nodes);
+    assert.deepStrictEqual([under.ok, under.underReplicated, under.unavailable], [false, 1, 0]);
+    const unavail = await sampleClusterGate(reader({ raft: () => flagged({ unavailable: true }) }), spec.nodes);
+    assert.deepStrictEqual([unavail.ok, unavail.underReplicated, unavail.unavailable], [false, 0, 1]);
+  });
+
+  it("a replica that does not report its range problems leaves range health unknown: a failed sample, never a pass", async () => {
+    for (const missing of [{ underreplicated: undefined }, { unavailable: undefined }]) {
+      const raft = raftBody([
+        range(1, 1, 1, 100, [
+          { node: 2, match: 100 },
+          { node: 3, match: 100 },
+        ]),
+        range(1, 2, 1, 100, [], { ...NO_PROBLEMS, ...missing }),
+        range(1, 3, 1, 100, []),
+      ]);
+      const s = await sampleClusterGate(reader({ raft: () => raft }), spec.nodes);
       assert.strictEqual(s.ok, false);
-      assert.match(s.detail, /no range metrics from: n2/);
+      assert.strictEqual(s.underReplicated, undefined);
+      assert.match(s.detail, /range health unknown/);
     }
   });
 
@@ -214,18 +252,19 @@ describe("gate: one sample is healthy only on positive evidence", () => {
     }
   });
 
-  it("a node whose raft progress cannot be read leaves catch-up unproven: a failed sample", async () => {
+  it("a node the cluster's fan-out could not reach leaves catch-up unproven: a failed sample", async () => {
     const s = await sampleClusterGate(
       reader({
-        ranges: (n) => {
-          if (n.name === "n3") throw new Error("HTTP 503");
-          return { ranges: [], next: 0 };
-        },
+        raft: () =>
+          raftBody(
+            [range(1, 1, 1, 100, [{ node: 2, match: 100 }]), range(1, 2, 1, 100, [])],
+            ["failed to get ranges from 3: connection refused"],
+          ),
       }),
       spec.nodes,
     );
     assert.strictEqual(s.ok, false);
-    assert.match(s.detail, /catch-up not proven: .*n3/);
+    assert.match(s.detail, /catch-up not proven: n3: no raft state: failed to get ranges from 3/);
   });
 
   it("a cluster that cannot be asked fails the sample (no throw)", async () => {
