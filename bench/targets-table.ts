@@ -94,7 +94,9 @@ function etaCell(...ts: (TargetsFile | undefined)[]): Cell {
   ];
   return cases
     .map(([n, m, label]) => {
-      const r = ts.map((t) => t?.engine?.rolls.find((x) => x.nodes === n && x.mode === m && !x.paced)).find((x) => x !== undefined);
+      // The first roll of a cluster is the first stored for its size (older files have no `paced`).
+      const firstOf = (t: TargetsFile | undefined): EngineRoll | undefined => t?.engine?.rolls.find((x) => x.nodes === n);
+      const r = ts.map(firstOf).find((x) => x?.mode === m);
       return `${label}: ${r?.ok && r.etaMs ? `${r2(r.etaMs / r.wallMs)}${canaryPart(r)}` : NA}`;
     })
     .join(" · ");
