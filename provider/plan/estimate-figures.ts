@@ -34,14 +34,16 @@ export const COCKROACH_DRAIN_DEFAULTS: Required<DrainSettingsMs> = {
 export const FIRST_ROLL = {
   /**
    * The drain's own work after its waits: the lease-transfer phase
-   * (pkg/server/drain.go drainRangeLeases: iterations of
-   * lease_transfer_iteration.timeout until no lease is left; one
-   * AdminTransferLease per lease, so a node with a few hundred leases is
-   * done inside the first iteration) plus `cockroach node drain`'s own RPC
-   * round trips (pkg/cli/rpc_node_shutdown.go doDrain polls until
-   * "remaining: 0"). transactions.timeout and jobs.timeout are upper bounds
-   * that end as soon as nothing is in flight: an OLTP transaction lasts
-   * milliseconds, so they count for nothing here.
+   * (pkg/server/drain.go drainNode -> Node.SetDraining: the stores move
+   * their leases away in iterations bounded by
+   * lease_transfer_iteration.timeout until none is left; one transfer per
+   * lease, so a node with a few hundred leases is done inside the first
+   * iteration) plus `cockroach node drain`'s own RPC round trips
+   * (pkg/cli/rpc_node_shutdown.go doDrain repeats the Drain RPC until
+   * "remaining: 0"). transactions.timeout and jobs.timeout bound waits
+   * that end as soon as nothing is in flight (drain.go drainClients:
+   * pgServer.Drain, distSQLServer.Drain, the job registry): an OLTP
+   * transaction lasts milliseconds, so they count for nothing here.
    */
   drainWorkMs: 2_000,
   /**
@@ -78,11 +80,13 @@ export const FIRST_ROLL = {
 } as const;
 
 /**
- * The drain of one node by its settings: initial_wait is waited in full
- * (the node answers ready=503 that long, drain.go drainClients);
- * connections.timeout is waited until every client closed its connection —
- * pools close theirs only when told, so it is counted in full (the docs ask
- * it to exceed the pool's connection lifetime); then the drain's own work.
+ * The drain of one node by its settings (pkg/server/drain.go
+ * drainClients): initial_wait is slept in full on the first drain request
+ * (the node answers ready=503 that long, for load balancers to notice);
+ * then WaitForSQLConnsToClose waits until every client has closed its
+ * connection or connections.timeout elapsed. Pooled connections close only
+ * when their pool recycles them, so a timeout an operator set is counted in
+ * full (the default, 0s, adds nothing). Then the drain's own work.
  */
 export function drainEstimateMs(s: DrainSettingsMs | undefined): number {
   const initial = s?.initialWaitMs ?? COCKROACH_DRAIN_DEFAULTS.initialWaitMs;
