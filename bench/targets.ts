@@ -15,7 +15,7 @@
  *   gate      gate queries per second at real timing, 5 and 50 nodes (bench/gate-load.ts)
  *   checkdiff check + diff at 500 nodes (bench/check-diff.ts)
  *   eta-real  a first roll's plan ETA where its figures apply: `pulumi up` on a sim at time scale 1 (real
- *             timing), the provider's own gate timing, a 15 s bake; 3 nodes one at a time, 9 nodes by zone
+ *             timing), the provider's own gate timing, a 15 s bake; 3 and 9 nodes one at a time, 9 by zone
  *             (bench/engine-roll.ts with realTiming); plan ETA and after-canary re-estimate against the wall
  *
  * --base-ip a.b.c.d puts every cluster there instead of each part's own /24 (an engineer's band).
@@ -36,6 +36,7 @@ export const BAKE_MS = 10_000;
 /** The eta-real part: real timing, a first roll each (one cluster per case). */
 const ETA_REAL: readonly { nodes: number; mode: Mode }[] = [
   { nodes: 3, mode: "node" },
+  { nodes: 9, mode: "node" },
   { nodes: 9, mode: "zone" },
 ];
 const ETA_REAL_BAKE = "15s";
@@ -154,10 +155,17 @@ async function run(label: string, only: readonly string[]): Promise<void> {
   }
 }
 
+/** --eta-cases 9:node,3:node runs only these cases; the others' figures stay. */
 async function runEtaReal(out: TargetsFile, save: () => void): Promise<void> {
-  const eta: NonNullable<TargetsFile["etaReal"]> = { rolls: [], errors: [] };
+  const only = arg("eta-cases")?.split(",");
+  const picked = (c: { nodes: number; mode: Mode }): boolean => only === undefined || only.includes(`${c.nodes}:${c.mode}`);
+  const eta: NonNullable<TargetsFile["etaReal"]> = {
+    rolls: (out.etaReal?.rolls ?? []).filter((r) => !picked(r)),
+    errors: (out.etaReal?.errors ?? []).filter((e) => only !== undefined && !only.some((c) => e.startsWith(c.replace(":", " nodes ")))),
+  };
   out.etaReal = eta;
   for (const [k, c] of ETA_REAL.entries()) {
+    if (!picked(c)) continue;
     try {
       await benchEngineRoll({
         nodes: c.nodes,
