@@ -33,6 +33,7 @@ export function recordPlannedEta(run: RunState, plan: Plan): void {
 
 /** After the canary batch: its measured times, the rest re-estimated (an event and the record). */
 export function reestimateAfterCanary(run: RunState, canary: PlanBatch, remaining: readonly PlanBatch[]): void {
+  if (remaining.length === 0) return; // the canary was the whole roll: nothing left to estimate
   const times = canary.nodes.map((n) => timesOf({ phases: [...run.recorder.phasesOf(n)] })).filter((t): t is NodeTimes => t !== undefined);
   const gates = times.map((t) => t.gateMs).filter((g): g is number => g !== undefined);
   if (times.length === 0 || gates.length === 0) return;
