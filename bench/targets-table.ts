@@ -104,7 +104,7 @@ function etaCell(...ts: (TargetsFile | undefined)[]): Cell {
 
 /** First rolls at real timing (the eta-real part, targets-<label>-real.json): plan ETA and after-canary re-estimate. */
 function etaRealCell(t: TargetsFile | undefined): Cell {
-  const rs = t?.etaReal?.rolls ?? [];
+  const rs = [...(t?.etaReal?.rolls ?? [])].sort((a, b) => a.nodes - b.nodes || a.mode.localeCompare(b.mode));
   if (rs.length === 0) return t?.etaReal?.errors.join("; ").slice(0, 120) || NA;
   return rs
     .map((r) => {
