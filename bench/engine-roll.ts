@@ -37,6 +37,11 @@ export interface EngineRollOptions {
   readonly timeScale: number;
   /** The bake of every node, wall time (the canary's too). */
   readonly bake: string;
+  /**
+   * The provider's own gate timing (gateInterval 5 s, 3 samples, re-check 22 s) instead of the tests'
+   * fast one: with timeScale 1, the timing a first roll's estimate is meant for.
+   */
+  readonly realTiming?: boolean;
   /** Invariant monitor interval; 50 nodes sampled every 250 ms would load the shared cores. */
   readonly monitorMs: number;
   readonly log: (line: string) => void;
@@ -58,6 +63,14 @@ export interface EngineRoll {
   readonly floorMs: number;
   readonly batches: readonly BatchFloor[];
   readonly etaMs?: number;
+  /** The sim's time scale (1: real timing). */
+  readonly timeScale?: number;
+  /**
+   * The re-estimate after the canary (lastRollout.eta.afterCanary): the remaining time it said, the
+   * remaining time there really was (its moment to the record's finishedAt), and whether its progress
+   * line showed in the `pulumi up` output.
+   */
+  readonly afterCanary?: { readonly remainingMs: number; readonly actualMs: number; readonly nodesLeft: number; readonly line: boolean };
   readonly rss: ProviderRss;
   readonly maxDownAtOnce: number;
   readonly maxUnavailableRanges: number;
@@ -67,7 +80,9 @@ export interface EngineRoll {
 
 function strategyFor(o: EngineRollOptions, mode: Mode): StrategyInput {
   const zone = Math.ceil(o.nodes / ZONES.length);
+  const real = o.realTiming ? { gateSamples: 3, gateInterval: "5s", gateRecheckAfter: "22s" } : {};
   return fastStrategy({
+    ...real,
     waitAfterRejoin: o.bake,
     canaryBake: o.bake,
     watch: "0s",
@@ -108,7 +123,7 @@ export async function benchEngineRoll(o: EngineRollOptions): Promise<EngineRoll[
       await settle(sim);
       const r = { ...(await oneUp(o, ws, sim, mode)), paced: i > 0 };
       o.log(
-        `${o.nodes} nodes ${mode}: ${r.ok ? "ok" : `FAILED ${r.error?.slice(0, 300)}`} wall ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floorMs / 1000).toFixed(1)} s, eta ${((r.etaMs ?? NaN) / 1000).toFixed(0)} s, rss ${(r.rss.peakKb / 1024).toFixed(1)} MB, down at once ${r.maxDownAtOnce}, unavailable ${r.maxUnavailableRanges}`,
+        `${o.nodes} nodes ${mode}: ${r.ok ? "ok" : `FAILED ${r.error?.slice(0, 300)}`} wall ${(r.wallMs / 1000).toFixed(1)} s, floor ${(r.floorMs / 1000).toFixed(1)} s, eta ${((r.etaMs ?? NaN) / 1000).toFixed(0)} s, after canary ${((r.afterCanary?.remainingMs ?? NaN) / 1000).toFixed(0)} s of ${((r.afterCanary?.actualMs ?? NaN) / 1000).toFixed(0)} s, rss ${(r.rss.peakKb / 1024).toFixed(1)} MB, down at once ${r.maxDownAtOnce}, unavailable ${r.maxUnavailableRanges}`,
       );
       out.push(r);
       o.onRoll?.(r);
@@ -148,11 +163,23 @@ async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: SimCluster,
     floorMs: sum(batches.map((b) => b.floorMs)),
     batches,
     etaMs: etaFromOutput(`${r.stdout}\n${r.stderr}`),
+    timeScale: o.timeScale,
+    ...afterCanaryOf(record, `${r.stdout}\n${r.stderr}`),
     rss,
     maxDownAtOnce: monitor.maxDownAtOnce().count,
     maxUnavailableRanges: health.max,
     rangeSamples: health.sampled,
     violations,
+  };
+}
+
+/** The after-canary re-estimate against the time that really remained, from the record's `eta`. */
+function afterCanaryOf(record: RolloutRecord | undefined, output: string): Pick<EngineRoll, "afterCanary"> {
+  const a = record?.eta?.afterCanary;
+  if (!a || !record) return {};
+  const actualMs = Date.parse(record.finishedAt) - Date.parse(a.at);
+  return {
+    afterCanary: { remainingMs: a.remainingMs, actualMs, nodesLeft: a.nodesLeft, line: /re-estimate after the canary/.test(output) },
   };
 }
 
@@ -221,6 +248,7 @@ if (require.main === module) {
     baseIp: arg("base-ip", "127.0.210.10"),
     timeScale: Number(arg("time-scale", "0.1")),
     bake: arg("bake", "3s"),
+    realTiming: process.argv.includes("--real-timing"),
     monitorMs: Number(arg("monitor-ms", "500")),
     log: (l) => console.error(`bench: ${l}`),
   }).then(

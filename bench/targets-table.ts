@@ -68,14 +68,23 @@ function floorCell(t: TargetsFile | undefined): Cell {
   return `${parts.join(" · ")} (one at a time; wall ÷ Σ floor)`;
 }
 
-/** The ETA of rolls after a first one on the same cluster (from targets-<label>-eta.json): the measured pace. */
+/** The after-canary re-estimate ÷ the time that really remained after it ("" when the roll has none). */
+function canaryPart(r: EngineRoll): string {
+  const a = r.afterCanary;
+  return a && a.actualMs > 0 ? ` (after canary ${r2(a.remainingMs / a.actualMs)})` : "";
+}
+
+/** The ETA of rolls after a first one on the same cluster (targets-now-eta / -after-eta.json): the measured pace. */
 function pacedEtaCell(t: TargetsFile | undefined): Cell {
   const rs = (t?.engine?.rolls ?? []).filter((r) => r.paced && r.ok && r.etaMs);
   if (rs.length === 0) return NA;
-  return rs.map((r) => `${r.nodes}${r.mode === "zone" ? " by zone" : ""}: ${r2((r.etaMs as number) / r.wallMs)}`).join(" · ");
+  return rs
+    .map((r) => `${r.nodes}${r.mode === "zone" ? " by zone" : ""}: ${r2((r.etaMs as number) / r.wallMs)}${canaryPart(r)}`)
+    .join(" · ");
 }
 
-function etaCell(t: TargetsFile | undefined): Cell {
+/** The first roll of each case, from the first of `ts` that has it (newer files first). */
+function etaCell(...ts: (TargetsFile | undefined)[]): Cell {
   const cases: [number, "node" | "zone", string][] = [
     [3, "node", "3"],
     [9, "node", "9"],
@@ -85,8 +94,23 @@ function etaCell(t: TargetsFile | undefined): Cell {
   ];
   return cases
     .map(([n, m, label]) => {
-      const r = roll(t, n, m);
-      return `${label}: ${r?.ok && r.etaMs ? r2(r.etaMs / r.wallMs) : NA}`;
+      // The first roll of a cluster is the first stored for its size (older files have no `paced`).
+      const firstOf = (t: TargetsFile | undefined): EngineRoll | undefined => t?.engine?.rolls.find((x) => x.nodes === n);
+      const r = ts.map(firstOf).find((x) => x?.mode === m);
+      return `${label}: ${r?.ok && r.etaMs ? `${r2(r.etaMs / r.wallMs)}${canaryPart(r)}` : NA}`;
+    })
+    .join(" · ");
+}
+
+/** First rolls at real timing (the eta-real part, targets-<label>-real.json): plan ETA and after-canary re-estimate. */
+function etaRealCell(t: TargetsFile | undefined): Cell {
+  const rs = [...(t?.etaReal?.rolls ?? [])].sort((a, b) => a.nodes - b.nodes || a.mode.localeCompare(b.mode));
+  if (rs.length === 0) return t?.etaReal?.errors.join("; ").slice(0, 120) || NA;
+  return rs
+    .map((r) => {
+      const what = `${r.nodes}${r.mode === "zone" ? " by zone" : ""}`;
+      if (!r.ok || !r.etaMs) return `${what}: failed`;
+      return `${what}: plan ${r2(r.etaMs / r.wallMs)} (${s1(r.etaMs)} ÷ ${s1(r.wallMs)})${canaryPart(r)}`;
     })
     .join(" · ");
 }
@@ -152,11 +176,22 @@ export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsF
     ["client errors under the HAProxy load (median per roll)", lb.errors, la.errors, "as today"],
     ["provider wall ÷ its floor, 5 nodes under load (10 s bake)", lb.floor, la.floor, "≤ 1.05"],
     ["provider wall ÷ its floor, under the engine (3 s bake)", floorCell(before), floorCell(after), "≤ 1.05"],
-    ["plan ETA ÷ actual wall, first roll of a cluster", etaCell(before), etaCell(after), "0.8–1.2"],
+    [
+      "plan ETA ÷ actual wall, first roll, sim time scale 0.1 (real-cluster figures: only the after-canary re-estimate can hold)",
+      etaCell(before),
+      etaCell(readOne(dirOf, "now-eta"), after),
+      "0.8–1.2",
+    ],
+    [
+      "plan ETA ÷ actual wall, first roll at real timing (sim time scale 1, 15 s bake, the provider's gate timing)",
+      etaRealCell(readOne(dirOf, "before-real")),
+      etaRealCell(readOne(dirOf, "after-real") ?? readOne(dirOf, "now-eta-real")),
+      "0.8–1.2",
+    ],
     [
       "plan ETA ÷ actual wall, a roll after another (measured pace)",
       pacedEtaCell(readOne(dirOf, "before-eta") ?? before),
-      pacedEtaCell(readOne(dirOf, "after-eta") ?? after),
+      pacedEtaCell(readOne(dirOf, "now-eta") ?? readOne(dirOf, "after-eta") ?? after),
       "0.8–1.2",
     ],
     ["zone-at-a-time ÷ one at a time", zoneCell(before, 30), zoneCell(after, 30), "≤ 0.15"],

@@ -14,6 +14,11 @@
  *             zone ÷ node, invariants, the dynamic-provider process's RSS
  *   gate      gate queries per second at real timing, 5 and 50 nodes (bench/gate-load.ts)
  *   checkdiff check + diff at 500 nodes (bench/check-diff.ts)
+ *   eta-real  a first roll's plan ETA where its figures apply: `pulumi up` on a sim at time scale 1 (real
+ *             timing), the provider's own gate timing, a 15 s bake; 3 and 9 nodes one at a time, 9 by zone
+ *             (bench/engine-roll.ts with realTiming); plan ETA and after-canary re-estimate against the wall
+ *
+ * --base-ip a.b.c.d puts every cluster there instead of each part's own /24 (an engineer's band).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -28,6 +33,13 @@ const BENCH_DIR = path.resolve(__dirname, "..", "..", "bench");
 /** The same bake for the provider and the script, wall time (50 s of sim time at scale 0.2). */
 export const BAKE_MS = 10_000;
 /** Cluster sizes of the engine part, with the modes each rolls (on one cluster, one after the other). */
+/** The eta-real part: real timing, a first roll each (one cluster per case). */
+const ETA_REAL: readonly { nodes: number; mode: Mode }[] = [
+  { nodes: 3, mode: "node" },
+  { nodes: 9, mode: "node" },
+  { nodes: 9, mode: "zone" },
+];
+const ETA_REAL_BAKE = "15s";
 const ENGINE_SIZES: readonly { nodes: number; modes: readonly Mode[] }[] = [
   { nodes: 3, modes: ["node"] },
   { nodes: 9, modes: ["node", "zone"] },
@@ -41,6 +53,8 @@ export interface TargetsFile {
   machine?: string;
   literal?: { runs: LoadRun[]; error?: string };
   engine?: { rolls: EngineRoll[]; errors: string[] };
+  /** First rolls at real timing (time scale 1): the plan ETA where its figures apply. */
+  etaReal?: { rolls: EngineRoll[]; errors: string[] };
   gate?: { results: GateLoad[]; errors: string[] };
   checkdiff?: { nodes: number; checkMs: number; diffMs: number; checkCpuMs?: number; diffCpuMs?: number }[];
 }
@@ -103,7 +117,7 @@ async function run(label: string, only: readonly string[]): Promise<void> {
           nodes: s.nodes,
           // --modes node,node: the second roll's ETA follows the first one's measured pace.
           modes: (arg("modes")?.split(",") as Mode[] | undefined) ?? s.modes,
-          baseIp: `127.0.${214 + k}.10`,
+          baseIp: arg("base-ip") ?? `127.0.${214 + k}.10`,
           timeScale: 0.1,
           bake: "3s",
           monitorMs: s.nodes > 10 ? 1000 : 250,
@@ -120,6 +134,7 @@ async function run(label: string, only: readonly string[]): Promise<void> {
       save();
     }
   }
+  if (only.includes("eta-real")) await runEtaReal(out, save);
   if (only.includes("literal")) {
     try {
       const r = await benchLoad({
@@ -140,6 +155,40 @@ async function run(label: string, only: readonly string[]): Promise<void> {
   }
 }
 
+/** --eta-cases 9:node,3:node runs only these cases; the others' figures stay. */
+async function runEtaReal(out: TargetsFile, save: () => void): Promise<void> {
+  const only = arg("eta-cases")?.split(",");
+  const picked = (c: { nodes: number; mode: Mode }): boolean => only === undefined || only.includes(`${c.nodes}:${c.mode}`);
+  const eta: NonNullable<TargetsFile["etaReal"]> = {
+    rolls: (out.etaReal?.rolls ?? []).filter((r) => !picked(r)),
+    errors: (out.etaReal?.errors ?? []).filter((e) => only !== undefined && !only.some((c) => e.startsWith(c.replace(":", " nodes ")))),
+  };
+  out.etaReal = eta;
+  for (const [k, c] of ETA_REAL.entries()) {
+    if (!picked(c)) continue;
+    try {
+      await benchEngineRoll({
+        nodes: c.nodes,
+        modes: [c.mode],
+        baseIp: arg("base-ip") ?? `127.0.${218 + k}.10`,
+        timeScale: 1,
+        realTiming: true,
+        bake: ETA_REAL_BAKE,
+        monitorMs: 1000,
+        log,
+        onRoll: (r) => {
+          eta.rolls.push(r);
+          save();
+        },
+      });
+    } catch (e) {
+      eta.errors.push(`${c.nodes} nodes ${c.mode}: ${(e as Error).message.slice(0, 500)}`);
+      log(`eta-real ${c.nodes} nodes FAILED: ${(e as Error).message.slice(0, 500)}`);
+    }
+    save();
+  }
+}
+
 async function main(): Promise<void> {
   const cmd = process.argv[2];
   if (cmd === "run") {
@@ -148,7 +197,7 @@ async function main(): Promise<void> {
   } else if (cmd === "table") {
     renderTargets(BENCH_DIR);
   } else {
-    console.error("usage: node dist/bench/targets.js run --label before|after [--only literal,engine,gate,checkdiff] | table");
+    console.error("usage: node dist/bench/targets.js run --label before|after [--only literal,engine,gate,checkdiff,eta-real] | table");
     process.exit(2);
   }
 }

@@ -35,6 +35,16 @@ export type RolloutEvent =
   | { readonly type: "gate-sample"; readonly phase: Phase; readonly at?: NodePosition; readonly sample: GateSample }
   | { readonly type: "node-done"; readonly at: NodePosition; readonly outcome: string; readonly durationMs: number }
   | { readonly type: "note"; readonly message: string; readonly node?: string }
+  | {
+      /** After the canary (the first batch): the rest re-estimated by what it measured (plan/estimate.ts). */
+      readonly type: "estimate";
+      readonly nodes: readonly string[];
+      readonly restartMs: number;
+      readonly gateMs: number;
+      readonly nodesLeft: number;
+      readonly remainingMs: number;
+      readonly plannedMs: number;
+    }
   | { readonly type: "rollback-start"; readonly nodes: readonly string[]; readonly cause: string }
   | { readonly type: "rollback-end"; readonly ok: boolean; readonly detail?: string }
   | { readonly type: "done"; readonly outcome: RolloutRecord["outcome"]; readonly durationMs: number; readonly error?: string };

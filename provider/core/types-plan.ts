@@ -48,6 +48,8 @@ export interface Plan {
   };
   readonly finalize: FinalizeMode | { readonly mode: "not-applicable" };
   readonly estimatedMs: number;
+  /** What the estimate rests on (the last roll's pace, or the first-roll figures and the drain settings). */
+  readonly estimateBasis: string;
   /** Human lines explaining choices (e.g. locality batching fell back to one node). */
   readonly notes: readonly string[];
 }
@@ -95,6 +97,29 @@ export interface RolloutRecord {
   readonly warnings?: readonly string[];
   /** The evidence taken on a failure mid-roll, before the rollback (hooks.debugZipOnFailure). */
   readonly debugZip?: DebugZipRecord;
+  /** The run's estimates (plan/estimate.ts, plan/reestimate.ts): what it said and what the canary measured. */
+  readonly eta?: EtaRecord;
+}
+
+/** What the run estimated, kept so a later roll's pace (plan/pace.ts) and the benches can read it. */
+export interface EtaRecord {
+  /** The plan's estimate of the whole run, ms. */
+  readonly plannedMs: number;
+  /** The post-roll watch window this run held, ms (it is in the run's tail; a later roll may hold another). */
+  readonly watchMs?: number;
+  /** After the first batch (the canary): what it measured, and the re-estimate of the rest. */
+  readonly afterCanary?: {
+    /** When the re-estimate was made. */
+    readonly at: string;
+    readonly nodes: readonly string[];
+    /** First drain to the rejoin, the batch's slowest node. */
+    readonly restartMs: number;
+    /** The rejoin to the gate's first confirmed streak (catch-up + confirmation). */
+    readonly gateMs: number;
+    /** Nodes still to roll, and the time the rest should take from `at`. */
+    readonly nodesLeft: number;
+    readonly remainingMs: number;
+  };
 }
 
 export interface DebugZipRecord {

@@ -5,8 +5,9 @@
  *
  *   [crdb-upgrade prod] 12:00:01 n2 drain ... (node 2/3, ETA 4m10s)
  *
- * The ETA starts from the plan's estimate and, once a node has finished,
- * follows the measured time per node.
+ * The ETA starts from the plan's estimate; after the canary the run
+ * re-estimates the rest from what the canary measured (an "estimate" event,
+ * printed with the finish time) and the ETA counts down from that.
  *
  * The engine prints every line twice (live, then in the diagnostics
  * summary), so the default, compact, mode prints one line per node (with its
@@ -43,6 +44,8 @@ export class ProgressPrinter {
   private total = 0;
   private done = 0;
   private lastDoneAt = Date.now();
+  /** The re-estimate after the canary: the remaining time and when it was made. */
+  private rebased: { remainingMs: number; at: number } | undefined;
   /** Compact mode: per node, the phases finished so far ("drain 0.5s"). */
   private readonly phaseTimes = new Map<string, string[]>();
   /** Compact mode: per gate (phase + node), the last state shown and when. */
@@ -140,6 +143,8 @@ export class ProgressPrinter {
         return [`${e.at.node} ${e.outcome} (node ${e.at.index}/${e.at.total}, ${formatDuration(e.durationMs)})`];
       case "note":
         return [`${e.node ? `${e.node} ` : ""}${e.message}`];
+      case "estimate":
+        return [this.reestimated(e)];
       case "rollback-start":
         return [`ROLLBACK of ${e.nodes.join(", ") || "no node"}: ${firstLine(e.cause)}`];
       case "rollback-end":
@@ -154,14 +159,28 @@ export class ProgressPrinter {
     return ` (node ${at.index}/${at.total}, ETA ${formatDuration(Math.round(this.etaMs() / 1000) * 1000)})`;
   }
 
-  /** Remaining time: the plan's estimate until a node finished, then the measured pace. */
+  /** The line of the re-estimate after the canary, with the finish time; the ETA follows it from now on. */
+  private reestimated(e: Extract<RolloutEvent, { type: "estimate" }>): string {
+    this.rebased = { remainingMs: e.remainingMs, at: Date.now() };
+    const finish = clock(new Date(this.now().getTime() + e.remainingMs));
+    return (
+      `re-estimate after the canary (${e.nodes.join(", ")}): drain + restart ${formatDuration(e.restartMs)}, ` +
+      `catch-up + gate ${formatDuration(e.gateMs)} measured; ${e.nodesLeft} node(s) left: ~${formatDuration(roundS(e.remainingMs))} more, ` +
+      `finish ~${finish} (plan said ${formatDuration(roundS(e.plannedMs))} in all)`
+    );
+  }
+
+  /** Remaining time: the plan's estimate, then the re-estimate after the canary, else the measured time per node. */
   etaMs(): number {
     const now = Date.now();
+    if (this.rebased) return Math.max(0, this.rebased.remainingMs - (now - this.rebased.at));
     if (this.done === 0) return Math.max(0, this.estimatedMs - (now - this.startedAt));
     const perNode = (this.lastDoneAt - this.startedAt) / this.done;
     return Math.max(0, perNode * (this.total - this.done) - (now - this.lastDoneAt));
   }
 }
+
+const roundS = (ms: number): number => Math.round(ms / 1000) * 1000;
 
 function who(at?: NodePosition): string {
   return at ? `${at.node} ` : "";

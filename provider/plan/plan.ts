@@ -14,15 +14,15 @@ import type { FinalizeMode, ObservedCluster, ObservedNode, Plan, PlanBatch, Spec
 import { classifyMove, compareSeries, finalizationBlockFor, parseClusterVersion, seriesOf } from "../versions/versions";
 import type { Pace } from "./pace";
 import { describeHold } from "./time-model";
-import { estimateRolloutMs } from "./estimate";
+import { estimateBasis, estimateRolloutMs, type DrainSettingsMs } from "./estimate";
 
-export { ESTIMATE, estimateRolloutMs } from "./estimate";
+export { FIRST_ROLL, estimateRolloutMs } from "./estimate";
 
 /** Most significant first: a plan mixing kinds (a resumed roll) is described by the strongest. */
 const KIND_RANK: readonly UpgradeKind[] = ["major", "major-rollback", "patch", "patch-downgrade", "none"];
 
-/** `pace`: the cluster's measured pace (pace.ts paceFrom the last rollout record), for the estimate only. */
-export function planRollout(spec: Spec, observed: ObservedCluster, pace?: Pace): Plan {
+/** For the estimate only: `pace` (pace.ts, from the last rollout record), `drain` (the cluster's drain settings). */
+export function planRollout(spec: Spec, observed: ObservedCluster, pace?: Pace, drain?: DrainSettingsMs): Plan {
   const byName = new Map(observed.nodes.map((n) => [n.name, n] as const));
   const onTarget = (name: string): boolean => isOnTarget(byName.get(name), spec.version);
   const skip = spec.strategy.order.filter(onTarget);
@@ -47,7 +47,8 @@ export function planRollout(spec: Spec, observed: ObservedCluster, pace?: Pace):
     batches,
     ...blockFor(kind, builds, spec.version, observed),
     finalize,
-    estimatedMs: estimateRolloutMs(spec, batches, pace),
+    estimatedMs: estimateRolloutMs(spec, batches, pace, drain),
+    estimateBasis: estimateBasis(pace, drain),
     notes,
   };
 }
@@ -234,7 +235,7 @@ export function renderPlan(plan: Plan, spec: Spec): string[] {
   );
   lines.push(...plan.notes.map((n) => `  note: ${n}`));
   if (isSingleNode(spec)) lines.push(`  ${singleNodePlanNote(spec.nodes[0].name)}`);
-  lines.push(`  estimated duration: ~${formatDuration(Math.ceil(plan.estimatedMs / 1000) * 1000)}`);
+  lines.push(`  estimated duration: ~${formatDuration(Math.ceil(plan.estimatedMs / 1000) * 1000)} (${plan.estimateBasis})`);
   return lines;
 }
 

@@ -32,6 +32,8 @@ export class RolloutRecorder {
   debugZip?: RolloutRecord["debugZip"];
   /** Single-node clusters: how long the cluster was down (single-node.ts). */
   downtimeMs?: number;
+  /** The run's estimates: the plan's, the watch it holds, and the re-estimate after the canary (reestimate.ts). */
+  eta?: { plannedMs: number; watchMs?: number; afterCanary?: NonNullable<RolloutRecord["eta"]>["afterCanary"] };
   private readonly notes: string[] = [];
 
   constructor(
@@ -146,6 +148,7 @@ export class RolloutRecorder {
       ...(this.downtimeMs !== undefined ? { downtimeMs: this.downtimeMs } : {}),
       ...(this.notes.length > 0 ? { notes: [...this.notes] } : {}),
       ...(this.debugZip !== undefined ? { debugZip: { ...this.debugZip } } : {}),
+      ...(this.eta !== undefined ? { eta: JSON.parse(JSON.stringify(this.eta)) as RolloutRecord["eta"] } : {}),
     };
   }
 

@@ -33,6 +33,8 @@ import { RunState, type UpdateContext, type UpdateResult } from "./run-state";
 import { preflight, settleBeforeFirst, settleBeforeResuming } from "./preflight-step";
 import { provenNow, rollBatch } from "./roll-batch";
 import { failRun } from "./run-failure";
+import { drainSettingsFor, recordPlannedEta, reestimateAfterCanary } from "./reestimate";
+import type { DrainSettingsMs } from "../plan/estimate";
 import type { Plan, RolloutRecord } from "../core/types";
 
 export type { UpdateContext, UpdateResult } from "./run-state";
@@ -57,8 +59,9 @@ async function steps(run: RunState): Promise<RolloutRecord["outcome"]> {
   const obs = await settleWhatEarlierRunsLeft(run);
   run.observation = obs;
   const { spec, handles, reader, signal } = run.ctx;
-  const plan = planFor(run, obs);
+  const plan = planFor(run, obs, await drainSettingsFor(run, obs));
   run.plan = plan;
+  recordPlannedEta(run, plan);
   run.recorder.setHead({ from: plan.from, kind: plan.kind });
   for (const n of obs.nodes)
     run.recorder.node(n.name, { nodeId: n.nodeId, from: n.build, outcome: plan.skip.includes(n.name) ? "skipped" : "untouched" });
@@ -91,10 +94,12 @@ async function steps(run: RunState): Promise<RolloutRecord["outcome"]> {
   else await settleBeforeFirst(run);
   const staged = run.staged as StagedByNode;
   let index = 0;
-  for (const batch of plan.batches) {
+  for (const [i, batch] of plan.batches.entries()) {
     if (spec.strategy.paused) return "paused";
-    for (const part of await provenNow(run, batch)) {
+    const parts = await provenNow(run, batch);
+    for (const [j, part] of parts.entries()) {
       await rollBatch(run, part, staged, { first: index + 1, total: rolled });
+      if (index === 0) reestimateAfterCanary(run, part, [...parts.slice(j + 1), ...plan.batches.slice(i + 1)]);
       index += part.nodes.length;
     }
   }
@@ -140,10 +145,10 @@ async function settleWhatEarlierRunsLeft(run: RunState): Promise<Observation> {
 }
 
 /** The plan, with the canary bake again after a failed run to this target or a repaired node. */
-function planFor(run: RunState, obs: Observation): Plan {
+function planFor(run: RunState, obs: Observation, drain?: DrainSettingsMs): Plan {
   const { spec, priorRollout: prior } = run.ctx;
   const failedBefore = prior !== undefined && prior.to === spec.version && (prior.outcome === "failed" || prior.outcome === "rolled-back");
-  const planned = unhealthyFirst(planRollout(spec, obs.cluster, paceFrom(prior)), obs);
+  const planned = unhealthyFirst(planRollout(spec, obs.cluster, paceFrom(prior), drain), obs);
   return run.canaryAgain || failedBefore ? forceCanary(planned, spec) : planned;
 }
 

@@ -76,6 +76,16 @@ async function upgradeScenario(nodes: number, baseIp: string): Promise<void> {
       sim.providerNodes.map((n) => [n.name, TO, "running"]),
     );
     assert.strictEqual(outs.lastRollout?.outcome, "succeeded");
+    // After the canary the rest is re-estimated from what it measured: a progress line before the next
+    // node's drain, and the record keeps it (plan/estimate.ts remainingAfterCanaryMs).
+    const reestimate = up.lines.findIndex((l) =>
+      /re-estimate after the canary \(n1\): drain \+ restart .* measured; \d+ node\(s\) left: ~.* more, finish ~\d\d:\d\d:\d\d/.test(l),
+    );
+    const secondDrain = up.lines.findIndex((l) => new RegExp(`${sim.providerNodes[1].name} drain \\.\\.\\.`).test(l));
+    assert.ok(reestimate >= 0 && reestimate < secondDrain, `no re-estimate line before the second node's drain:\n${up.lines.join("\n")}`);
+    const after = outs.lastRollout?.eta?.afterCanary;
+    assert.deepStrictEqual([after?.nodes, after?.nodesLeft], [["n1"], nodes - 1]);
+    assert.ok((after?.remainingMs ?? 0) > 0 && (after?.restartMs ?? 0) > 0, JSON.stringify(after));
     assert.deepStrictEqual(
       outs.lastRollout?.nodes.map((n) => n.outcome),
       facts.map(() => "upgraded"),

@@ -5,7 +5,8 @@
  */
 import * as assert from "assert";
 import { isUpgradeNotAllowed } from "../../provider/core/errors";
-import { ESTIMATE, estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan/plan";
+import { drainEstimateMs } from "../../provider/plan/estimate";
+import { FIRST_ROLL, estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan/plan";
 import { parseSpec } from "../../provider/spec/parse";
 import type { ClusterVersionInputs, ObservedCluster, Spec, StrategyInput } from "../../provider/core/types";
 import { inputs, nodeInput, observedAll, observedNode, seeded } from "./pure-fixtures";
@@ -15,7 +16,7 @@ function specOf(n: number, version: string, strategy: StrategyInput = {}, extra:
 }
 
 /** Drain + restart per batch; the wait after the rejoin is max(bake, re-check, catch-up + streak), here the bake. */
-const PER_BATCH_MS = ESTIMATE.drainMs + ESTIMATE.restartMs;
+const PER_BATCH_MS = drainEstimateMs(undefined) + FIRST_ROLL.restartMs;
 
 describe("provider/plan", () => {
   describe("a patch upgrade", () => {
@@ -41,7 +42,9 @@ describe("provider/plan", () => {
 
     it("estimates setup, then drain, restart and max(bake, re-check, catch-up + gate) for each node, then the post-roll watch window", () => {
       // Default bakes (2m canary, 1m after) outlast the re-check (22s) and catch-up + 3 samples (30s + 10s).
-      assert.strictEqual(plan.estimatedMs, ESTIMATE.setupMs + 3 * PER_BATCH_MS + 240_000 + 300_000);
+      // Setup: staging, and the gate's streak before the first node (3 samples 5s apart); 1s between batches.
+      const setup = FIRST_ROLL.stagingMs + 10_000;
+      assert.strictEqual(plan.estimatedMs, setup + 3 * PER_BATCH_MS + 240_000 + 2 * FIRST_ROLL.betweenMs + 300_000);
       assert.strictEqual(estimateRolloutMs(spec, plan.batches), plan.estimatedMs);
     });
 
@@ -53,7 +56,7 @@ describe("provider/plan", () => {
         "  3. n3 [region=r1,zone=c]           drain -> stop -> swap -> start -> ready -> bake 1m0s from rejoin, gate x3 inside",
         "  then: watch the whole cluster for 5m0s (strategy.watch); a crash or failed gate inside it rolls back",
         "  skip: (none)   rollback on failure: yes   finalize: n/a (patch)",
-        "  estimated duration: ~10m25s",
+        "  estimated duration: ~9m41s (first roll, per node: drain 2s by default server.shutdown settings, restart 6s, catch-up 30s; refined after the canary)",
       ]);
     });
   });
