@@ -39,19 +39,32 @@ function withBig(main: TargetsFile | undefined, big: TargetsFile | undefined): T
 function literal(t: TargetsFile | undefined): { ratio: Cell; errors: Cell; floor: Cell } {
   const runs = t?.literal?.runs ?? [];
   if (runs.length === 0) return { ratio: t?.literal?.error ? `failed: ${t.literal.error.slice(0, 80)}` : NA, errors: NA, floor: NA };
-  const ratios: number[] = [];
-  for (let i = 0; i + 1 < runs.length; i += 2)
-    if (runs[i].method === "provider" && runs[i + 1].method === "naive" && runs[i].ok) ratios.push(runs[i].wallMs / runs[i + 1].wallMs);
+  // Each provider run against the script's runs of the same round (the runs up to the next provider run):
+  // "naive+8s" is the script on the same cluster settings (server.shutdown.initial_wait 8s, which the
+  // script's SIGTERM drain honours too), "naive" the script on the docs' default (0s).
+  const ratiosTo = (method: string): number[] =>
+    runs.flatMap((r, i) => {
+      if (r.method !== "provider" || !r.ok) return [];
+      const end = runs.findIndex((x, j) => j > i && x.method === "provider");
+      const script = runs.slice(i + 1, end < 0 ? undefined : end).find((x) => x.method === method && x.ok);
+      return script ? [r.wallMs / script.wallMs] : [];
+    });
+  const same = ratiosTo("naive+8s");
+  const docs = ratiosTo("naive");
+  const ratios = same.length ? same : docs;
   const side = (m: string): string => {
     const rs = runs.filter((r) => r.method === m);
     const f = (sel: (r: (typeof rs)[number]) => number): number => median(rs.map(sel));
-    return `${m === "provider" ? "provider" : "script"}: failed ${f((r) => r.failures)}, retried ${f((r) => r.retried)}, missing acked ${f((r) => r.missing)}, p99 ${f((r) => r.p99RollMs)} ms, wall ${s1(f((r) => r.wallMs))}`;
+    const who = m === "provider" ? "provider" : m === "naive+8s" ? "script (initial_wait 8s)" : same.length ? "script (0s)" : "script";
+    return `${who}: failed ${f((r) => r.failures)}, retried ${f((r) => r.retried)}, missing acked ${f((r) => r.missing)}, p99 ${f((r) => r.p99RollMs)} ms, wall ${s1(f((r) => r.wallMs))}`;
   };
   const recs = runs.filter((r) => r.method === "provider" && r.record).map((r) => r.record as RolloutRecord);
   const floors = recs.map((r) => wallMs(r) / sum(floorOf(r, () => 10_000).map((b) => b.floorMs)));
   return {
-    ratio: ratios.length ? `${r2(median(ratios))} (${ratios.length} round${ratios.length > 1 ? "s" : ""})` : NA,
-    errors: `${side("provider")}; ${side("naive")}`,
+    ratio: ratios.length
+      ? `${r2(median(ratios))} (${ratios.length} round${ratios.length > 1 ? "s" : ""}${same.length && docs.length ? `, same initial_wait; script on the docs' 0s: ${r2(median(docs))}` : ""})`
+      : NA,
+    errors: [side("provider"), ...(same.length ? [side("naive+8s")] : []), ...(docs.length ? [side("naive")] : [])].join("; "),
     floor: floors.length ? r2(median(floors)) : NA,
   };
 }

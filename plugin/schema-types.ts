@@ -190,7 +190,7 @@ function STRATEGY_TYPES(): Record<string, ObjectType> {
         waitAfterRejoin: ["duration", "Bake after each node rejoins, with the gate held. Defaults to 60s."],
         gateSamples: ["integer", "Consecutive healthy gate samples required. Defaults to 3."],
         gateInterval: ["duration", "Time between gate samples. Defaults to 5s."],
-        gateRecheckAfter: ["duration", "Re-check of the cluster gate after it first holds. Defaults to 22s."],
+        gateRecheckAfter: ["duration", "Re-check of the cluster gate after it first holds. Defaults to 10s."],
         deadlines: [ref("Deadlines"), "Per-phase deadlines."],
         overallDeadline: ["duration", "Wall-clock cap for the whole update (customTimeouts.update too; the smaller wins). Defaults to 6h."],
         maxUnavailable: ["integer", "Nodes down at once, counting nodes the provider did not take down. Defaults to 1."],

@@ -106,7 +106,7 @@ export interface StrategyInput {
   readonly gateSamples?: number;
   /** Time between gate samples. Defaults to 5s. */
   readonly gateInterval?: DurationInput;
-  /** Re-check of the cluster gate after it first holds (raft catch-up lags liveness). Defaults to 22s, as cockroach-operator. */
+  /** No next node before this long after the rejoin: the range gauges are recomputed every 10s (catch-up is read live). Defaults to 10s. */
   readonly gateRecheckAfter?: DurationInput;
   readonly deadlines?: {
     readonly drain?: DurationInput; // default 10m (cockroach node drain --drain-wait)

@@ -7,9 +7,12 @@
  *
  *   - the bake (canaryBake for the canary, else waitAfterRejoin) has passed
  *     since the rejoin;
- *   - the re-check delay (gateRecheckAfter) has passed since the rejoin: a
- *     sample that late is cockroach-operator's re-check (under-replication
- *     clears by liveness, at the rejoin, before raft catch-up ends), and it
+ *   - the re-check delay (gateRecheckAfter, 10s) has passed since the
+ *     rejoin: the gate's range-health flags count a node as live until
+ *     its liveness record expires (one range-lease duration, 6-9s by
+ *     release: pkg/base/config.go NodeLivenessDurations), so a node that
+ *     died around the rejoin shows in them only seconds later; raft
+ *     catch-up needs no such wait (read live, catch-up.ts). It
  *     counts inside the same max, not after it;
  *   - raft catch-up is over and the cluster gate held on gateSamples
  *     consecutive samples (the gate reads catch-up itself, catch-up.ts);
@@ -47,7 +50,7 @@ export function waitAfterRejoinFloorMs(bakeMs: number, catchUpMs: number, s: Tim
 /**
  * What the plan line shows after "ready": the bake from the rejoin, the gate
  * streak inside it, and the re-check when it is the longer wait (a 3s bake
- * with the default gateRecheckAfter waits 22s, and the plan says so).
+ * with the default gateRecheckAfter waits 10s, and the plan says so).
  */
 export function describeHold(
   bakeMs: number,

@@ -37,6 +37,7 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
   const samples: ClusterSample[] = [];
   let streak = 0;
   for (;;) {
+    const startedAt = clock.now();
     const s = await sampleOnce(ctx);
     samples.push(s);
     ctx.onSample?.(s);
@@ -50,7 +51,9 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
       );
       throw Object.assign(e, { samples });
     }
-    if (clock.now() + ctx.strategy.gateIntervalMs > until) {
+    // Samples start every interval (a slow sample does not push the next one later); the next at `next`.
+    const next = startedAt + ctx.strategy.gateIntervalMs;
+    if (next > until) {
       const e = new GateFailed(
         "await-cluster",
         `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`,
@@ -58,7 +61,79 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
       );
       throw Object.assign(e, { samples });
     }
-    await clock.sleep(ctx.strategy.gateIntervalMs, ctx.signal);
+    await clock.sleep(Math.max(0, next - clock.now()), ctx.signal);
+  }
+}
+
+/**
+ * awaitClusterGate run beside `work` (the pre-roll steps: pre-flight, staging,
+ * hooks), instead of after it: returns the work's result once the gate held
+ * on `gateSamples` consecutive samples AND a sample of that streak started
+ * after the work ended — the gate held, continuously, up to the moment the
+ * first node may be touched, exactly as when it ran after the work. A failed
+ * sample restarts the count; the deadline counts from the end of the work,
+ * as it did when the wait began there. When the work fails the loop stops
+ * after the sample in flight and resolves `undefined` (no verdict: the
+ * caller throws the work's own error); on the gate's failure the work is
+ * awaited first, so nothing of it goes on behind the error.
+ */
+export async function awaitClusterGateAlongside(
+  ctx: GateContext,
+  deadlineMs: number,
+  work: Promise<unknown>,
+): Promise<ClusterSample[] | undefined> {
+  const clock = clockOf(ctx);
+  const t0 = clock.now();
+  let outcome: "ok" | "failed" | undefined;
+  let endedAt = Infinity;
+  const ended = work.then(
+    () => void ((outcome = "ok"), (endedAt = clock.now())),
+    () => void ((outcome = "failed"), (endedAt = clock.now())),
+  );
+  const samples: ClusterSample[] = [];
+  let streak = 0;
+  for (;;) {
+    if (outcome === "failed") return undefined;
+    const startedAt = clock.now();
+    const s = await sampleOnce(ctx).catch(async (e: unknown) => {
+      await ended;
+      throw e;
+    });
+    samples.push(s);
+    ctx.onSample?.(s);
+    streak = s.ok ? streak + 1 : 0;
+    if (streak >= ctx.strategy.gateSamples && outcome === "ok" && endedAt <= startedAt) return samples;
+    const next = startedAt + ctx.strategy.gateIntervalMs;
+    if (streak < ctx.strategy.gateSamples && next > Math.max(t0, endedAt) + deadlineMs) {
+      await ended;
+      const e = new GateFailed(
+        "await-cluster",
+        `cluster gate did not hold ${ctx.strategy.gateSamples} samples in a row within ${Math.round(deadlineMs / 1000)}s: ${s.detail}`,
+      );
+      throw Object.assign(e, { samples });
+    }
+    const ms = Math.max(0, next - clock.now());
+    // The streak complete, only the work to wait for: sample as soon as it ends (at once if it ended during
+    // the sample just taken), not a whole interval later.
+    if (streak < ctx.strategy.gateSamples) await clock.sleep(ms, ctx.signal).catch(() => undefined);
+    else if (outcome === undefined) await sleepUnless(clock, ms, ended, ctx.signal);
+    if (ctx.signal?.aborted) {
+      await ended;
+      throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
+    }
+  }
+}
+
+/** Sleeps `ms` on the clock, cut short (resolving) when `until` settles or `signal` aborts. */
+async function sleepUnless(clock: Clock, ms: number, until: Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  const wake = new AbortController();
+  const stop = (): void => wake.abort();
+  signal?.addEventListener("abort", stop, { once: true });
+  void until.then(stop);
+  try {
+    await clock.sleep(ms, wake.signal).catch(() => undefined);
+  } finally {
+    signal?.removeEventListener("abort", stop);
   }
 }
 
@@ -71,11 +146,25 @@ export async function awaitClusterGate(ctx: GateContext, deadlineMs: number, nod
  * the bake before finalizing: no rejoin seen by this run) the hold counts from
  * now, as it always did.
  */
-export function bakeWithGate(ctx: GateContext, bakeMs: number, node?: NodeSpec, rejoinedAt?: number): Promise<ClusterSample[]> {
+export function bakeWithGate(
+  ctx: GateContext,
+  bakeMs: number,
+  node?: NodeSpec,
+  rejoinedAt?: number,
+  atRelease?: () => void,
+): Promise<ClusterSample[]> {
   const now = clockOf(ctx).now();
   const until = releaseAt(rejoinedAt ?? now, bakeMs, ctx.strategy);
-  if (rejoinedAt !== undefined && until <= now) return Promise.resolve([]);
-  return holdGate(ctx, until, (detail) => new GateFailed("bake", `cluster gate failed during the bake: ${detail}`, subject(node)));
+  if (rejoinedAt !== undefined && until <= now) {
+    atRelease?.();
+    return Promise.resolve([]);
+  }
+  return holdGate(
+    ctx,
+    until,
+    (detail) => new GateFailed("bake", `cluster gate failed during the bake: ${detail}`, subject(node)),
+    atRelease,
+  );
 }
 
 /**
@@ -88,18 +177,38 @@ export function watchWindow(ctx: GateContext, windowMs: number): Promise<Cluster
   return holdGate(ctx, until, (detail) => new GateFailed("watch", `cluster gate failed inside the watch window: ${detail}`));
 }
 
-/** The gate sampled every interval until `until` (last sample at or after it); the first failed sample throws `failure(detail)` carrying the samples. */
-async function holdGate(ctx: GateContext, until: number, failure: (detail: string) => GateFailed): Promise<ClusterSample[]> {
+/**
+ * The gate sampled every interval until `until` (last sample at or after it); the first failed sample throws
+ * `failure(detail)` carrying the samples. Samples start every interval, and the last one starts at `until`
+ * exactly (the wait wakes on the deadline, not on the next tick); a sample that would still be running at
+ * `until` (judged by the previous one's duration) is skipped for it, so the last is not delayed by one
+ * straddling the release. `atRelease` is called once, as that last sample starts: the caller may begin
+ * what comes next (the next node's guard look) beside it.
+ */
+async function holdGate(
+  ctx: GateContext,
+  until: number,
+  failure: (detail: string) => GateFailed,
+  atRelease?: () => void,
+): Promise<ClusterSample[]> {
   const clock = clockOf(ctx);
   const samples: ClusterSample[] = [];
+  let next = clock.now() + ctx.strategy.gateIntervalMs;
+  let took = 0;
   for (;;) {
-    const left = until - clock.now();
-    await clock.sleep(Math.max(0, Math.min(ctx.strategy.gateIntervalMs, left)), ctx.signal);
+    // A sample that would still run at the release moment is not taken: the wait goes to the release itself.
+    const wake = next < until && next + took > until ? until : Math.min(next, until);
+    await clock.sleep(Math.max(0, wake - clock.now()), ctx.signal);
+    const startedAt = clock.now();
+    const last = startedAt >= until;
+    if (last) atRelease?.();
+    next = startedAt + ctx.strategy.gateIntervalMs;
     const s = await sampleOnce(ctx);
+    took = clock.now() - startedAt;
     samples.push(s);
     ctx.onSample?.(s);
     if (!s.ok) throw Object.assign(failure(s.detail), { samples });
-    if (clock.now() >= until) return samples;
+    if (last) return samples;
   }
 }
 

@@ -22,8 +22,9 @@
  *   healthy cluster.)
  * - bake: the cluster gate sampled every `gateInterval` until the bake has
  *   passed since the node's rejoin, and the re-check delay too
- *   (`gateRecheckAfter`: under-replication clears by liveness before raft
- *   catch-up ends); both count inside one max (plan/time-model.ts). A single
+ *   (`gateRecheckAfter`: the range flags follow liveness, which lags a node
+ *   that died by up to one liveness expiry); both count inside one max
+ *   (plan/time-model.ts). A single
  *   failed sample fails the node.
  *
  * The waiting loops are in gate-loops.ts; this file says what one sample is.

@@ -6,7 +6,7 @@
  */
 import { GateFailed } from "../core/errors";
 import { preflightProblems } from "./gates";
-import { awaitClusterGate, bakeWithGate } from "./gate-loops";
+import { awaitClusterGate, awaitClusterGateAlongside, bakeWithGate } from "./gate-loops";
 import { blockerContextFor, preflightBlockers } from "../cluster/preflight-blockers";
 import type { Observation } from "../cluster/observe";
 import { drainWarnings } from "../cluster/lb-drain";
@@ -49,14 +49,26 @@ export async function preflight(run: RunState, obs: Observation, plan: Plan): Pr
  * reboot) may still be catching up its Raft log, which the pre-flight
  * snapshot cannot see; restarting the first node now could lose quorum
  * (#101321). The cluster gate, on repeated samples, must hold first.
+ *
+ * It runs beside the pre-roll steps (`preRoll`: pre-flight, staging, hooks;
+ * all read-only for the cluster's health) rather than after them, and holds
+ * until they are done (gate-loops.ts awaitClusterGateAlongside): the first
+ * node is touched only after a streak whose last sample began after them, as
+ * before, without adding the streak's time to theirs. A failure of the steps
+ * is thrown as it is.
  */
-export async function settleBeforeFirst(run: RunState): Promise<void> {
+export async function settleBeforeFirst(run: RunState, preRoll: Promise<void>): Promise<void> {
   const { spec } = run.ctx;
-  await run.recorder.phase("await-cluster", undefined, () =>
-    awaitClusterGate(run.gate(), spec.strategy.deadlines.clusterMs).catch((e: Error) => {
+  const gate = run.recorder.phase("await-cluster", undefined, async () => {
+    const samples = await awaitClusterGateAlongside(run.gate(), spec.strategy.deadlines.clusterMs, preRoll).catch((e: Error) => {
       throw refused(e.message);
-    }),
-  );
+    });
+    if (samples === undefined) throw new GateFailed("await-cluster", "stopped: the pre-flight steps beside it failed");
+    return samples;
+  });
+  const [steps, held] = await Promise.allSettled([preRoll, gate]);
+  if (steps.status === "rejected") throw steps.reason;
+  if (held.status === "rejected") throw held.reason;
 }
 
 /**

@@ -18,20 +18,41 @@ export interface BatchPosition {
   readonly total: number;
 }
 
-export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedByNode, pos: BatchPosition): Promise<void> {
+/** What the run loop (run.ts) hands over between batches: the look already taken, and when to take the next. */
+export interface BatchAhead {
+  /** This batch's clearance, begun during the previous batch's last bake sample (clearance-ahead.ts). */
+  readonly cleared?: Promise<void>;
+  /** Called as this batch's bake takes its last sample (the next batch's look begins beside it). */
+  readonly atRelease?: () => void;
+}
+
+export async function rollBatch(
+  run: RunState,
+  batch: PlanBatch,
+  staged: StagedByNode,
+  pos: BatchPosition,
+  ahead: BatchAhead = {},
+): Promise<void> {
   const { spec, reader } = run.ctx;
   const d = spec.strategy.deadlines;
   const members = batch.nodes.map((name, i) => ({
     h: run.handle(name),
     at: { node: name, index: pos.first + i, total: pos.total } as NodePosition,
   }));
-  // The node boundary: only the lease holder may touch the next node.
-  await run.lease?.confirm("drain", members[0].h.spec);
-  run.startWatch();
   const started = Date.now();
-  run.inHand = batch.nodes;
-  // The guarded path: the budget counts every node down now, whoever took it down.
-  await run.guard(batch.nodes, "drain", members[0].at);
+  if (ahead.cleared) {
+    // The lease and the guard's look were taken beside the previous bake's last sample.
+    run.inHand = batch.nodes;
+    run.watch?.doing("drain", members[0].at.node);
+    await ahead.cleared;
+  } else {
+    // The node boundary: only the lease holder may touch the next node.
+    await run.lease?.confirm("drain", members[0].h.spec);
+    run.startWatch();
+    run.inHand = batch.nodes;
+    // The guarded path: the budget counts every node down now, whoever took it down.
+    await run.guard(batch.nodes, "drain", members[0].at);
+  }
   const each = (fn: (m: (typeof members)[number]) => Promise<unknown>) => Promise.all(members.map(fn));
   await each(async ({ h }) => {
     run.touched.push(h);
@@ -77,7 +98,7 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
   await run.recorder.phase(
     "bake",
     lead.at,
-    () => bakeWithGate(run.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec, rejoinedAt),
+    () => bakeWithGate(run.gate(lead.at, "bake"), batch.bakeMs, lead.h.spec, rejoinedAt, ahead.atRelease),
     (s) => s,
   );
   run.inHand = [];

@@ -109,12 +109,24 @@ export class RunState {
     this.ctx = { ...this.ctx, signal: eitherSignal(this.ctx.signal, this.watch.signal) };
   }
 
-  /** The one guarded path (guarded.ts) before a drain or stop. */
-  async guard(nodes: readonly string[], action: "drain" | "stop", at: NodePosition): Promise<void> {
-    this.watch?.doing(action, at.node);
+  /**
+   * The one guarded path (guarded.ts) before a drain or stop. `ahead`: the
+   * look taken beside the previous batch's last bake sample (clearance-ahead.ts),
+   * not yet told to the watch (the previous batch is still in hand), and
+   * stopped by `signal` when not used.
+   */
+  async guard(
+    nodes: readonly string[],
+    action: "drain" | "stop",
+    at: NodePosition,
+    opts: { readonly signal?: AbortSignal; readonly ahead?: boolean } = {},
+  ): Promise<void> {
+    if (!opts.ahead) this.watch?.doing(action, at.node);
     // Before the drain the nodes are as the plan saw them (up); before the stop they are ours (draining).
     const targetsWereUp = action === "drain";
-    await clearToDisrupt({ ...this.ctx, heldByRun: (n) => this.watch?.isHeld(n) ?? false, targetsWereUp }, nodes, action, action);
+    const signal = opts.signal ? eitherSignal(this.ctx.signal, opts.signal) : this.ctx.signal;
+    const heldByRun = (n: string): boolean => this.watch?.isHeld(n) ?? false;
+    await clearToDisrupt({ ...this.ctx, signal, heldByRun, targetsWereUp }, nodes, action, action);
   }
 
   /** A phase of the node in hand, told to the watch first (for its failure message). */

@@ -32,6 +32,7 @@ import { brokenOnTarget, drainedOnly, forceCanary, refuseBroken, unhealthyFirst 
 import { RunState, type UpdateContext, type UpdateResult } from "./run-state";
 import { preflight, settleBeforeFirst, settleBeforeResuming } from "./preflight-step";
 import { provenNow, rollBatch } from "./roll-batch";
+import { ClearanceAhead, nextKnown } from "./clearance-ahead";
 import { failRun } from "./run-failure";
 import { drainSettingsFor, recordPlannedEta, reestimateAfterCanary } from "./reestimate";
 import type { DrainSettingsMs } from "../plan/estimate";
@@ -84,25 +85,44 @@ async function steps(run: RunState): Promise<RolloutRecord["outcome"]> {
     run.ctx.emit({ type: "note", message: "strategy.paused is set: no node is touched" });
     return "paused";
   }
-  await preflight(run, obs, plan);
-  await run.recorder.phase("hooks", undefined, () => runHooks(spec, handles, reader, signal));
-  if (plan.blockFinalization) {
-    const want = plan.blockFinalization;
-    run.block = await run.recorder.phase("block-finalization", undefined, () => blockFinalization(reader, want, run.ctx.priorBlock));
-  }
-  if (plan.skip.length > 0) await settleBeforeResuming(run);
-  else await settleBeforeFirst(run);
+  const preRoll = async (): Promise<void> => {
+    await preflight(run, obs, plan);
+    await run.recorder.phase("hooks", undefined, () => runHooks(spec, handles, reader, signal));
+    if (plan.blockFinalization) {
+      const want = plan.blockFinalization;
+      run.block = await run.recorder.phase("block-finalization", undefined, () => blockFinalization(reader, want, run.ctx.priorBlock));
+    }
+  };
+  if (plan.skip.length > 0) {
+    await preRoll();
+    await settleBeforeResuming(run);
+  } else await settleBeforeFirst(run, preRoll());
   const staged = run.staged as StagedByNode;
   let index = 0;
-  for (const [i, batch] of plan.batches.entries()) {
-    if (spec.strategy.paused) return "paused";
+  let ahead: ClearanceAhead | undefined;
+  for (const [b, batch] of plan.batches.entries()) {
+    if (spec.strategy.paused) {
+      ahead?.abandon();
+      return "paused";
+    }
     const parts = await provenNow(run, batch);
-    for (const [j, part] of parts.entries()) {
-      await rollBatch(run, part, staged, { first: index + 1, total: rolled });
-      if (index === 0) reestimateAfterCanary(run, part, [...parts.slice(j + 1), ...plan.batches.slice(i + 1)]);
+    for (const [p, part] of parts.entries()) {
+      const cleared = ahead?.clearanceFor(part);
+      // The next batch's guard look begins beside this batch's last bake sample (clearance-ahead.ts).
+      const next = nextKnown(parts, p, plan.batches[b + 1]);
+      const look = next && new ClearanceAhead(run, next, { node: next.nodes[0], index: index + part.nodes.length + 1, total: rolled });
+      ahead = look;
+      try {
+        await rollBatch(run, part, staged, { first: index + 1, total: rolled }, { cleared, atRelease: look && (() => look.begin()) });
+        if (index === 0) reestimateAfterCanary(run, part, [...parts.slice(p + 1), ...plan.batches.slice(b + 1)]);
+      } catch (e) {
+        look?.abandon();
+        throw e;
+      }
       index += part.nodes.length;
     }
   }
+  ahead?.abandon();
   if (isSingleNode(spec)) await reportDowntime(run, spec.nodes[0].name);
   await holdWatchWindow(run);
   run.rolled = true;

@@ -42,7 +42,7 @@ export const STRATEGY_DEFAULTS = {
   canary: true,
   gateSamples: 3,
   gateIntervalMs: 5_000,
-  gateRecheckAfterMs: 22_000,
+  gateRecheckAfterMs: 10_000,
   overallDeadlineMs: 6 * 3_600_000,
   maxUnavailable: 1,
   batch: "node",

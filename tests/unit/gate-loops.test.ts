@@ -81,7 +81,7 @@ describe("gate loops: the bake counts from the rejoin (virtual clock)", () => {
   it("the re-check delay counts inside the same max, from the rejoin", async () => {
     assert.strictEqual(await rejoinToRelease(rig(caughtUpAfter(0), { gateRecheckAfterMs: 5_000 }), 3_000), 5_000);
     assert.strictEqual(await rejoinToRelease(rig(caughtUpAfter(0), { gateRecheckAfterMs: 1_000 }), 3_000), 3_000);
-    // Today's default re-check (22 s) with a 3 s bake: 22 s, not 22 s + 3 s + the streak.
+    // A 22 s re-check (the default before issue 14) with a 3 s bake: 22 s, not 22 s + 3 s + the streak.
     assert.strictEqual(await rejoinToRelease(rig(caughtUpAfter(1_000), { gateRecheckAfterMs: 22_000 }), 3_000), 22_000);
   });
 

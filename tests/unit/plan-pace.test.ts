@@ -94,8 +94,8 @@ describe("plan: the measured pace", () => {
     const lp = planRollout(longBake, observedAll(longBake, "v23.1.11"), paceFrom(rec));
     assert.strictEqual(
       lp.estimatedMs,
-      2_000 + 3 * 2_500 + Math.max(20_000, 22_000) + 2 * 22_000 + 2 * 1_000 + 60_000,
-      "the default re-check (22s) outlasts a 10s and a 20s bake",
+      2_000 + 3 * 2_500 + Math.max(20_000, 10_000) + 2 * Math.max(10_000, 10_000) + 2 * 1_000 + 60_000,
+      "the default re-check (10s) counts inside the max of a 10s and a 20s bake",
     );
   });
 
@@ -117,7 +117,7 @@ describe("plan: the measured pace", () => {
   it("without a pace, the first-roll figures: staging + the first streak, Σ drain + restart + max(bake, re-check, catch-up + streak), gaps", () => {
     const spec = parseSpec(inputs(2, "v23.1.12", { strategy: { waitAfterRejoin: "5s", canaryBake: "5s", watch: "0s" } }));
     const plan = planRollout(spec, observedAll(spec, "v23.1.11"));
-    const wait = Math.max(5_000, 22_000, FIRST_ROLL.catchUpMs + 2 * 5_000);
+    const wait = Math.max(5_000, 10_000, FIRST_ROLL.catchUpMs + 2 * 5_000);
     const setup = FIRST_ROLL.stagingMs + 2 * 5_000;
     assert.strictEqual(plan.estimatedMs, setup + 2 * (drainEstimateMs(undefined) + FIRST_ROLL.restartMs + wait) + FIRST_ROLL.betweenMs);
   });

@@ -35,7 +35,7 @@ describe("provider/spec", () => {
       assert.strictEqual(s.canaryBakeMs, 120_000);
       assert.strictEqual(s.gateSamples, 3);
       assert.strictEqual(s.gateIntervalMs, 5_000);
-      assert.strictEqual(s.gateRecheckAfterMs, 22_000);
+      assert.strictEqual(s.gateRecheckAfterMs, 10_000);
       assert.deepStrictEqual(s.deadlines, {
         drainMs: 600_000,
         stopMs: 300_000,
