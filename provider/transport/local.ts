@@ -6,7 +6,8 @@
  * a TransportError naming argv[0] and never the arguments (they may carry
  * paths a user considers private, and callers add their own subject).
  */
-import { spawn } from "child_process";
+import { spawn, type ChildProcessByStdio } from "child_process";
+import type { Readable, Writable } from "stream";
 import * as fs from "fs";
 import { TransportError } from "../core/errors";
 import type { ExecOptions, ExecResult, Transport } from "./transport";
@@ -46,11 +47,14 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
   // detached: the command gets its own process group, so a timeout or abort
   // can end the whole group (a `sh -c` and whatever it started) and nothing
   // the command daemonizes is tied to our lifetime.
+  // Without input, stdin is /dev/null: the same end-of-file as an empty pipe, minus a pipe per command and
+  // the EPIPE (with its source-mapped stack) that ending it raises when the command has already exited.
+  // Probes run this for every node at every sample: that garbage was a third of the provider's heap growth.
   const child = spawn(name, argv.slice(1), {
-    env: { ...process.env, ...(opts.env ?? {}) },
-    stdio: ["pipe", "pipe", "pipe"],
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     detached: true,
-  });
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   const out = new Capture();
   const err = new Capture();
   let failure: Error | undefined;
@@ -94,8 +98,10 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
       settle(code);
     }, EXIT_GRACE_MS).unref();
   });
-  child.stdin.on("error", () => undefined); // a command that ignores stdin may close it early
-  child.stdin.end(opts.stdin ?? "");
+  if (opts.stdin !== undefined) {
+    child.stdin?.on("error", () => undefined); // a command that ignores stdin may close it early
+    child.stdin?.end(opts.stdin);
+  }
 }
 
 class Capture {
