@@ -59,6 +59,7 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
   const err = new Capture();
   let failure: Error | undefined;
   let settled = false;
+  let grace: NodeJS.Timeout | undefined;
 
   const killGroup = (why: string): void => {
     if (failure) return;
@@ -78,6 +79,9 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
     if (settled) return;
     settled = true;
     if (timer) clearTimeout(timer);
+    // Cleared, not left to run out: its closure would keep the child and its streams alive for EXIT_GRACE_MS
+    // after every command, long enough for V8 to promote them all to old space (garbage for its next full GC).
+    if (grace) clearTimeout(grace);
     opts.signal?.removeEventListener("abort", onAbort);
     fn();
   };
@@ -92,7 +96,8 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
   // briefly for the rest of the output.
   child.on("close", (code) => settle(code));
   child.on("exit", (code) => {
-    setTimeout(() => {
+    if (settled) return;
+    grace = setTimeout(() => {
       child.stdout.destroy();
       child.stderr.destroy();
       settle(code);
