@@ -97,11 +97,18 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
   child.on("close", (code) => settle(code));
   child.on("exit", (code) => {
     if (settled) return;
-    grace = setTimeout(() => {
-      child.stdout.destroy();
-      child.stderr.destroy();
-      settle(code);
-    }, EXIT_GRACE_MS).unref();
+    // setImmediate: one more poll of the pipes after the grace. A provider starved of CPU for longer than the
+    // grace (50 nodes on 2 shared cores) ran this timer before reading output already in the pipe: a 50-node
+    // staging failed on `sha256sum` "succeeding" with no output.
+    grace = setTimeout(
+      () =>
+        setImmediate(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          settle(code);
+        }),
+      EXIT_GRACE_MS,
+    ).unref();
   });
   if (opts.stdin !== undefined) {
     child.stdin?.on("error", () => undefined); // a command that ignores stdin may close it early
