@@ -17,6 +17,7 @@
  * adds it to successful results itself, not to failures, and read/delete
  * load their code from it).
  */
+import { setMaxListeners } from "events";
 import { ProgressMirror, recallRollout, startingBlock } from "./cluster/memory";
 import { EndReporter } from "./rollout/end-report";
 import { engineWatch } from "./engine/engine-watch";
@@ -200,5 +201,9 @@ function versionChanged(olds: Props, news: Props): boolean {
 /** Fires when either fires (the caller's abort, the engine gone). */
 function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+  if (present.length <= 1) return present[0];
+  const any = AbortSignal.any(present);
+  // After a failure the run's reads (evidence, rollback) listen on this one: one listener per read in flight.
+  setMaxListeners(0, any);
+  return any;
 }

@@ -16,15 +16,36 @@ export interface Sample {
 const SERIES_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+\S+)?\s*$/;
 const LABEL_RE = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?/y;
 
-export function parsePrometheusText(text: string): Sample[] {
+/**
+ * `only`: the series to keep; every other line is skipped before it is split
+ * or matched. CockroachDB exports thousands of series per node and the gates
+ * read five, every gate interval on every node: parsing them all is most of
+ * the provider's garbage during a roll (bench/TARGETS-METHOD.md, RSS).
+ */
+export function parsePrometheusText(text: string, only?: ReadonlySet<string>): Sample[] {
   const samples: Sample[] = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const lineStart = start;
+    start = end + 1;
+    if (only && !only.has(seriesNameAt(text, lineStart, end))) continue;
+    const line = text.slice(lineStart, end).trim();
     if (line === "" || line.startsWith("#")) continue;
     const sample = parseLine(line);
     if (sample) samples.push(sample);
   }
   return samples;
+}
+
+/** The series name a line starts with (after leading blanks): up to `{`, a blank or the end; "" for comments. */
+function seriesNameAt(text: string, from: number, end: number): string {
+  let i = from;
+  while (i < end && (text[i] === " " || text[i] === "\t")) i++;
+  let j = i;
+  while (j < end && text[j] !== "{" && text[j] !== " " && text[j] !== "\t" && text[j] !== "\r") j++;
+  return text.slice(i, j);
 }
 
 function parseLine(line: string): Sample | undefined {

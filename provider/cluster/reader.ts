@@ -42,6 +42,14 @@ export interface NodeVars {
 const SETTING_NAME_RE = /^[a-z][a-z0-9_.]*$/;
 
 const HTTP_TIMEOUT_MS = 3_000;
+/** The series vars() reads; the others are skipped unparsed. */
+const VARS_READ: ReadonlySet<string> = new Set([
+  "build_timestamp",
+  "ranges_underreplicated",
+  "ranges_unavailable",
+  "liveness_livenodes",
+  "raftlog_behind",
+]);
 /** `/_status/ranges` and `/_status/raft` list replicas (the latter of every node): larger and slower than the other endpoints. */
 const RANGES_TIMEOUT_MS = 10_000;
 const RANGES_MAX_BYTES = 256 * 1024 * 1024;
@@ -117,7 +125,7 @@ export class ClusterReader {
   async vars(node: NodeSpec, signal?: AbortSignal): Promise<NodeVars> {
     const res = await httpGet(this.httpUrl(node.httpAddr, "/_status/vars"), this.httpOpts(signal));
     if (res.status !== 200) throw new ReadFailed(`/_status/vars answered HTTP ${res.status}`);
-    const samples = parsePrometheusText(res.body);
+    const samples = parsePrometheusText(res.body, VARS_READ);
     return {
       build: buildTagOf(samples),
       underReplicated: sumSeries(samples, "ranges_underreplicated"),

@@ -75,7 +75,12 @@ export class ClusterWatch {
   /** Set once a node not held has failed; the signal is aborted with it. */
   failure?: GateFailed;
 
-  constructor(private readonly opts: WatchOptions) {}
+  constructor(private readonly opts: WatchOptions) {
+    // Each sample reads every node at once (process state, /health, /_status/vars): two or three abort
+    // listeners per node on this signal while the sample runs, each removed when its read ends
+    // (transport/http.ts, transport/local.ts). Node's default cap of 10 warned from 4 nodes on.
+    setMaxListeners(0, this.stopCtl.signal);
+  }
 
   /** Fires when the watch found a failure. */
   get signal(): AbortSignal {
@@ -173,19 +178,23 @@ export class ClusterWatch {
   }
 }
 
-/** Fires when either fires (the run's own signal, or the watch's). */
+/** Fires when either fires (the run's own signal, or the watch's); the first to fire unhooks the other. */
 export function eitherSignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
   if (!a) return b;
   const ctl = new AbortController();
   setMaxListeners(0, ctl.signal);
-  const fire = (s: AbortSignal) => (): void => {
+  if (a.aborted || b.aborted) {
+    ctl.abort((a.aborted ? a : b).reason);
+    return ctl.signal;
+  }
+  const onA = (): void => fire(a);
+  const onB = (): void => fire(b);
+  const fire = (s: AbortSignal): void => {
+    a.removeEventListener("abort", onA);
+    b.removeEventListener("abort", onB);
     if (!ctl.signal.aborted) ctl.abort(s.reason);
   };
-  if (a.aborted) fire(a)();
-  else if (b.aborted) fire(b)();
-  else {
-    a.addEventListener("abort", fire(a), { once: true });
-    b.addEventListener("abort", fire(b), { once: true });
-  }
+  a.addEventListener("abort", onA, { once: true });
+  b.addEventListener("abort", onB, { once: true });
   return ctl.signal;
 }

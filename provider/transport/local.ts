@@ -6,7 +6,8 @@
  * a TransportError naming argv[0] and never the arguments (they may carry
  * paths a user considers private, and callers add their own subject).
  */
-import { spawn } from "child_process";
+import { spawn, type ChildProcessByStdio } from "child_process";
+import type { Readable, Writable } from "stream";
 import * as fs from "fs";
 import { TransportError } from "../core/errors";
 import type { ExecOptions, ExecResult, Transport } from "./transport";
@@ -46,15 +47,19 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
   // detached: the command gets its own process group, so a timeout or abort
   // can end the whole group (a `sh -c` and whatever it started) and nothing
   // the command daemonizes is tied to our lifetime.
+  // Without input, stdin is /dev/null: the same end-of-file as an empty pipe, minus a pipe per command and
+  // the EPIPE (with its source-mapped stack) that ending it raises when the command has already exited.
+  // Probes run this for every node at every sample: that garbage was a third of the provider's heap growth.
   const child = spawn(name, argv.slice(1), {
-    env: { ...process.env, ...(opts.env ?? {}) },
-    stdio: ["pipe", "pipe", "pipe"],
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     detached: true,
-  });
+  }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   const out = new Capture();
   const err = new Capture();
   let failure: Error | undefined;
   let settled = false;
+  let grace: NodeJS.Timeout | undefined;
 
   const killGroup = (why: string): void => {
     if (failure) return;
@@ -74,6 +79,9 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
     if (settled) return;
     settled = true;
     if (timer) clearTimeout(timer);
+    // Cleared, not left to run out: its closure would keep the child and its streams alive for EXIT_GRACE_MS
+    // after every command, long enough for V8 to promote them all to old space (garbage for its next full GC).
+    if (grace) clearTimeout(grace);
     opts.signal?.removeEventListener("abort", onAbort);
     fn();
   };
@@ -88,14 +96,24 @@ function runChild(argv: readonly string[], opts: ExecOptions, resolve: Settle<Ex
   // briefly for the rest of the output.
   child.on("close", (code) => settle(code));
   child.on("exit", (code) => {
-    setTimeout(() => {
-      child.stdout.destroy();
-      child.stderr.destroy();
-      settle(code);
-    }, EXIT_GRACE_MS).unref();
+    if (settled) return;
+    // setImmediate: one more poll of the pipes after the grace. A provider starved of CPU for longer than the
+    // grace (50 nodes on 2 shared cores) ran this timer before reading output already in the pipe: a 50-node
+    // staging failed on `sha256sum` "succeeding" with no output.
+    grace = setTimeout(
+      () =>
+        setImmediate(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          settle(code);
+        }),
+      EXIT_GRACE_MS,
+    ).unref();
   });
-  child.stdin.on("error", () => undefined); // a command that ignores stdin may close it early
-  child.stdin.end(opts.stdin ?? "");
+  if (opts.stdin !== undefined) {
+    child.stdin?.on("error", () => undefined); // a command that ignores stdin may close it early
+    child.stdin?.end(opts.stdin);
+  }
 }
 
 class Capture {

@@ -73,4 +73,13 @@ describe("provider/prometheus", () => {
       ["ranges_unavailable"],
     );
   });
+
+  it("with `only`, keeps exactly the samples of those series that the full parse finds", () => {
+    const text = `${V23}  ranges_unavailable{store="3"} 4\r\nranges_unavailable_x 9\nraftlog_behind 7`;
+    const only = new Set(["ranges_unavailable", "build_timestamp", "raftlog_behind"]);
+    const all = parsePrometheusText(text).filter((x) => only.has(x.name));
+    assert.ok(all.length >= 4, "the fixture has samples of every kept series");
+    assert.deepStrictEqual(parsePrometheusText(text, only), all);
+    assert.strictEqual(sumSeries(parsePrometheusText(text, only), "ranges_unavailable"), 5);
+  });
 });
