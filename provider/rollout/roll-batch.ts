@@ -64,7 +64,10 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
   // The bake counts from the rejoin (plan/time-model.ts): catch-up and the gate's streak run inside it.
   const rejoinedAt = Date.now();
   run.watch?.release(batch.nodes);
-  await each(({ h }) => h.ops.clearJournal(run.opSignal));
+  // Every node of the batch rejoined: the journals go while the gate samples (a batch of 10 spends a
+  // second on them otherwise); the bake waits for them, so no node is left journaled behind the run.
+  const cleared = each(({ h }) => h.ops.clearJournal(run.opSignal));
+  cleared.catch(() => undefined);
   const lead = members[0];
   run.watch?.doing("await-cluster", lead.at.node);
   await run.recorder.phase(
@@ -73,6 +76,7 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
     () => awaitClusterGate(run.gate(lead.at), d.clusterMs, lead.h.spec),
     (s) => s,
   );
+  await cleared;
   run.watch?.doing("bake", lead.at.node);
   await run.recorder.phase(
     "bake",
