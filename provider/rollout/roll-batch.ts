@@ -42,25 +42,29 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
   });
   run.watch?.hold(batch.nodes);
   await reader.avoid(batch.nodes);
-  await each(({ h, at }) => run.step("drain", at, () => h.ops.drain(d.drainMs, run.opSignal)));
+  await alone(members, ({ h, at }, step) => step(() => run.step("drain", at, () => h.ops.drain(d.drainMs, run.opSignal))));
   // Draining nodes still vote: stopping them is checked again (a peer may have died meanwhile).
   await run.guard(batch.nodes, "stop", members[0].at);
-  await each(({ h, at }) =>
-    run.step("stop", at, async () => {
-      const r = await h.ops.stop(d.stopMs, run.opSignal);
-      if (r.escalated)
-        run.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
-    }),
-  );
-  await each(({ h, at }) => {
+  // The guard cleared the whole batch: from here each node goes on alone (stop, swap, start, ready), never
+  // waiting for another node's slowest phase (alone()).
+  const gate = run.gate();
+  await alone(members, async ({ h, at }, step) => {
+    await step(() =>
+      run.step("stop", at, async () => {
+        const r = await h.ops.stop(d.stopMs, run.opSignal);
+        if (r.escalated)
+          run.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
+      }),
+    );
     const s = staged.get(h.spec.name);
     if (!s) throw new GateFailed("swap-binary", "release not staged", subjectOf(h.spec));
-    return run.step("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, run.opSignal));
+    await step(() =>
+      run.step("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, run.opSignal)),
+    );
+    await step(() => run.step("start", at, () => h.ops.start(d.startMs, run.opSignal)));
+    await step(() => run.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
   });
-  await each(({ h, at }) => run.step("start", at, () => h.ops.start(d.startMs, run.opSignal)));
   await reader.avoid([]);
-  const gate = run.gate();
-  await each(({ h, at }) => run.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
   // The bake counts from the rejoin (plan/time-model.ts): catch-up and the gate's streak run inside it.
   const rejoinedAt = Date.now();
   run.watch?.release(batch.nodes);
@@ -89,6 +93,28 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
     run.recorder.node(h.spec.name, { outcome: "upgraded" });
     run.ctx.emit({ type: "node-done", at, outcome: "upgraded", durationMs: Date.now() - started });
   }
+}
+
+/**
+ * Each member's steps, the members concurrently. After the first failure no
+ * member begins another step (`step` throws it), and the batch fails only
+ * once every step in flight has ended: nothing is left running behind the
+ * rollback that follows.
+ */
+async function alone<M>(
+  members: readonly M[],
+  steps: (m: M, step: <T>(fn: () => Promise<T>) => Promise<T>) => Promise<unknown>,
+): Promise<void> {
+  let failure: { readonly e: unknown } | undefined;
+  const step = <T>(fn: () => Promise<T>): Promise<T> => (failure ? Promise.reject(failure.e) : fn());
+  await Promise.all(
+    members.map((m) =>
+      steps(m, step).catch((e: unknown) => {
+        failure ??= { e };
+      }),
+    ),
+  );
+  if (failure) throw failure.e;
 }
 
 /**
