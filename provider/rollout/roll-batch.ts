@@ -8,6 +8,7 @@ import { GateFailed, subjectOf } from "../core/errors";
 import type { NodePosition } from "../core/events";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { oneAtATime } from "../plan/plan";
+import { alone } from "./each-alone";
 import { proveDown } from "../cluster/placement";
 import type { StagedByNode } from "./staging";
 import type { RunState } from "./run-state";
@@ -93,28 +94,6 @@ export async function rollBatch(run: RunState, batch: PlanBatch, staged: StagedB
     run.recorder.node(h.spec.name, { outcome: "upgraded" });
     run.ctx.emit({ type: "node-done", at, outcome: "upgraded", durationMs: Date.now() - started });
   }
-}
-
-/**
- * Each member's steps, the members concurrently. After the first failure no
- * member begins another step (`step` throws it), and the batch fails only
- * once every step in flight has ended: nothing is left running behind the
- * rollback that follows.
- */
-async function alone<M>(
-  members: readonly M[],
-  steps: (m: M, step: <T>(fn: () => Promise<T>) => Promise<T>) => Promise<unknown>,
-): Promise<void> {
-  let failure: { readonly e: unknown } | undefined;
-  const step = <T>(fn: () => Promise<T>): Promise<T> => (failure ? Promise.reject(failure.e) : fn());
-  await Promise.all(
-    members.map((m) =>
-      steps(m, step).catch((e: unknown) => {
-        failure ??= { e };
-      }),
-    ),
-  );
-  if (failure) throw failure.e;
 }
 
 /**
