@@ -47,7 +47,8 @@ export interface Judged {
 
 export async function judgeUnhealthy(ctx: JudgeContext): Promise<Judged> {
   let judged = await judgeOnce(ctx, ctx.obs);
-  const down = judged.unproven.filter((n) => n.process !== "running" || !n.live).map((n) => n.name);
+  // Down: not running (stopped, unknown) or not live. A draining node stays unready until restarted: not waited for.
+  const down = judged.unproven.filter((n) => (n.process !== "running" && n.process !== "draining") || !n.live).map((n) => n.name);
   if (down.length > 0 && (await awaitBack(ctx, down, judged.unproven))) judged = await judgeOnce(ctx, await ctx.reobserve());
   const note = unprovenNote(judged.unproven, ctx.spec.version);
   if (note) ctx.note(note);
