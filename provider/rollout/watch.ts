@@ -75,7 +75,10 @@ export class ClusterWatch {
   /** Set once a node not held has failed; the signal is aborted with it. */
   failure?: GateFailed;
 
-  constructor(private readonly opts: WatchOptions) {}
+  constructor(private readonly opts: WatchOptions) {
+    // One sample reads every node at once on this signal (a warning past 10 listeners otherwise, from 6 nodes).
+    setMaxListeners(0, this.stopCtl.signal);
+  }
 
   /** Fires when the watch found a failure. */
   get signal(): AbortSignal {
