@@ -21,6 +21,8 @@ describe("provider: adopting a cluster with a node down that no run touched", fu
   this.timeout(300_000);
   let sim: SimCluster;
   let served: { url: string; close(): Promise<void> | void };
+  /** The operator's start of n2: awaited before the cluster is stopped, so no node outlives a failed case. */
+  let restart: Promise<{ code: number }> | undefined;
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: VERSION, baseIp: "127.0.125.10", timeScale: 0.1 });
@@ -28,6 +30,7 @@ describe("provider: adopting a cluster with a node down that no run touched", fu
   });
 
   after(async () => {
+    await restart?.catch(() => undefined);
     await served?.close();
     await sim?.stop();
   });
@@ -35,7 +38,6 @@ describe("provider: adopting a cluster with a node down that no run touched", fu
   it("n2 stopped by hand and restarted by hand during the create: adopted, n2 left to the operator, not 'left by an earlier run'", async () => {
     sim.killNode("n2", "SIGTERM");
     await sim.waitForExit("n2");
-    let restart: Promise<{ code: number }> | undefined;
     const r = await converge("", undefined, inputsFor(sim, VERSION, served.url), undefined, (line) => {
       // The run has judged n2 (stopped, no evidence of an earlier run) and waits for it: the operator brings it back now.
       if (restart === undefined && /n2 \(stopped\) on v23\.1\.11, and no run touched it: waiting up to 30s/.test(line))
