@@ -16,6 +16,8 @@
  *
  * Standalone: node dist/bench/engine-roll.js --nodes 9 --modes node,zone
  */
+import * as fs from "fs";
+import * as path from "path";
 import type { ClusterVersionOutputs, RolloutRecord, StrategyInput } from "../provider/core/types";
 import { InvariantMonitor } from "../tests/support/invariant-monitor";
 import { fastStrategy, watched } from "../tests/support/provider-harness";
@@ -23,6 +25,8 @@ import { PulumiWorkspace, type PulumiResult } from "../tests/support/pulumi";
 import { rootProgram } from "../tests/support/root-program";
 import { startSimCluster, type SimCluster } from "../tests/support/sim-cluster";
 import { ProviderRssSampler, type ProviderRss } from "./provider-rss";
+import { RollCpuSampler, type RollCpu } from "./provider-cpu";
+import { breakdownOf, totalsOf, type BatchBreakdown } from "./roll-breakdown";
 import { etaFromOutput, floorOf, sum, wallMs, type BatchFloor } from "./roll-metrics";
 
 export type Mode = "node" | "zone";
@@ -76,6 +80,15 @@ export interface EngineRoll {
   readonly maxUnavailableRanges: number;
   readonly rangeSamples: number;
   readonly violations: readonly string[];
+  /** Where the wall time went (roll-breakdown.ts): fixed overhead, phase sums over the batches, each batch when few. */
+  readonly breakdown?: {
+    readonly beforeFirstMs: number;
+    readonly afterLastMs: number;
+    readonly totals: Record<string, number>;
+    readonly batches?: readonly BatchBreakdown[];
+  };
+  /** CPU of the provider and of the machine over the `pulumi up` (provider-cpu.ts). */
+  readonly cpu?: RollCpu;
 }
 
 function strategyFor(o: EngineRollOptions, mode: Mode): StrategyInput {
@@ -140,16 +153,31 @@ export async function benchEngineRoll(o: EngineRollOptions): Promise<EngineRoll[
 async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: SimCluster, mode: Mode): Promise<Omit<EngineRoll, "paced">> {
   const monitor = await InvariantMonitor.start(watched(sim), o.monitorMs, { rangeHealth: true });
   let sampler: ProviderRssSampler | undefined;
+  let cpuSampler: RollCpuSampler | undefined;
   const t0 = Date.now();
-  const r = await upOnce(ws, sim, (pid) => (sampler = new ProviderRssSampler(pid)));
+  const r = await upOnce(ws, sim, (pid) => {
+    sampler = new ProviderRssSampler(pid);
+    cpuSampler = new RollCpuSampler(pid);
+  });
   const upMs = Date.now() - t0;
   const rss = (sampler as ProviderRssSampler | undefined)?.stop() ?? { peakKb: 0, firstKb: 0, processes: 0, samples: 0 };
+  const cpu = (cpuSampler as RollCpuSampler | undefined)?.stop();
   await monitor.stop();
   const outputs = (await ws.stackOutputs().catch(() => ({}))) as { lastRollout?: RolloutRecord };
   const record = r.code === 0 ? outputs.lastRollout : await failedRecord(ws);
+  // BENCH_RECORD_DIR: the whole record of each roll, for reading its phases (provider/rollout/timeline.ts).
+  const dumpDir = process.env.BENCH_RECORD_DIR;
+  if (dumpDir && record) fs.writeFileSync(path.join(dumpDir, `record-${o.nodes}-${mode}.json`), JSON.stringify(record, null, 1));
   const strategy = strategyFor(o, mode);
   const bakeMs = (i: number): number => durationMs(i === 0 ? strategy.canaryBake : strategy.waitAfterRejoin);
   const batches = record ? floorOf(record, bakeMs) : [];
+  const parts = record ? breakdownOf(record) : undefined;
+  const breakdown = parts && {
+    beforeFirstMs: parts.beforeFirstMs,
+    afterLastMs: parts.afterLastMs,
+    totals: totalsOf(parts),
+    ...(parts.batches.length <= 5 && { batches: parts.batches }),
+  };
   const budget = mode === "zone" ? Math.ceil(o.nodes / ZONES.length) : 1;
   const health = monitor.unavailableRanges();
   const violations = [...monitor.violations({ maxUnavailable: budget }), ...(health.max > 0 ? [`${health.max} unavailable ranges`] : [])];
@@ -170,6 +198,8 @@ async function oneUp(o: EngineRollOptions, ws: PulumiWorkspace, sim: SimCluster,
     maxUnavailableRanges: health.max,
     rangeSamples: health.sampled,
     violations,
+    ...(breakdown && { breakdown }),
+    ...(cpu && { cpu }),
   };
 }
 
@@ -220,7 +250,8 @@ async function settled(httpAddr: string): Promise<boolean> {
 
 /** The lines of a failed up that say why (the engine's diagnostics), not the whole diff. */
 function errorLines(text: string): string {
-  const lines = text.split("\n").filter((l) => /error|fail|refus|cannot/i.test(l));
+  // The plan's "rollback on failure: yes" line is no error.
+  const lines = text.split("\n").filter((l) => /error|fail|refus|cannot/i.test(l) && !/rollback on failure:/.test(l));
   return (lines.length ? lines : text.trim().split("\n").slice(-15)).slice(0, 12).join("\n");
 }
 

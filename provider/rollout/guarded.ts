@@ -44,7 +44,7 @@ export async function clearToDisrupt(ctx: GuardedContext, nodes: readonly string
   await awaitClearance(
     {
       look: async () => {
-        now = await readClusterNow(reader, handles, signal);
+        now = await readClusterNow(reader, handles, signal, { light: true });
         const seen = now;
         const downNow = nodes.filter((n) => {
           const x = seen.nodes.find((y) => y.name === n);

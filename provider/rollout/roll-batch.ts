@@ -8,6 +8,7 @@ import { GateFailed, subjectOf } from "../core/errors";
 import type { NodePosition } from "../core/events";
 import { awaitClusterGate, awaitNodeReady, bakeWithGate } from "./gate-loops";
 import { oneAtATime } from "../plan/plan";
+import { alone } from "./each-alone";
 import { proveDown } from "../cluster/placement";
 import type { StagedByNode } from "./staging";
 import type { RunState } from "./run-state";
@@ -63,29 +64,36 @@ export async function rollBatch(
   });
   run.watch?.hold(batch.nodes);
   await reader.avoid(batch.nodes);
-  await each(({ h, at }) => run.step("drain", at, () => h.ops.drain(d.drainMs, run.opSignal)));
+  await alone(members, ({ h, at }, step) => step(() => run.step("drain", at, () => h.ops.drain(d.drainMs, run.opSignal))));
   // Draining nodes still vote: stopping them is checked again (a peer may have died meanwhile).
   await run.guard(batch.nodes, "stop", members[0].at);
-  await each(({ h, at }) =>
-    run.step("stop", at, async () => {
-      const r = await h.ops.stop(d.stopMs, run.opSignal);
-      if (r.escalated)
-        run.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
-    }),
-  );
-  await each(({ h, at }) => {
+  // The guard cleared the whole batch: from here each node goes on alone (stop, swap, start, ready), never
+  // waiting for another node's slowest phase (alone()).
+  const gate = run.gate();
+  await alone(members, async ({ h, at }, step) => {
+    await step(() =>
+      run.step("stop", at, async () => {
+        const r = await h.ops.stop(d.stopMs, run.opSignal);
+        if (r.escalated)
+          run.recorder.annotate(h.spec.name, "stop", `no exit within ${Math.round(d.stopMs / 1000)}s of SIGTERM: sent SIGKILL`);
+      }),
+    );
     const s = staged.get(h.spec.name);
     if (!s) throw new GateFailed("swap-binary", "release not staged", subjectOf(h.spec));
-    return run.step("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, run.opSignal));
+    await step(() =>
+      run.step("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, run.opSignal)),
+    );
+    await step(() => run.step("start", at, () => h.ops.start(d.startMs, run.opSignal)));
+    await step(() => run.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
   });
-  await each(({ h, at }) => run.step("start", at, () => h.ops.start(d.startMs, run.opSignal)));
   await reader.avoid([]);
-  const gate = run.gate();
-  await each(({ h, at }) => run.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
   // The bake counts from the rejoin (plan/time-model.ts): catch-up and the gate's streak run inside it.
   const rejoinedAt = Date.now();
   run.watch?.release(batch.nodes);
-  await each(({ h }) => h.ops.clearJournal(run.opSignal));
+  // Every node of the batch rejoined: the journals go while the gate samples (a batch of 10 spends a
+  // second on them otherwise); the bake waits for them, so no node is left journaled behind the run.
+  const cleared = each(({ h }) => h.ops.clearJournal(run.opSignal));
+  cleared.catch(() => undefined);
   const lead = members[0];
   run.watch?.doing("await-cluster", lead.at.node);
   await run.recorder.phase(
@@ -94,6 +102,7 @@ export async function rollBatch(
     () => awaitClusterGate(run.gate(lead.at), d.clusterMs, lead.h.spec),
     (s) => s,
   );
+  await cleared;
   run.watch?.doing("bake", lead.at.node);
   await run.recorder.phase(
     "bake",

@@ -100,7 +100,7 @@ export class RunState {
     const { spec, reader, handles } = this.ctx;
     const hosts = new Map(spec.nodes.map((n) => [n.name, n.sqlAddr.host]));
     this.watch = new ClusterWatch({
-      read: (signal) => readClusterNow(reader, handles, signal),
+      read: (signal) => readClusterNow(reader, handles, signal, { light: true }),
       intervalMs: spec.strategy.gateIntervalMs,
       hostOf: (name) => hosts.get(name) ?? name,
     });

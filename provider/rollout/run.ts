@@ -9,9 +9,7 @@
  * (this run's and an interrupted earlier run's) go back to
  * `<binaryPath>_old` newest first through the same guarded path and gates.
  * The result always says what happened; lifecycle.ts turns it into outputs
- * or a partial failure.
- *
- * Core code never logs: everything is an event (see core/events.ts).
+ * or a partial failure. Core code never logs: everything is an event.
  */
 import { GateFailed, messageOf } from "../core/errors";
 import { blockFinalization } from "../cluster/finalization";
@@ -28,7 +26,8 @@ import { deadlineSignal } from "../core/timing";
 import { ClusterLease } from "./lease";
 import { isSingleNode } from "../spec/single-node";
 import { verifySingleNodeRoll } from "./single-node-roll";
-import { brokenOnTarget, drainedOnly, forceCanary, refuseBroken, unhealthyFirst } from "./broken-nodes";
+import { drainedOnly, forceCanary, refuseBroken, unhealthyFirst, type BrokenNode } from "./broken-nodes";
+import { judgeUnhealthy } from "./judge-unhealthy";
 import { RunState, type UpdateContext, type UpdateResult } from "./run-state";
 import { preflight, settleBeforeFirst, settleBeforeResuming } from "./preflight-step";
 import { provenNow, rollBatch } from "./roll-batch";
@@ -146,6 +145,8 @@ async function settleWhatEarlierRunsLeft(run: RunState): Promise<Observation> {
   // One rollout at a time, from here on: the next step may touch a node. Unreachable SQL
   // with nothing to recover is left to pre-flight, which refuses it with the cause.
   if (obs.sqlError === undefined || recovering) await takeLeaseOnce(run);
+  // Their journals are cleared once settled: the names stay evidence that a run touched them (earlier-run.ts).
+  const journaled = obs.nodes.filter((n) => n.journal && journalBelongsTo(n.journal, spec.version)).map((n) => n.name);
   if (recovering) {
     await recoverInterrupted(obs, { ...run.ctx, recorder: run.recorder });
     obs = await observeCluster(reader, handles, signal, look);
@@ -156,7 +157,10 @@ async function settleWhatEarlierRunsLeft(run: RunState): Promise<Observation> {
     await restartDrained(drained, { ...run.ctx, recorder: run.recorder });
     obs = await observeCluster(reader, handles, signal, look);
   }
-  const broken = brokenOnTarget(obs, spec.version).map((n) => n.name);
+  const reobserve = () => observeCluster(reader, handles, signal, look);
+  const note = (m: string) => run.recorder.note(m);
+  const { broken, obs: judged } = await judgeUnhealthy({ ...run.ctx, obs, journaled, note, reobserve });
+  obs = judged;
   run.canaryAgain = broken.length > 0;
   if (broken.length === 0) return obs;
   await takeLeaseOnce(run);
@@ -187,9 +191,10 @@ async function takeLeaseOnce(run: RunState): Promise<void> {
 }
 
 /** Nodes an earlier run left unhealthy on the target: rolled back to `_old` first, or the run refuses. */
-async function repairBroken(run: RunState, obs: Observation, names: readonly string[]): Promise<void> {
+async function repairBroken(run: RunState, obs: Observation, broken: readonly BrokenNode[]): Promise<void> {
   const { spec } = run.ctx;
-  const refusal = refuseBroken(obs, names, spec);
+  const names = broken.map((b) => b.name);
+  const refusal = refuseBroken(obs, broken, spec);
   if (refusal) throw refusal;
   run.ctx.emit({
     type: "note",

@@ -7,6 +7,9 @@
  *   zone): 3 batches of 3, each proven right before it stops; only one
  *   zone's nodes ever down together, never more than 3, zones strictly one
  *   after another, 0 unavailable ranges in any sample.
+ * - A node of a zone fails to start (a release fault): the batch goes no
+ *   further (each-alone.ts), every touched node goes back to the previous
+ *   release, never more than a zone down, 0 unavailable ranges.
  * - The proof itself, read from that cluster: a zone may go down, two nodes
  *   of different zones may not, and a dead node elsewhere voids a zone's proof.
  * - 4 nodes in 2 zones (some range has 2 of its 3 replicas in one zone): the
@@ -18,11 +21,12 @@ import { proveDown } from "../../provider/cluster/placement";
 import { parseSpec } from "../../provider/spec/parse";
 import type { ClusterVersionInputs, ClusterVersionOutputs } from "../../provider/core/types";
 import { InvariantMonitor } from "../support/invariant-monitor";
-import { converge, fastStrategy, inputsFor, nodeFacts, watched } from "../support/provider-harness";
+import { converge, fastStrategy, inputsFor, nodeFacts, prestageOnNode, watched } from "../support/provider-harness";
 import { startSimCluster, type SimCluster } from "../support/sim-cluster";
 
 const FROM = "v23.1.11";
 const TO = "v23.1.12";
+const NEXT = "v23.1.13";
 const ZONES = ["region=r1,zone=a", "region=r1,zone=b", "region=r1,zone=c"];
 /** 30 sim seconds at scale 0.1: longer than the sim's post-restart catch-up, as a real bake must be. */
 const BAKE = "3s";
@@ -114,6 +118,32 @@ describe("zone-at-a-time: 9 nodes in 3 zones", function () {
     assert.deepStrictEqual(
       up.outs.lastRollout?.nodes.map((n) => n.outcome),
       sim.providerNodes.map(() => "upgraded"),
+    );
+  });
+
+  it("a node of a zone batch fails to start: the run stops the batch and rolls every touched node back, never more than a zone down", async () => {
+    // After the first case every node runs TO. n5 (zone b) gets a release of NEXT that cannot start.
+    const good = sim.buildRelease(NEXT);
+    const victim = namesIn(sim, ZONES[1])[1];
+    const node = sim.providerNodes.find((n) => n.name === victim);
+    assert.ok(node);
+    prestageOnNode(node, NEXT, sim.buildRelease(NEXT, "start-fails").tarball, good.sha256);
+    const adopt = await converge("", undefined, inputsFor(sim, TO, url));
+    assert.ok(adopt.outs, adopt.failure?.message);
+    const monitor = await InvariantMonitor.start(watched(sim), 250, { rangeHealth: true });
+    const r = await converge("crdb-zone-fail", adopt.outs, localityInputs(sim, url, NEXT));
+    await monitor.stop();
+    const why = r.lines.join("\n");
+    assert.ok(r.failure, `the roll must fail at ${victim}'s start:\n${why}`);
+    const head = r.failure.message.split("\n")[0];
+    assert.match(head, new RegExp(`^start node ${victim} \\(`), head);
+    assert.match(head, /; rolled back .* to v23\.1\.12$/, head);
+    assert.strictEqual(r.failure.properties.lastRollout?.outcome, "rolled-back");
+    assert.deepStrictEqual(monitor.violations({ maxUnavailable: 3 }), []);
+    assert.strictEqual(monitor.unavailableRanges().max, 0);
+    assert.deepStrictEqual(
+      nodeFacts(sim).map((f) => f.binary),
+      sim.providerNodes.map(() => TO),
     );
   });
 

@@ -7,7 +7,7 @@
  * in the plan and the estimate.
  */
 import * as assert from "assert";
-import { brokenOnTarget, forceCanary, refuseBroken, unhealthyFirst } from "../../provider/rollout/broken-nodes";
+import { forceCanary, refuseBroken, unhealthyFirst, unhealthyOnTarget } from "../../provider/rollout/broken-nodes";
 import type { NodeObservation, Observation } from "../../provider/cluster/observe";
 import { estimateRolloutMs, planRollout, renderPlan } from "../../provider/plan/plan";
 import { parseSpec } from "../../provider/spec/parse";
@@ -16,6 +16,7 @@ import { inputs, observedAll } from "./pure-fixtures";
 
 const TO = "v23.1.12";
 const FROM = "v23.1.11";
+const EVIDENCE = "its journal shows an interrupted run";
 
 function obsNode(name: string, extra: Partial<NodeObservation>): NodeObservation {
   return {
@@ -52,22 +53,25 @@ describe("broken nodes: left unhealthy on the target by an earlier run", () => {
       obsNode("n8", { nodeId: undefined, build: undefined, binaryBuild: TO, process: "stopped", live: false, ready: false }),
     ]);
     assert.deepStrictEqual(
-      brokenOnTarget(obs, TO).map((n) => n.name),
+      unhealthyOnTarget(obs, TO).map((n) => n.name),
       ["n1", "n2", "n4"],
     );
   });
 
   it("is rolled back when its _old is the previous build (no refusal)", () => {
     const obs = observation([obsNode("n1", { binaryBuild: TO, process: "stopped", previousBuild: FROM })]);
-    assert.strictEqual(refuseBroken(obs, ["n1"], spec), undefined);
+    assert.strictEqual(refuseBroken(obs, [{ name: "n1", evidence: EVIDENCE }], spec), undefined);
   });
 
   it("refuses, naming the node and the way forward, when _old is missing or is the target", () => {
     for (const previousBuild of [undefined, TO]) {
       const obs = observation([obsNode("n1", { binaryBuild: TO, process: "stopped", previousBuild })]);
-      const e = refuseBroken(obs, ["n1"], spec);
+      const e = refuseBroken(obs, [{ name: "n1", evidence: EVIDENCE }], spec);
       assert.ok(e);
-      assert.match(e.message, /^preflight: refused, no node was touched: n1 was left stopped on v23\.1\.12 by an earlier run/);
+      assert.match(
+        e.message,
+        /^preflight: refused, no node was touched: n1 was left stopped on v23\.1\.12 by an earlier run \(its journal shows an interrupted run\)/,
+      );
       assert.match(e.message, /put the previous release's binary at \/usr\/local\/bin\/cockroach_old .*then run the update again/);
     }
   });
@@ -75,7 +79,10 @@ describe("broken nodes: left unhealthy on the target by an earlier run", () => {
   it("refuses when rollbackOnFailure is false, saying to roll it back by hand", () => {
     const off = parseSpec({ ...inputs(3, TO), strategy: { rollbackOnFailure: false } });
     const obs = observation([obsNode("n1", { binaryBuild: TO, build: TO, ready: false, previousBuild: FROM })]);
-    assert.match(String(refuseBroken(obs, ["n1"], off)?.message), /n1 was left not ready .*rollbackOnFailure is false/);
+    assert.match(
+      String(refuseBroken(obs, [{ name: "n1", evidence: EVIDENCE }], off)?.message),
+      /n1 was left not ready .*rollbackOnFailure is false/,
+    );
   });
 
   it("the next node bakes as a canary again, even with canary off or nodes already on the target", () => {
