@@ -70,6 +70,7 @@ export async function rollBatch(
   // The guard cleared the whole batch: from here each node goes on alone (stop, swap, start, ready), never
   // waiting for another node's slowest phase (alone()).
   const gate = run.gate();
+  const avoided = new Set(batch.nodes);
   await alone(members, async ({ h, at }, step) => {
     await step(() =>
       run.step("stop", at, async () => {
@@ -84,6 +85,9 @@ export async function rollBatch(
       run.step("swap-binary", at, () => h.ops.swapBinary({ source: s.binary, keepPrevious: true, libDir: s.libDir }, run.opSignal)),
     );
     await step(() => run.step("start", at, () => h.ops.start(d.startMs, run.opSignal)));
+    // Started: it may serve SQL again (a single-node cluster has no other gateway for its own ready check).
+    avoided.delete(h.spec.name);
+    await reader.avoid([...avoided]);
     await step(() => run.step("await-node", at, () => awaitNodeReady(gate, h.spec, spec.version, d.readyMs)));
   });
   await reader.avoid([]);

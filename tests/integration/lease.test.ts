@@ -168,16 +168,21 @@ describe("provider: one rollout at a time (the cluster's upgrade lease)", functi
       void leaseRows().then((rows) => rows.forEach((r) => seen.push({ t: Date.now(), live: r.live === true, token: String(r.token) })));
     }, 200);
     const monitor = await watch(sim);
-    const r = await update(state, inputs(next, { strategy: fastStrategy({ leaseTtl: "2s" }) }), (l) => {
-      // By n1's bake the run has held the lease for several 2s TTLs: only the heartbeat kept it.
-      if (!stolen && / n1 bake \.\.\./.test(l)) {
-        stolen = true;
-        void sql(
-          sim,
-          "UPDATE crdb_upgrade.lease SET holder = 'host=thief pid=1 boot=0 run=t resource=r target=v0.0.0', token = token + 1000, expires_at = now() + INTERVAL '10 minutes'",
-        );
+    let theft: NodeJS.Timeout | undefined;
+    const r = await update(state, inputs(next, { strategy: fastStrategy({ leaseTtl: "2s", canaryBake: "10s" }) }), (l) => {
+      // 5 s into n1's 10 s bake the run has held the lease for more than two 2s TTLs: only the heartbeat
+      // kept it (the run reaches the bake itself within a TTL or two: the gate runs beside pre-flight).
+      if (!theft && / n1 bake \.\.\./.test(l)) {
+        theft = setTimeout(() => {
+          stolen = true;
+          void sql(
+            sim,
+            "UPDATE crdb_upgrade.lease SET holder = 'host=thief pid=1 boot=0 run=t resource=r target=v0.0.0', token = token + 1000, expires_at = now() + INTERVAL '10 minutes'",
+          );
+        }, 5_000);
       }
     });
+    clearTimeout(theft);
     clearInterval(sampler);
     await monitor.stop();
     assert.ok(stolen, `the lease was stolen during n1's bake:\n${r.lines.join("\n")}`);
