@@ -181,43 +181,91 @@ function checkDiffCell(t: TargetsFile | undefined): Cell {
 
 let dirOf = ".";
 
-export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsFile | undefined): string {
-  const lb = literal(before);
-  const la = literal(after);
-  const rows: [string, Cell, Cell, string][] = [
-    ["provider wall ÷ literal-procedure script wall, 5 nodes, same 10 s bake, same run", lb.ratio, la.ratio, "≤ 1.0"],
-    ["client errors under the HAProxy load (median per roll)", lb.errors, la.errors, "as today"],
-    ["provider wall ÷ its floor, 5 nodes under load (10 s bake)", lb.floor, la.floor, "≤ 1.05"],
-    ["provider wall ÷ its floor, under the engine (3 s bake)", floorCell(before), floorCell(after), "≤ 1.05"],
+/** The first of the files that has the part. */
+function firstWith<K extends keyof TargetsFile>(key: K, ...ts: (TargetsFile | undefined)[]): TargetsFile | undefined {
+  return ts.find((t) => t?.[key] !== undefined);
+}
+
+/**
+ * The "now" column: the run on merged main (targets-final.json, with
+ * -final-50 for 50 nodes) where it has the part, else the part files each
+ * engineer measured on their branch (now-literal, now-floor 3/9, now-scale
+ * 30, now-scale-50, now-gate); an engine size from the first file that has it.
+ */
+function nowFile(dir: string): TargetsFile | undefined {
+  const final = read(dir, "final");
+  const parts = ["now-literal", "now-floor", "now-scale", "now-scale-50", "now-gate", "now-rss"].map((l) => readOne(dir, l));
+  const all = [final, ...parts];
+  if (all.every((t) => t === undefined)) return undefined;
+  const rolls = [3, 9, 30, 50].flatMap((n) => {
+    const src = all.find((t) => t?.engine?.rolls.some((r) => r.nodes === n));
+    return src?.engine?.rolls.filter((r) => r.nodes === n) ?? [];
+  });
+  const machines = all.filter((t): t is TargetsFile => t?.machine !== undefined).map((t) => `${t.label}: ${t.machine}`);
+  return {
+    label: "now",
+    commit: final?.commit,
+    machine: machines.join("; "),
+    literal: firstWith("literal", ...all)?.literal,
+    engine: { rolls, errors: final?.engine?.errors ?? [] },
+    gate: firstWith("gate", ...all)?.gate,
+    checkdiff: firstWith("checkdiff", ...all)?.checkdiff,
+  };
+}
+
+export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsFile | undefined, now: TargetsFile | undefined): string {
+  const [lb, la, ln] = [literal(before), literal(after), literal(now)];
+  const etaNow = readOne(dirOf, "now-eta");
+  const rows: [string, Cell, Cell, Cell, string][] = [
+    ["provider wall ÷ literal-procedure script wall, 5 nodes, same 10 s bake, same run", lb.ratio, la.ratio, ln.ratio, "≤ 1.0"],
+    ["client errors under the HAProxy load (median per roll)", lb.errors, la.errors, ln.errors, "as today"],
+    ["provider wall ÷ its floor, 5 nodes under load (10 s bake)", lb.floor, la.floor, ln.floor, "≤ 1.05"],
+    ["provider wall ÷ its floor, under the engine (3 s bake)", floorCell(before), floorCell(after), floorCell(now), "≤ 1.05"],
     [
       "plan ETA ÷ actual wall, first roll, sim time scale 0.1 (real-cluster figures: only the after-canary re-estimate can hold)",
       etaCell(before),
-      etaCell(readOne(dirOf, "now-eta"), after),
+      etaCell(after),
+      etaCell(now, etaNow),
       "0.8–1.2",
     ],
     [
       "plan ETA ÷ actual wall, first roll at real timing (sim time scale 1, 15 s bake, the provider's gate timing)",
       etaRealCell(readOne(dirOf, "before-real")),
-      etaRealCell(readOne(dirOf, "after-real") ?? readOne(dirOf, "now-eta-real")),
+      NA,
+      etaRealCell(readOne(dirOf, "now-eta-real")),
       "0.8–1.2",
     ],
     [
       "plan ETA ÷ actual wall, a roll after another (measured pace)",
       pacedEtaCell(readOne(dirOf, "before-eta") ?? before),
-      pacedEtaCell(readOne(dirOf, "now-eta") ?? readOne(dirOf, "after-eta") ?? after),
+      pacedEtaCell(readOne(dirOf, "after-eta") ?? after),
+      pacedEtaCell(etaNow),
       "0.8–1.2",
     ],
-    ["zone-at-a-time ÷ one at a time", zoneCell(before, 30), zoneCell(after, 30), "≤ 0.15"],
-    ["zone-at-a-time ÷ one at a time (reference)", zoneCell(before, 9), zoneCell(after, 9), "–"],
-    ["50-node cluster rolled", fiftyCell(before), fiftyCell(after), "succeeds, invariants held"],
-    ["provider peak RSS under the real engine (VmHWM)", rssCell(before), rssCell(after), "≤ 150 MB at 50, ≤ 1 MB/node"],
-    ["gate queries per second, real timing (default 5 s interval)", gateCell(before), gateCell(after), "≤ 2/s, flat"],
-    ["check / diff at 500 nodes (median wall)", checkDiffCell(before), checkDiffCell(after), "< 20 ms each"],
+    ["zone-at-a-time ÷ one at a time", zoneCell(before, 30), zoneCell(after, 30), zoneCell(now, 30), "≤ 0.15"],
+    [
+      "zone-at-a-time ÷ one at a time (reference)",
+      zoneCell(before, 9),
+      zoneCell(after, 9),
+      `${zoneCell(now, 9)} · ${zoneCell(now, 50)}`,
+      "–",
+    ],
+    ["50-node cluster rolled", fiftyCell(before), fiftyCell(after), fiftyCell(now), "succeeds, invariants held"],
+    ["provider peak RSS under the real engine (VmHWM)", rssCell(before), rssCell(after), rssCell(now), "≤ 150 MB at 50, ≤ 1 MB/node"],
+    ["gate queries per second, real timing (default 5 s interval)", gateCell(before), gateCell(after), gateCell(now), "≤ 2/s, flat"],
+    ["check / diff at 500 nodes (median wall)", checkDiffCell(before), checkDiffCell(after), checkDiffCell(now), "< 20 ms each"],
   ];
   const esc = (x: string): string => x.replace(/\s+/g, " ").replace(/\|/g, "\\|");
-  const head = `| metric | before (main${before?.commit ? ` ${before.commit}` : ""}) | after (time model${after?.commit ? ` ${after.commit}` : ""}) | target |\n| --- | --- | --- | --- |`;
+  const at = (t: TargetsFile | undefined): string => (t?.commit ? ` ${t.commit}` : "");
+  const head = `| metric | before (main${at(before)}) | third session (time model${at(after)}) | now (fourth session${at(now)}) | target |\n| --- | --- | --- | --- | --- |`;
   const body = rows.map((r) => `| ${r.map(esc).join(" | ")} |`).join("\n");
-  const machine = [before?.machine && `before: ${before.machine}`, after?.machine && `after: ${after.machine}`].filter(Boolean).join("; ");
+  const machine = [
+    before?.machine && `before: ${before.machine}`,
+    after?.machine && `third session: ${after.machine}`,
+    now?.machine && `now: ${now.machine}`,
+  ]
+    .filter(Boolean)
+    .join("; ");
   return `${head}\n${body}\n\nMachine: ${machine || NA}.`;
 }
 
@@ -234,7 +282,7 @@ function replaceBlock(text: string, block: string, anchor?: string): string {
 
 export function renderTargets(benchDir: string): void {
   dirOf = benchDir;
-  const md = targetsMarkdown(read(benchDir, "before"), read(benchDir, "after"));
+  const md = targetsMarkdown(read(benchDir, "before"), read(benchDir, "after"), nowFile(benchDir));
   const method = fs.readFileSync(path.join(benchDir, "TARGETS-METHOD.md"), "utf8").trim();
   const results = path.join(benchDir, "RESULTS.md");
   const block = `### Issue 14 targets (\`npm run bench:targets\`)\n\n${md}\n\n${method}`;
