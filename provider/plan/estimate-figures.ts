@@ -72,11 +72,14 @@ export const FIRST_ROLL = {
    */
   stagingMs: 5_000,
   /**
-   * From one batch's release to the next one's drain: the lease check, the
-   * guard's fresh read of every node (rollout/guard.ts), the journal write
-   * over SSH: about a second.
+   * From one batch's release to the next one's drain. The lease check and
+   * the guard's fresh read of every node run beside the bake's last sample
+   * (rollout/clearance-ahead.ts), so what is left is the journal write over
+   * SSH and the drain command's start: 0.3 s measured between nodes
+   * (bench/phase-profile.ts); 1 s before the look-ahead overestimated the
+   * re-estimate after the canary by 25% (1 s of ~4 s per node at 30 nodes).
    */
-  betweenMs: 1_000,
+  betweenMs: 300,
 } as const;
 
 /**

@@ -35,7 +35,7 @@ describe("provider/diff", () => {
     assert.strictEqual(d.deleteBeforeReplace, undefined);
     assert.strictEqual(d.lines[0], "crdb-upgrade: v23.1.11 -> v23.1.12 (patch), 3 node(s), one at a time");
     assert.match(d.lines.join("\n"), /1\. n1 .*\(canary\).*bake 2m0s/);
-    assert.match(d.lines.join("\n"), /estimated duration: ~9m41s \(first roll, per node: drain 2s by default server.shutdown settings/);
+    assert.match(d.lines.join("\n"), /estimated duration: ~9m40s \(first roll, per node: drain 2s by default server.shutdown settings/);
     assert.match(d.lines[d.lines.length - 1], /inputs changed: version; not yet on the target: n1, n2, n3; from the last recorded state/);
   });
 

@@ -66,13 +66,13 @@ describe("plan: the re-estimate after the canary", () => {
   const rest = plan.batches.slice(1);
 
   it("rolls the remaining batches at the canary's restart and gate, with the gap still ahead of each", () => {
-    // Each: 3s restart + max(3s bake, 1.2s re-check, (4s - 250 ms) + 250 ms streak) = 7s; 2 gaps of 1s.
-    assert.strictEqual(remainingAfterCanaryMs(spec, rest, canary), 2 * 1_000 + 2 * 7_000);
+    // Each: 3s restart + max(3s bake, 1.2s re-check, (4s - 250 ms) + 250 ms streak) = 7s; 2 gaps of FIRST_ROLL.betweenMs.
+    assert.strictEqual(remainingAfterCanaryMs(spec, rest, canary), 2 * FIRST_ROLL.betweenMs + 2 * 7_000);
     const longBake = { ...spec, strategy: { ...spec.strategy, waitAfterRejoinMs: 20_000 } };
     const bakes = rest.map((b) => ({ ...b, bakeMs: 20_000 }));
     assert.strictEqual(
       remainingAfterCanaryMs(longBake, bakes, canary),
-      2 * 1_000 + 2 * (3_000 + 20_000),
+      2 * FIRST_ROLL.betweenMs + 2 * (3_000 + 20_000),
       "a bake longer than the gate rules",
     );
   });

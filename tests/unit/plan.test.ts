@@ -56,7 +56,7 @@ describe("provider/plan", () => {
         "  3. n3 [region=r1,zone=c]           drain -> stop -> swap -> start -> ready -> bake 1m0s from rejoin, gate x3 inside",
         "  then: watch the whole cluster for 5m0s (strategy.watch); a crash or failed gate inside it rolls back",
         "  skip: (none)   rollback on failure: yes   finalize: n/a (patch)",
-        "  estimated duration: ~9m41s (first roll, per node: drain 2s by default server.shutdown settings, restart 6s, catch-up 30s; refined after the canary)",
+        "  estimated duration: ~9m40s (first roll, per node: drain 2s by default server.shutdown settings, restart 6s, catch-up 30s; refined after the canary)",
       ]);
     });
   });
