@@ -16,6 +16,7 @@
  * given (the provider passes its ClusterReader's SHOW CLUSTER SETTING).
  */
 import { formatDuration } from "../core/duration";
+import type { DrainSettingsMs } from "../plan/estimate-figures";
 
 /** How the load balancer checks node health, e.g. HAProxy `inter 2000 fall 3`. */
 export interface LoadBalancerCheck {
@@ -28,18 +29,8 @@ export interface LoadBalancerCheck {
 }
 
 /** The cluster's drain settings, ms; undefined when they could not be read. */
-export interface DrainSettings {
-  /** server.shutdown.initial_wait (alias drain_wait). */
-  readonly initialWaitMs?: number;
-  /** server.shutdown.connections.timeout (alias connection_wait). */
-  readonly connectionsTimeoutMs?: number;
-  /** server.shutdown.transactions.timeout (alias query_wait). */
-  readonly transactionsTimeoutMs?: number;
-  /** server.shutdown.jobs.timeout (alias jobs_wait). */
-  readonly jobsTimeoutMs?: number;
-  /** server.shutdown.lease_transfer_iteration.timeout (alias lease_transfer_wait). */
-  readonly leaseTransferIterationMs?: number;
-}
+/** The server.shutdown.* settings in ms, each under its current name or pre-v23.2 alias (DRAIN_SETTING_NAMES). */
+export type DrainSettings = DrainSettingsMs;
 
 export interface DrainJudgement {
   readonly ok: boolean;
@@ -179,17 +170,27 @@ export async function readDrainSettings(show: (name: string) => Promise<string>)
 }
 
 /**
- * The pre-flight check: the settings read with `show`; judged against the
- * load balancer when one is declared, and always against the drain deadline
- * (the CLI's raise of --drain-wait). Warnings only — never throws.
+ * The pre-flight check: the settings read with `show`, judged by
+ * judgeDrainWarnings. Warnings only — never throws.
  */
-export async function drainWarnings(
-  strategy: { readonly loadBalancer?: LoadBalancerCheck; readonly deadlines?: { readonly drainMs: number } },
-  show: (name: string) => Promise<string>,
-): Promise<readonly string[]> {
+export async function drainWarnings(strategy: DrainWarningStrategy, show: (name: string) => Promise<string>): Promise<readonly string[]> {
+  if (strategy.loadBalancer === undefined && strategy.deadlines?.drainMs === undefined) return [];
+  return judgeDrainWarnings(strategy, await readDrainSettings(show));
+}
+
+export interface DrainWarningStrategy {
+  readonly loadBalancer?: LoadBalancerCheck;
+  readonly deadlines?: { readonly drainMs: number };
+}
+
+/**
+ * Settings already read, judged against the load balancer when one is
+ * declared, and always against the drain deadline (the CLI's raise of
+ * --drain-wait). A setting left undefined is unknown, never 0.
+ */
+export function judgeDrainWarnings(strategy: DrainWarningStrategy, settings: DrainSettings): readonly string[] {
   const drainMs = strategy.deadlines?.drainMs;
   if (strategy.loadBalancer === undefined && drainMs === undefined) return [];
-  const settings = await readDrainSettings(show);
   const warnings =
     strategy.loadBalancer !== undefined
       ? judgeDrainSettings(settings, strategy.loadBalancer, drainMs).warnings

@@ -9,10 +9,15 @@
 
 /** The cluster's server.shutdown.* settings, ms (cluster/lb-drain.ts readDrainSettings); a field left out is unknown. */
 export interface DrainSettingsMs {
+  /** server.shutdown.initial_wait (alias drain_wait). */
   readonly initialWaitMs?: number;
+  /** server.shutdown.connections.timeout (alias connection_wait). */
   readonly connectionsTimeoutMs?: number;
+  /** server.shutdown.transactions.timeout (alias query_wait). */
   readonly transactionsTimeoutMs?: number;
+  /** server.shutdown.jobs.timeout (alias jobs_wait). */
   readonly jobsTimeoutMs?: number;
+  /** server.shutdown.lease_transfer_iteration.timeout (alias lease_transfer_wait). */
   readonly leaseTransferIterationMs?: number;
 }
 

@@ -9,7 +9,7 @@ import { preflightProblems } from "./gates";
 import { awaitClusterGate, awaitClusterGateAlongside, bakeWithGate } from "./gate-loops";
 import { blockerContextFor, preflightBlockers } from "../cluster/preflight-blockers";
 import type { Observation } from "../cluster/observe";
-import { drainWarnings } from "../cluster/lb-drain";
+import { judgeDrainWarnings } from "../cluster/lb-drain";
 import { verifyRollbackMaterial } from "./rollback-material";
 import { isDowngrade, stageEverywhere } from "./staging";
 import type { RunState } from "./run-state";
@@ -32,7 +32,8 @@ export async function preflight(run: RunState, obs: Observation, plan: Plan): Pr
     for (const w of found.warnings) run.recorder.note(w);
     if (found.refusals.length > 0) throw refused(found.refusals.join("; "));
   });
-  for (const w of await drainWarnings(spec.strategy, (name) => reader.showSetting(name))) run.recorder.note(w);
+  // The settings the plan's estimate read (run.ts): none read (SQL down) judges as unknown, as a failed read does.
+  for (const w of judgeDrainWarnings(spec.strategy, run.drainSettings ?? {})) run.recorder.note(w);
   const refuse = (e: Error): never => {
     throw refused(e.message);
   };

@@ -20,6 +20,7 @@ import type { ClusterLease } from "./lease";
 import { clearToDisrupt } from "./guarded";
 import { readClusterNow } from "../cluster/now";
 import { ClusterWatch, eitherSignal } from "./watch";
+import type { DrainSettingsMs } from "../plan/estimate-figures";
 import type { Phase, Plan, RolloutRecord, Spec } from "../core/types";
 
 export interface UpdateContext {
@@ -55,6 +56,8 @@ export class RunState {
   rolled = false;
   plan?: Plan;
   observation?: Observation;
+  /** The cluster's server.shutdown.* settings, read once: the plan's drain estimate and the pre-flight's warnings. */
+  drainSettings?: DrainSettingsMs;
   lease?: ClusterLease;
   staged?: StagedByNode;
   material?: RollbackMaterial;

@@ -59,7 +59,8 @@ async function steps(run: RunState): Promise<RolloutRecord["outcome"]> {
   const obs = await settleWhatEarlierRunsLeft(run);
   run.observation = obs;
   const { spec, handles, reader, signal } = run.ctx;
-  const plan = planFor(run, obs, await drainSettingsFor(run, obs));
+  run.drainSettings = await drainSettingsFor(run, obs);
+  const plan = planFor(run, obs, run.drainSettings);
   run.plan = plan;
   recordPlannedEta(run, plan);
   run.recorder.setHead({ from: plan.from, kind: plan.kind });

@@ -54,6 +54,15 @@ async function upgradeScenario(nodes: number, baseIp: string): Promise<void> {
     assert.ok(firstTouch > t0, "no node disturbed before the update began");
     const preflightLine = up.lines.findIndex((l) => /stage-release done/.test(l));
     assert.ok(preflightLine >= 0 && preflightLine < firstDrainLine(up.lines), "staging finished before the first drain");
+    // The drain settings the run read once for its estimate reach the pre-flight's check: the sim's defaults make
+    // `cockroach node drain` wait 35s, beyond the tests' 20s drain deadline (lb-drain.ts drainDeadlineWarning).
+    const drainWarning = up.lines.findIndex((l) =>
+      /WARNING: cockroach node drain raises --drain-wait to .* = 35s .*strategy\.deadlines\.drain \(20s\)/.test(l),
+    );
+    assert.ok(
+      drainWarning >= 0 && drainWarning < firstDrainLine(up.lines),
+      `no drain-deadline warning before the first drain:\n${up.lines.join("\n")}`,
+    );
 
     // Every node on the target, every process new; outputs and read say so.
     const facts = nodeFacts(sim);
