@@ -32,7 +32,7 @@ export function fastStrategy(extra: Partial<StrategyInput> = {}): StrategyInput 
     canaryBake: "1s",
     gateSamples: 2,
     gateInterval: "250ms",
-    // Past one sim metrics refresh (10s sim = 1s here), so stale metrics cannot pass the re-check.
+    // Past one liveness expiry (9s sim = 0.9s here), so a node that died at the rejoin shows in the range flags by the re-check.
     // The post-restart catch-up is waited for by the cluster gate itself (leaders' Raft progress, catch-up.ts).
     gateRecheckAfter: "1.2s",
     deadlines: { drain: "20s", stop: "20s", start: "30s", ready: "20s", cluster: "30s", finalize: "60s" },
