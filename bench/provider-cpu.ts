@@ -11,6 +11,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { descendantsOf } from "../tests/support/processes";
+import { isDynamicProvider } from "./provider-rss";
 
 const SAMPLE_MS = 500;
 const TICK_MS = 10; // USER_HZ = 100 on Linux
@@ -24,16 +25,6 @@ export interface RollCpu {
   readonly machineBusyMs: number;
   /** Cores × wall of the span, ms: busy ÷ this is how loaded the machine was. */
   readonly machineMs: number;
-}
-
-/** Same test as provider-rss.ts: argv[1] is the dynamic-provider script. */
-function isDynamicProvider(pid: number): boolean {
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return /node$/.test(argv[0]) && (argv[1] ?? "").includes("dynamic-provider");
-  } catch {
-    return false;
-  }
 }
 
 function ticksOf(pid: number): { own: number; children: number } | undefined {

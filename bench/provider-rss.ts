@@ -30,7 +30,8 @@ function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
   }
 }
 
-function isDynamicProvider(pid: number): boolean {
+/** The engine's dynamic-provider process (also used by provider-cpu.ts). */
+export function isDynamicProvider(pid: number): boolean {
   try {
     // argv[1] is the script; the wrapper's `node -e "require.resolve('.../dynamic-provider')"` is not it.
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
