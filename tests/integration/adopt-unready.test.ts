@@ -13,7 +13,8 @@ import * as assert from "assert";
 import * as lifecycle from "../../provider/lifecycle";
 import type { ClusterVersionOutputs } from "../../provider/core/types";
 import { startSimCluster, waitFor, type SimCluster } from "../support/sim-cluster";
-import { converge, inputsFor, runningBuilds } from "../support/provider-harness";
+import type { InvariantMonitor } from "../support/invariant-monitor";
+import { converge, inputsFor, runningBuilds, watch } from "../support/provider-harness";
 
 const VERSION = "v23.1.11";
 
@@ -23,6 +24,7 @@ describe("provider: adopting a cluster with a node down that no run touched", fu
   let served: { url: string; close(): Promise<void> | void };
   /** The operator's start of n2: awaited before the cluster is stopped, so no node outlives a failed case. */
   let restart: Promise<{ code: number }> | undefined;
+  let monitor: InvariantMonitor | undefined;
 
   before(async () => {
     sim = await startSimCluster({ nodes: 3, version: VERSION, baseIp: "127.0.125.10", timeScale: 0.1 });
@@ -30,12 +32,15 @@ describe("provider: adopting a cluster with a node down that no run touched", fu
   });
 
   after(async () => {
+    await monitor?.stop();
     await restart?.catch(() => undefined);
     await served?.close();
     await sim?.stop();
   });
 
   it("n2 stopped by hand and restarted by hand during the create: adopted, n2 left to the operator, not 'left by an earlier run'", async () => {
+    // From outside, throughout: the operator's n2 is the only node down and the only one restarted.
+    const m = (monitor = await watch(sim));
     sim.killNode("n2", "SIGTERM");
     await sim.waitForExit("n2");
     const r = await converge("", undefined, inputsFor(sim, VERSION, served.url), undefined, (line) => {
@@ -48,6 +53,10 @@ describe("provider: adopting a cluster with a node down that no run touched", fu
     assert.ok(restart, `the run said why n2 is left alone:\n${why}`);
     assert.strictEqual((await restart).code, 0);
     assert.ok(!/by an earlier run/.test(why), why);
+    await m.stop();
+    monitor = undefined;
+    assert.deepStrictEqual(m.violations({ maxUnavailable: 1 }), [], "never more than one node down or unready");
+    assert.deepStrictEqual(m.changedSinceBaseline(), ["n2"], "no node but the operator's n2 was restarted");
     const n2 = r.outs.lastRollout?.nodes.find((n) => n.name === "n2");
     assert.deepStrictEqual(n2?.phases, [], "the provider did not touch n2");
     // The node the operator restarted is the one serving now, on the build it had.
