@@ -13,7 +13,8 @@
  * HEAP_TRACE_PROFILE="<start s>,<length s>" also writes <pid>.heapprofile (Chrome DevTools, Memory, loads it):
  * V8's sampling heap profile of what survived the young generation (the
  * objects that made it to old space: live, or garbage waiting for the next
- * mark-compact). A diagnostic: it costs memory itself; never in a measured run.
+ * mark-compact); with HEAP_TRACE_ALLOC=1, every allocation (scavenged ones
+ * too), i.e. the churn by site. A diagnostic: it costs memory itself; never in a measured run.
  */
 import * as fs from "fs";
 import * as inspector from "inspector";
@@ -51,7 +52,9 @@ function profile(dir: string, spec: string): void {
     const s = new inspector.Session();
     s.connect();
     // Objects a scavenge collected are left out: what remains is what was promoted (or is still live).
-    const opts = { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false };
+    // HEAP_TRACE_ALLOC=1 keeps those too: every allocation, by site (where the churn comes from).
+    const all = process.env.HEAP_TRACE_ALLOC === "1";
+    const opts = { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: all };
     s.post("HeapProfiler.startSampling", opts, () =>
       setTimeout(
         () =>

@@ -18,7 +18,10 @@ const NOT_VOTING = new Set([1, 5]);
 /** One range as one node's replica reports it. */
 export interface RangeReport {
   readonly rangeId: string;
-  /** Node IDs of the voters by replica ID, from the descriptor (learners and non-voters left out). */
+  /**
+   * Leader only (empty on a follower, whose view nobody judges): node IDs of the voters by replica ID, from
+   * the descriptor (learners and non-voters left out).
+   */
   readonly replicas: ReadonlyMap<string, number>;
   readonly leader: boolean;
   readonly commit: number;
@@ -37,7 +40,7 @@ export interface RangeReport {
    */
   readonly underreplicated?: boolean;
   readonly unavailable?: boolean;
-  /** Leader only: per replica ID. */
+  /** Leader only (empty on a follower): per replica ID. */
   readonly progress: ReadonlyMap<string, { match: number; state: string; paused: boolean; pendingSnapshot: number }>;
 }
 
@@ -57,11 +60,34 @@ export function parseRangeInfo(r: Record<string, unknown>, i: number): RangeRepo
   const commit = Number((raft?.hardState as Record<string, unknown> | undefined)?.commit);
   if (raft === undefined || typeof raft.state !== "string" || !Array.isArray(internal) || rangeId === undefined || !Number.isFinite(commit))
     throw new ReadFailed(`range entry ${i} lacks raftState.state, raftState.hardState.commit or state.state.desc`);
+  const leader = raft.state === "StateLeader";
+  const problems = r.problems as Record<string, unknown> | undefined;
+  const flag = (v: unknown): boolean | undefined => (typeof v === "boolean" ? v : undefined);
+  return {
+    rangeId: String(rangeId),
+    // Two of every three replicas are followers: their tables were built on every gate sample and never read.
+    replicas: leader ? votersOf(internal as Record<string, unknown>[]) : NONE,
+    leader,
+    commit,
+    pausedFollowers: problems?.pausedFollowers === true,
+    underreplicated: flag(problems?.underreplicated),
+    unavailable: flag(problems?.unavailable),
+    progress: leader ? progressOf(raft.progress) : NONE,
+  };
+}
+
+type Progress = RangeReport["progress"] extends ReadonlyMap<string, infer P> ? P : never;
+const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+
+function votersOf(internal: readonly Record<string, unknown>[]): Map<string, number> {
   const replicas = new Map<string, number>();
-  for (const x of internal as Record<string, unknown>[])
-    if (!NOT_VOTING.has(Number(x.type ?? 0))) replicas.set(String(x.replicaId), Number(x.nodeId));
-  const progress = new Map<string, { match: number; state: string; paused: boolean; pendingSnapshot: number }>();
-  for (const [id, p] of Object.entries((raft.progress as Record<string, Record<string, unknown>> | undefined) ?? {})) {
+  for (const x of internal) if (!NOT_VOTING.has(Number(x.type ?? 0))) replicas.set(String(x.replicaId), Number(x.nodeId));
+  return replicas;
+}
+
+function progressOf(raw: unknown): Map<string, Progress> {
+  const progress = new Map<string, Progress>();
+  for (const [id, p] of Object.entries((raw as Record<string, Record<string, unknown>> | undefined) ?? {})) {
     progress.set(id, {
       match: Number(p.match),
       state: String(p.state ?? ""),
@@ -69,16 +95,5 @@ export function parseRangeInfo(r: Record<string, unknown>, i: number): RangeRepo
       pendingSnapshot: Number(p.pendingSnapshot ?? 0),
     });
   }
-  const problems = r.problems as Record<string, unknown> | undefined;
-  const flag = (v: unknown): boolean | undefined => (typeof v === "boolean" ? v : undefined);
-  return {
-    rangeId: String(rangeId),
-    replicas,
-    leader: raft.state === "StateLeader",
-    commit,
-    pausedFollowers: problems?.pausedFollowers === true,
-    underreplicated: flag(problems?.underreplicated),
-    unavailable: flag(problems?.unavailable),
-    progress,
-  };
+  return progress;
 }

@@ -13,6 +13,7 @@ import * as http from "http";
 import * as https from "https";
 import * as fs from "fs";
 import { InvalidValue, ReadFailed } from "../core/errors";
+import { agentFor, staleReuse } from "./http-agents";
 
 export interface HttpOptions {
   readonly timeoutMs: number;
@@ -36,8 +37,9 @@ export interface HttpResponse {
 /** Follows at most this many redirects (release CDNs redirect). */
 const MAX_REDIRECTS = 5;
 
+/** GET on a kept connection to the host (http-agents.ts): the node reads, many per gate interval. */
 export function httpGet(url: string, opts: HttpOptions): Promise<HttpResponse> {
-  return request(url, opts, MAX_REDIRECTS, (res, resolve, reject) => {
+  return request(url, opts, MAX_REDIRECTS, true, (res, resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const max = opts.maxBytes ?? 16 * 1024 * 1024;
@@ -58,7 +60,7 @@ export function httpGet(url: string, opts: HttpOptions): Promise<HttpResponse> {
 
 /** Streams a URL to a file; resolves with status and content type (the file is written only on 200). */
 export function httpDownload(url: string, dest: string, opts: HttpOptions): Promise<Omit<HttpResponse, "body">> {
-  return request(url, opts, MAX_REDIRECTS, (res, resolve, reject) => {
+  return request(url, opts, MAX_REDIRECTS, false, (res, resolve, reject) => {
     const status = res.statusCode ?? 0;
     const contentType = String(res.headers["content-type"] ?? "");
     if (status !== 200) {
@@ -76,24 +78,31 @@ export function httpDownload(url: string, dest: string, opts: HttpOptions): Prom
 
 type Handler<T> = (res: http.IncomingMessage, resolve: (v: T) => void, reject: (e: Error) => void) => void;
 
-function request<T>(url: string, opts: HttpOptions, redirectsLeft: number, handle: Handler<T>): Promise<T> {
+/** `pooled`: on the shared keep-alive agent (retried once on a fresh connection if a kept one was stale); else a connection of its own. */
+function request<T>(url: string, opts: HttpOptions, redirectsLeft: number, pooled: boolean, handle: Handler<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const u = new URL(url);
     const isHttps = u.protocol === "https:";
     if (!isHttps && u.protocol !== "http:") return reject(new InvalidValue(`unsupported URL scheme ${u.protocol}`));
     const mod = isHttps ? https : http;
-    const tls = isHttps ? { ca: opts.ca, rejectUnauthorized: opts.skipTlsVerify !== true } : {};
+    const rejectUnauthorized = opts.skipTlsVerify !== true;
+    const conn = pooled
+      ? { agent: agentFor(isHttps, opts.ca, rejectUnauthorized) }
+      : { agent: false as const, ...(isHttps && { ca: opts.ca, rejectUnauthorized }) };
     const headers = opts.headers ? { headers: { ...opts.headers } } : {};
-    const req = mod.get(u, { timeout: opts.timeoutMs, signal: opts.signal, agent: false, ...tls, ...headers }, (res) => {
+    const req = mod.get(u, { timeout: opts.timeoutMs, signal: opts.signal, ...conn, ...headers }, (res) => {
       const loc = res.headers.location;
       if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && loc && redirectsLeft > 0) {
         res.resume();
-        request(new URL(loc, u).toString(), opts, redirectsLeft - 1, handle).then(resolve, reject);
+        request(new URL(loc, u).toString(), opts, redirectsLeft - 1, pooled, handle).then(resolve, reject);
         return;
       }
       handle(res, resolve, reject);
     });
     req.on("timeout", () => req.destroy(new ReadFailed(`no answer within ${opts.timeoutMs}ms`)));
-    req.on("error", reject);
+    req.on("error", (e: NodeJS.ErrnoException) => {
+      if (pooled && staleReuse(req, e, opts.signal)) request(url, opts, redirectsLeft, false, handle).then(resolve, reject);
+      else reject(e);
+    });
   });
 }

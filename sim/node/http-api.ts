@@ -35,7 +35,11 @@ export function createHttpApi(backend: HttpBackend): http.Server {
   const server = http.createServer((req, res) => {
     route(backend, req, res).catch((e: Error) => sendJson(res, 500, grpcError(e.message, 2)));
   });
-  server.keepAliveTimeout = 1000;
+  // No idle timeout, as CockroachDB's HTTP port: its http.Server (pkg/util/netutil/net.go MakeServer) sets no
+  // IdleTimeout or ReadTimeout, so Go keeps an idle keep-alive connection until the client closes it, and
+  // announces no `Keep-Alive: timeout` (Node's 1 s hint made every client drop the connection after each read).
+  // The port's close() still ends every connection (http-port.ts).
+  server.keepAliveTimeout = 0;
   return server;
 }
 

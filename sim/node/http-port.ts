@@ -31,7 +31,7 @@ export async function listenHttpPort(app: http.Server, host: string, port: numbe
     res.writeHead(307, { Location: `https://${req.headers.host ?? `${host}:${port}`}${req.url ?? "/"}`, "Content-Length": 0 });
     res.end();
   });
-  plain.keepAliveTimeout = 1000;
+  plain.keepAliveTimeout = 0; // as the API server (http-api.ts): CockroachDB's plain redirect server has no idle timeout either
   const secure = tls.createServer({ cert: nodeTls.cert, key: nodeTls.key, minVersion: "TLSv1.2" }, (s) => app.emit("connection", s));
   secure.on("tlsClientError", () => undefined);
   const sockets = new Set<net.Socket>();

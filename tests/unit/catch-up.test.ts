@@ -112,6 +112,19 @@ describe("provider/catch-up", () => {
     assert.throws(() => parseRangesResponse({ ranges: [{ state: {} }] }), /range entry 0 lacks raftState\.state/);
   });
 
+  it("a follower's entry is checked as a leader's is, and only the leader's view is kept", () => {
+    const follower = range(1, 2, 1, 90, []);
+    const withoutDesc = { ...follower, state: { state: {} } };
+    const withoutCommit = { ...follower, raftState: { ...(follower.raftState as object), hardState: {} } };
+    assert.throws(() => parseRangesResponse(body(withoutDesc)), /range entry 0 lacks .*state\.state\.desc/);
+    assert.throws(() => parseRangesResponse(body(range(1, 1, 1, 100, []), withoutCommit)), /range entry 1 lacks/);
+    const [l, f] = parseRangesResponse(body(range(1, 1, 1, 100, [{ node: 2, match: 90 }]), range(1, 2, 1, 90, [])));
+    assert.deepStrictEqual([...l.replicas.values()], [1, 2]);
+    assert.deepStrictEqual([...l.progress.keys()], ["1", "2"]);
+    assert.strictEqual(f.replicas.size + f.progress.size, 0);
+    assert.strictEqual(f.commit, 90);
+  });
+
   describe("sampleCatchUp: one /_status/raft read; a failed read is confirmed by a second one", function () {
     this.timeout(10_000);
     const nodes = [{ name: "a" }, { name: "b" }] as unknown as NodeSpec[];
