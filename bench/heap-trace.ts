@@ -7,7 +7,7 @@
  *
  * Acts only in `.../cmd/dynamic-provider` (or with HEAP_TRACE_ANY=1, e.g. for
  * memory-probe.ts); every other node process loads it and does nothing. Writes
- * <dir>/<pid>.log, one JSON line per second: RssAnon / RssFile / VmHWM (MB),
+ * <dir>/<pid>.log, one JSON line per second (HEAP_TRACE_MS sets another period): RssAnon / RssFile / VmHWM (MB),
  * process.memoryUsage(), each V8 space's used and committed size; one line
  * per major GC (kind 4: mark-compact) from a `gc` PerformanceObserver.
  * HEAP_TRACE_PROFILE="<start s>,<length s>" also writes <pid>.heapprofile (Chrome DevTools, Memory, loads it):
@@ -72,7 +72,7 @@ function start(): void {
   const t0 = Date.now();
   const line = (o: object): void => fs.appendFileSync(file, JSON.stringify({ t: (Date.now() - t0) / 1000, ...o }) + "\n");
   line({ argv: process.argv });
-  setInterval(() => line({ mem: memory(), spaces: spaces() }), 1000).unref();
+  setInterval(() => line({ mem: memory(), spaces: spaces() }), Number(process.env.HEAP_TRACE_MS ?? 1000)).unref();
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = (e as { detail?: { kind?: number } }).detail?.kind;

@@ -55,15 +55,23 @@ export function matchNodes(
 ): { readonly byName: ReadonlyMap<string, GossipRow>; readonly unlisted: readonly GossipRow[] } {
   const byName = new Map<string, GossipRow>();
   const claimed = new Set<number>();
+  // Each row's addresses normalized once: every watch and gate sample matches every node against every row,
+  // and normalizing both sides of each comparison made that N² strings per sample.
+  const sqlOf = rows.map((r) => normAddr(r.sqlAddress));
+  const rpcOf = rows.map((r) => normAddr(r.address));
+  const first = (match: (i: number) => boolean): GossipRow | undefined => {
+    for (let i = 0; i < rows.length; i++) if (!claimed.has(rows[i].nodeId) && match(i)) return rows[i];
+    return undefined;
+  };
   for (const n of nodes) {
-    const want = `${n.sqlAddr.host}:${n.sqlAddr.port}`;
-    const rpc = n.rpcAddr === undefined ? want : `${n.rpcAddr.host}:${n.rpcAddr.port}`;
+    const want = normAddr(`${n.sqlAddr.host}:${n.sqlAddr.port}`);
+    const rpc = n.rpcAddr === undefined ? want : normAddr(`${n.rpcAddr.host}:${n.rpcAddr.port}`);
     const row =
-      rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.sqlAddress, want)) ??
+      first((i) => sqlOf[i] === want) ??
       // By RPC address where the inputs name it (a proxy or NAT in front of SQL) or the row has no SQL
       // address; otherwise a listed sqlAddr the cluster reports differently is a wrong input, refused.
-      rows.find((r) => !claimed.has(r.nodeId) && (n.rpcAddrGiven === true || r.sqlAddress === "") && sameAddr(r.address, rpc)) ??
-      rows.find((r) => !claimed.has(r.nodeId) && sameAddr(r.address, want));
+      first((i) => (n.rpcAddrGiven === true || rows[i].sqlAddress === "") && rpcOf[i] === rpc) ??
+      first((i) => rpcOf[i] === want);
     if (row) {
       byName.set(n.name, row);
       claimed.add(row.nodeId);
@@ -72,12 +80,12 @@ export function matchNodes(
   return { byName, unlisted: rows.filter((r) => !claimed.has(r.nodeId)) };
 }
 
-function sameAddr(a: string, b: string): boolean {
-  const norm = (s: string) =>
-    s
-      .trim()
-      .toLowerCase()
-      .replace(/^\[(.*)\]:/, "$1:")
-      .replace(/^localhost:/, "127.0.0.1:");
-  return a !== "" && norm(a) === norm(b);
+/** Comparable form of "host:port"; undefined for an empty address (never matches). */
+function normAddr(s: string): string | undefined {
+  if (s === "") return undefined;
+  return s
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]:/, "$1:")
+    .replace(/^localhost:/, "127.0.0.1:");
 }
