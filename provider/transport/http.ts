@@ -12,6 +12,7 @@
 import * as http from "http";
 import * as https from "https";
 import * as fs from "fs";
+import { StringDecoder } from "string_decoder";
 import { InvalidValue, ReadFailed } from "../core/errors";
 import { agentFor, staleReuse } from "./http-agents";
 
@@ -40,20 +41,25 @@ const MAX_REDIRECTS = 5;
 /** GET on a kept connection to the host (http-agents.ts): the node reads, many per gate interval. */
 export function httpGet(url: string, opts: HttpOptions): Promise<HttpResponse> {
   return request(url, opts, MAX_REDIRECTS, true, (res, resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // Each chunk decoded as it arrives (a character split between chunks is kept whole): its buffer is garbage
+    // at once, and no concatenated copy of the body is made off the heap (`/_status/raft` is read several
+    // times a second while a gate samples).
+    const decoder = new StringDecoder("utf8");
+    const parts: string[] = [];
     let size = 0;
     const max = opts.maxBytes ?? 16 * 1024 * 1024;
     res.on("data", (b: Buffer) => {
       size += b.length;
-      if (size <= max) chunks.push(b);
+      if (size <= max) parts.push(decoder.write(b));
     });
-    res.on("end", () =>
+    res.on("end", () => {
+      parts.push(decoder.end());
       resolve({
         status: res.statusCode ?? 0,
         contentType: String(res.headers["content-type"] ?? ""),
-        body: Buffer.concat(chunks).toString("utf8"),
-      }),
-    );
+        body: parts.join(""),
+      });
+    });
     res.on("error", reject);
   });
 }

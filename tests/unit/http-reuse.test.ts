@@ -4,7 +4,9 @@
  * connection the server dropped is retried once on a fresh one (the answer is
  * the server's, as with a connection per read); a server that drops every
  * request still fails the read; a read's own timeout still applies on a kept
- * connection.
+ * connection. The body is decoded chunk by chunk: a character split between
+ * chunks comes out whole, and a body over maxBytes stops after the last whole
+ * chunk within it, as the concatenated buffer did.
  */
 import * as assert from "assert";
 import * as http from "http";
@@ -85,6 +87,24 @@ describe("httpGet connection reuse", () => {
     try {
       await httpGet(`${s.url}/a`, OPTS);
       await assert.rejects(httpGet(`${s.url}/b`, { timeoutMs: 200 }), /no answer within 200ms/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("decodes a body sent in pieces, a character split between them included, and stops at maxBytes", async () => {
+    const text = "raft é ∑ 😀 end";
+    const bytes = Buffer.from(text, "utf8");
+    const cut = bytes.indexOf(Buffer.from("😀", "utf8")) + 2; // inside the 4-byte character
+    const s = await serve((_n, _req, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.write(bytes.subarray(0, cut));
+      setTimeout(() => res.end(bytes.subarray(cut)), 20); // a second chunk on the wire
+    });
+    try {
+      assert.strictEqual((await httpGet(`${s.url}/whole`, OPTS)).body, text);
+      const capped = await httpGet(`${s.url}/capped`, { ...OPTS, maxBytes: cut + 1 });
+      assert.strictEqual(capped.body, bytes.subarray(0, cut).toString("utf8"));
     } finally {
       await s.close();
     }
