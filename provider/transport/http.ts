@@ -12,7 +12,6 @@
 import * as http from "http";
 import * as https from "https";
 import * as fs from "fs";
-import { StringDecoder } from "string_decoder";
 import { InvalidValue, ReadFailed } from "../core/errors";
 import { agentFor, staleReuse } from "./http-agents";
 
@@ -41,25 +40,23 @@ const MAX_REDIRECTS = 5;
 /** GET on a kept connection to the host (http-agents.ts): the node reads, many per gate interval. */
 export function httpGet(url: string, opts: HttpOptions): Promise<HttpResponse> {
   return request(url, opts, MAX_REDIRECTS, true, (res, resolve, reject) => {
-    // Each chunk decoded as it arrives (a character split between chunks is kept whole): its buffer is garbage
-    // at once, and no concatenated copy of the body is made off the heap (`/_status/raft` is read several
-    // times a second while a gate samples).
-    const decoder = new StringDecoder("utf8");
-    const parts: string[] = [];
+    // Kept as buffers (off the V8 heap) until the body is whole: decoding each chunk as it came put a read's
+    // bytes on the heap while it was in flight, and a scavenge meanwhile promoted them (at 30 nodes old space
+    // grew twice as fast, +10 MB at the peak: bench/TARGETS-METHOD.md, RSS, fifth session).
+    const chunks: Buffer[] = [];
     let size = 0;
     const max = opts.maxBytes ?? 16 * 1024 * 1024;
     res.on("data", (b: Buffer) => {
       size += b.length;
-      if (size <= max) parts.push(decoder.write(b));
+      if (size <= max) chunks.push(b);
     });
-    res.on("end", () => {
-      parts.push(decoder.end());
+    res.on("end", () =>
       resolve({
         status: res.statusCode ?? 0,
         contentType: String(res.headers["content-type"] ?? ""),
-        body: parts.join(""),
-      });
-    });
+        body: Buffer.concat(chunks).toString("utf8"),
+      }),
+    );
     res.on("error", reject);
   });
 }

@@ -4,9 +4,9 @@
  * connection the server dropped is retried once on a fresh one (the answer is
  * the server's, as with a connection per read); a server that drops every
  * request still fails the read; a read's own timeout still applies on a kept
- * connection. The body is decoded chunk by chunk: a character split between
- * chunks comes out whole, and a body over maxBytes stops after the last whole
- * chunk within it, as the concatenated buffer did.
+ * connection. A body sent in pieces comes out whole (a character split
+ * between chunks included), and one over maxBytes stops after the last whole
+ * chunk within it.
  */
 import * as assert from "assert";
 import * as http from "http";
