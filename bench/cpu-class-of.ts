@@ -21,7 +21,8 @@ export function classOf(argv: readonly string[], backgroundChild: boolean): Proc
   const a0 = argv[0] ?? "";
   const script = argv[1] ?? "";
   const rest = argv.slice(2);
-  if (/node$/.test(a0) && script.includes("dynamic-provider")) return "provider";
+  // The provider's spawn helper (provider/transport/spawn-helper.ts) runs its commands: provider-side work.
+  if (/node$/.test(a0) && (script.includes("dynamic-provider") || script.endsWith("spawn-helper-child.js"))) return "provider";
   if (/pulumi(-language-nodejs|-resource-pulumi-nodejs)?$/.test(a0) || script.includes("@pulumi/pulumi/cmd/run")) return "engine";
   if (script.includes("pulumi-resource-pulumi-nodejs")) return "engine";
   if (script.endsWith("sim/main.js") && rest[0] === "fabric") return "fabric";

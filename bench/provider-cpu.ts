@@ -1,6 +1,7 @@
 /**
  * Where the CPU went during one `pulumi up` on the shared 2-core machine:
- * the dynamic-provider process's own CPU time (utime + stime) and that of
+ * the dynamic-provider process's own CPU time (utime + stime), with its
+ * spawn helper's (provider/transport/spawn-helper.ts), and that of
  * the children it waited for (cutime + cstime: the shells and `cockroach`
  * CLI runs of every probe, drain, stop, start), read from
  * /proc/<pid>/stat every SAMPLE_MS; and the whole machine's busy time over
@@ -44,6 +45,16 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** The provider's spawn helper (provider/transport/spawn-helper.ts): the provider's commands are its children. */
+function isSpawnHelper(pid: number): boolean {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return /node$/.test(argv[0]) && (argv[1] ?? "").endsWith("spawn-helper-child.js");
+  } catch {
+    return false;
+  }
+}
+
 export class RollCpuSampler {
   private readonly last = new Map<number, { own: number; children: number }>();
   private readonly timer: NodeJS.Timeout;
@@ -55,7 +66,7 @@ export class RollCpuSampler {
   }
 
   private sample(): void {
-    for (const pid of descendantsOf(this.root).filter(isDynamicProvider)) {
+    for (const pid of descendantsOf(this.root).filter((p) => isDynamicProvider(p) || isSpawnHelper(p))) {
       const t = ticksOf(pid);
       if (t) this.last.set(pid, t);
     }
