@@ -1,6 +1,7 @@
 /**
  * Where the CPU went during one `pulumi up` on the shared 2-core machine:
- * the dynamic-provider process's own CPU time (utime + stime) and that of
+ * the dynamic-provider process's own CPU time (utime + stime), with its
+ * spawn helper's (provider/transport/spawn-helper.ts), and that of
  * the children it waited for (cutime + cstime: the shells and `cockroach`
  * CLI runs of every probe, drain, stop, start), read from
  * /proc/<pid>/stat every SAMPLE_MS; and the whole machine's busy time over
@@ -11,7 +12,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { descendantsOf } from "../tests/support/processes";
-import { isDynamicProvider } from "./provider-rss";
+import { isDynamicProvider, isSpawnHelper } from "./provider-rss";
 
 const SAMPLE_MS = 500;
 const TICK_MS = 10; // USER_HZ = 100 on Linux
@@ -55,7 +56,7 @@ export class RollCpuSampler {
   }
 
   private sample(): void {
-    for (const pid of descendantsOf(this.root).filter(isDynamicProvider)) {
+    for (const pid of descendantsOf(this.root).filter((p) => isDynamicProvider(p) || isSpawnHelper(p))) {
       const t = ticksOf(pid);
       if (t) this.last.set(pid, t);
     }

@@ -19,6 +19,11 @@ export interface ProviderRss {
   /** Dynamic-provider processes seen (the engine may start more than one). */
   readonly processes: number;
   readonly samples: number;
+  /**
+   * Peak resident set of the provider's spawn helper (provider/transport/spawn-helper.ts), kB: a process
+   * of its own since the fifth session, reported beside the provider's so its memory is not hidden.
+   */
+  readonly helperPeakKb?: number;
 }
 
 function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
@@ -41,9 +46,20 @@ export function isDynamicProvider(pid: number): boolean {
   }
 }
 
-/** Samples the dynamic-provider processes below `root` until stop(). */
+/** The provider's spawn helper: the local transport's commands run as its children (also used by provider-cpu.ts). */
+export function isSpawnHelper(pid: number): boolean {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return /node$/.test(argv[0]) && (argv[1] ?? "").endsWith("spawn-helper-child.js");
+  } catch {
+    return false;
+  }
+}
+
+/** Samples the dynamic-provider processes below `root`, and their spawn helpers, until stop(). */
 export class ProviderRssSampler {
   private readonly peak = new Map<number, number>();
+  private helperPeakKb = 0;
   private firstKb = 0;
   private samples = 0;
   private readonly timer: NodeJS.Timeout;
@@ -53,7 +69,9 @@ export class ProviderRssSampler {
   }
 
   private sample(): void {
-    for (const pid of descendantsOf(this.root).filter(isDynamicProvider)) {
+    const below = descendantsOf(this.root);
+    for (const pid of below.filter(isSpawnHelper)) this.helperPeakKb = Math.max(this.helperPeakKb, statusKb(pid, "VmHWM") ?? 0);
+    for (const pid of below.filter(isDynamicProvider)) {
       const hwm = statusKb(pid, "VmHWM");
       if (hwm === undefined) continue;
       this.samples++;
@@ -64,6 +82,12 @@ export class ProviderRssSampler {
 
   stop(): ProviderRss {
     clearInterval(this.timer);
-    return { peakKb: Math.max(0, ...this.peak.values()), firstKb: this.firstKb, processes: this.peak.size, samples: this.samples };
+    return {
+      peakKb: Math.max(0, ...this.peak.values()),
+      firstKb: this.firstKb,
+      processes: this.peak.size,
+      samples: this.samples,
+      helperPeakKb: this.helperPeakKb,
+    };
   }
 }

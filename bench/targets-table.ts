@@ -158,7 +158,10 @@ function rssCell(t: TargetsFile | undefined): Cell {
   // The steepest slope from the smallest size: growth per node is a bound, not an average.
   const slopes = known.slice(1).map(([n, p]) => (p - known[0][1]) / (n - known[0][0]));
   const growth = slopes.length ? Math.max(...slopes).toFixed(2) : NA;
-  return `${cells.join(" · ")}; growth up to ${growth} MB/node (from ${known[0]?.[0] ?? NA} nodes)`;
+  // The spawn helper (fifth session) is a process of its own: its memory is shown, not hidden.
+  const helpers = (t?.engine?.rolls ?? []).map((r) => r.rss.helperPeakKb ?? 0).filter((k) => k > 0);
+  const helper = helpers.length ? `; plus the spawn helper process: up to ${(Math.max(...helpers) / 1024).toFixed(0)} MB, flat` : "";
+  return `${cells.join(" · ")}; growth up to ${growth} MB/node (from ${known[0]?.[0] ?? NA} nodes)${helper}`;
 }
 
 function gateCell(t: TargetsFile | undefined): Cell {

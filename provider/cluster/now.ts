@@ -82,6 +82,16 @@ export function describeNode(n: NodeNow): string {
  */
 export interface ReadOptions {
   readonly light?: boolean;
+  /**
+   * Nodes the run holds down on purpose (the whole-cluster watch's held set):
+   * their process manager is not asked, their process reads "unknown". The
+   * watch never judges a held node, so the answer changed nothing but cost a
+   * command per held node at every sample: a batch of 10 stopped nodes, 10
+   * shells every gate interval on the node's hosts (and, with the local
+   * transport, 10 process spawns blocking the provider). The guard's looks
+   * never pass it: they ask every node.
+   */
+  readonly held?: ReadonlySet<string>;
 }
 
 export async function readClusterNow(
@@ -106,7 +116,8 @@ export async function readClusterNow(
     : undefined;
   const nodes = await Promise.all(
     handles.map(async (h): Promise<NodeNow> => {
-      const processOf = () => h.ops.processState(signal).catch((): NodeProcessState => "unknown");
+      const processOf = async (): Promise<NodeProcessState> =>
+        opts.held?.has(h.spec.name) ? "unknown" : h.ops.processState(signal).catch((): NodeProcessState => "unknown");
       const [asked, health] = await Promise.all([opts.light ? undefined : processOf(), reader.health(h.spec, true, signal)]);
       const process = asked ?? (health.status === 200 ? "running" : await processOf());
       const row = byName?.get(h.spec.name);

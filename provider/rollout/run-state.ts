@@ -103,7 +103,7 @@ export class RunState {
     const { spec, reader, handles } = this.ctx;
     const hosts = new Map(spec.nodes.map((n) => [n.name, n.sqlAddr.host]));
     this.watch = new ClusterWatch({
-      read: (signal) => readClusterNow(reader, handles, signal, { light: true }),
+      read: (signal, held) => readClusterNow(reader, handles, signal, { light: true, held }),
       intervalMs: spec.strategy.gateIntervalMs,
       hostOf: (name) => hosts.get(name) ?? name,
     });

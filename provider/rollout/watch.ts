@@ -53,7 +53,8 @@ export function judgeSample(
 }
 
 export interface WatchOptions {
-  readonly read: (signal?: AbortSignal) => Promise<ClusterNow>;
+  /** One look at every node; `held`: the nodes held down now, which the look need not ask about (cluster/now.ts). */
+  readonly read: (signal?: AbortSignal, held?: ReadonlySet<string>) => Promise<ClusterNow>;
   readonly intervalMs: number;
   readonly threshold?: number;
   readonly clock?: Clock;
@@ -122,7 +123,9 @@ export class ClusterWatch {
 
   /** Takes one sample now (the guard's read shares it). */
   async sample(signal?: AbortSignal): Promise<ClusterNow> {
-    const now = await this.opts.read(signal);
+    // A node released while this look is in flight is judged with its process unknown: never up unless its
+    // /health?ready=1 answered 200, as if asked (only a systemd "deactivating" would have read as draining).
+    const now = await this.opts.read(signal, new Set(this.held));
     this.latest = now;
     if (this.exempt === undefined) {
       this.exempt = new Set(now.nodes.filter((n) => !this.held.has(n.name) && conditionOf(n) !== "up").map((n) => n.name));

@@ -11,10 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CliError } from "./errors";
 import { FlagSpec, ParsedArgs, flagBool, flagString, flagStrings, parseFlags } from "./flags";
-import { startBanner } from "./banner";
-import { HostPort, NodeConfig, ReleaseFaults } from "../node/config";
-import { NodeRuntime } from "../node/runtime";
-import { installSignalHandlers } from "../node/signals";
+import type { HostPort, NodeConfig, ReleaseFaults } from "../node/config";
 import { defaultCertsDir } from "./cert-cmd";
 
 const START_FLAGS: readonly FlagSpec[] = [
@@ -72,6 +69,13 @@ export async function runStart(tag: string, faults: ReleaseFaults, args: readonl
 }
 
 async function runForeground(cfg: NodeConfig, asChild: boolean): Promise<number> {
+  // Loaded here, not at the top: the `--background` parent only spawns the server and relays its banner, and
+  // loading the node (~40 ms of CPU) there too doubled that cost for every node a roll restarts.
+  const [{ NodeRuntime }, { installSignalHandlers }, { startBanner }] = await Promise.all([
+    import("../node/runtime"),
+    import("../node/signals"),
+    import("./banner"),
+  ]);
   const rt = new NodeRuntime(asChild ? { ...cfg, foreground: false } : cfg);
   installSignalHandlers(rt);
   let result;
