@@ -1,6 +1,7 @@
 /**
- * Renders issue 14's targets table from bench/targets-before.json (main)
- * and bench/targets-after.json (with the new time model), into
+ * Renders issue 14's targets table from bench/targets-before.json (main
+ * before the work), the fourth session's files (targets-final*.json and
+ * its engineers' part files) and the fifth session's (targets-final5*.json), into
  * bench/RESULTS.md and README.md between the `targets:start` and
  * `targets:end` markers (added at the end of the file or of the README's
  * Benchmarks block when missing). Pure arithmetic over stored figures.
@@ -182,15 +183,13 @@ function checkDiffCell(t: TargetsFile | undefined): Cell {
   return `${c.checkMs.toFixed(1)} / ${c.diffMs.toFixed(1)} ms${cpu}`;
 }
 
-let dirOf = ".";
-
 /** The first of the files that has the part. */
 function firstWith<K extends keyof TargetsFile>(key: K, ...ts: (TargetsFile | undefined)[]): TargetsFile | undefined {
   return ts.find((t) => t?.[key] !== undefined);
 }
 
 /**
- * The "now" column: the run on merged main (targets-final.json, with
+ * The fourth session's column: the run on merged main (targets-final.json, with
  * -final-50 for 50 nodes) where it has the part, else the part files each
  * engineer measured on their branch (now-literal, now-floor 3/9, now-scale
  * 30, now-scale-50, now-gate); an engine size from the first file that has it.
@@ -216,58 +215,57 @@ function nowFile(dir: string): TargetsFile | undefined {
   };
 }
 
-export function targetsMarkdown(before: TargetsFile | undefined, after: TargetsFile | undefined, now: TargetsFile | undefined): string {
-  const [lb, la, ln] = [literal(before), literal(after), literal(now)];
-  const etaNow = readOne(dirOf, "now-eta");
-  const rows: [string, Cell, Cell, Cell, string][] = [
-    ["provider wall ÷ literal-procedure script wall, 5 nodes, same 10 s bake, same run", lb.ratio, la.ratio, ln.ratio, "≤ 1.0"],
-    ["client errors under the HAProxy load (median per roll)", lb.errors, la.errors, ln.errors, "as today"],
-    ["provider wall ÷ its floor, 5 nodes under load (10 s bake)", lb.floor, la.floor, ln.floor, "≤ 1.05"],
-    ["provider wall ÷ its floor, under the engine (3 s bake)", floorCell(before), floorCell(after), floorCell(now), "≤ 1.05"],
-    [
+/** One column of the table: its heading, the figures, and the per-part files that only it has. */
+interface Column {
+  readonly title: string;
+  readonly t: TargetsFile | undefined;
+  /** First rolls at real timing (eta-real part). */
+  readonly etaReal: TargetsFile | undefined;
+  /** Rolls after another on the same cluster (measured pace). */
+  readonly paced: TargetsFile | undefined;
+  /** Where a first roll's ETA is looked for when `t` lacks its size. */
+  readonly etaFallback?: TargetsFile;
+}
+
+const NOT_RERUN = "not re-measured (the column before stands)";
+
+export function targetsMarkdown(columns: readonly Column[]): string {
+  const lits = columns.map((c) => literal(c.t));
+  const row = (name: string, cell: (c: Column, i: number) => Cell, target: string): Cell[] => [name, ...columns.map(cell), target];
+  const rows: Cell[][] = [
+    row("provider wall ÷ literal-procedure script wall, 5 nodes, same 10 s bake, same run", (_, i) => lits[i].ratio, "≤ 1.0"),
+    row("client errors under the HAProxy load (median per roll)", (_, i) => lits[i].errors, "as today"),
+    row("provider wall ÷ its floor, 5 nodes under load (10 s bake)", (_, i) => lits[i].floor, "≤ 1.05"),
+    row("provider wall ÷ its floor, under the engine (3 s bake)", (c) => floorCell(c.t), "≤ 1.05"),
+    row(
       "plan ETA ÷ actual wall, first roll, sim time scale 0.1 (real-cluster figures: only the after-canary re-estimate can hold)",
-      etaCell(before),
-      etaCell(after),
-      etaCell(now, etaNow),
+      (c) => etaCell(c.t, c.etaFallback),
       "0.8–1.2",
-    ],
-    [
+    ),
+    row(
       "plan ETA ÷ actual wall, first roll at real timing (sim time scale 1, 15 s bake, the provider's gate timing)",
-      etaRealCell(readOne(dirOf, "before-real")),
-      NA,
-      etaRealCell(readOne(dirOf, "now-eta-real")),
+      (c) => (c.etaReal ? etaRealCell(c.etaReal) : c.title.startsWith("now") ? NOT_RERUN : NA),
       "0.8–1.2",
-    ],
-    [
+    ),
+    row(
       "plan ETA ÷ actual wall, a roll after another (measured pace)",
-      pacedEtaCell(readOne(dirOf, "before-eta") ?? before),
-      pacedEtaCell(readOne(dirOf, "after-eta") ?? after),
-      pacedEtaCell(etaNow),
+      (c) => (c.paced ? pacedEtaCell(c.paced) : c.title.startsWith("now") ? NOT_RERUN : NA),
       "0.8–1.2",
-    ],
-    ["zone-at-a-time ÷ one at a time", zoneCell(before, 30), zoneCell(after, 30), zoneCell(now, 30), "≤ 0.15"],
-    [
-      "zone-at-a-time ÷ one at a time (reference)",
-      zoneCell(before, 9),
-      zoneCell(after, 9),
-      `${zoneCell(now, 9)} · ${zoneCell(now, 50)}`,
-      "–",
-    ],
-    ["50-node cluster rolled", fiftyCell(before), fiftyCell(after), fiftyCell(now), "succeeds, invariants held"],
-    ["provider peak RSS under the real engine (VmHWM)", rssCell(before), rssCell(after), rssCell(now), "≤ 150 MB at 50, ≤ 1 MB/node"],
-    ["gate queries per second, real timing (default 5 s interval)", gateCell(before), gateCell(after), gateCell(now), "≤ 2/s, flat"],
-    ["check / diff at 500 nodes (median wall)", checkDiffCell(before), checkDiffCell(after), checkDiffCell(now), "< 20 ms each"],
+    ),
+    row("zone-at-a-time ÷ one at a time", (c) => zoneCell(c.t, 30), "≤ 0.15"),
+    row("zone-at-a-time ÷ one at a time (reference)", (c) => `${zoneCell(c.t, 9)} · ${zoneCell(c.t, 50)}`, "–"),
+    row("50-node cluster rolled", (c) => fiftyCell(c.t), "succeeds, invariants held"),
+    row("provider peak RSS under the real engine (VmHWM)", (c) => rssCell(c.t), "≤ 150 MB at 50, ≤ 1 MB/node"),
+    row("gate queries per second, real timing (default 5 s interval)", (c) => gateCell(c.t), "≤ 2/s, flat"),
+    row("check / diff at 500 nodes (median wall)", (c) => checkDiffCell(c.t), "< 20 ms each"),
   ];
   const esc = (x: string): string => x.replace(/\s+/g, " ").replace(/\|/g, "\\|");
-  const at = (t: TargetsFile | undefined): string => (t?.commit ? ` ${t.commit}` : "");
-  const head = `| metric | before (main${at(before)}) | third session (time model${at(after)}) | now (fourth session${at(now)}) | target |\n| --- | --- | --- | --- | --- |`;
+  const titles = columns.map((c) => (c.t?.commit ? `${c.title} (${c.t.commit})` : c.title));
+  const head = `| metric | ${titles.join(" | ")} | target |\n| --- | ${columns.map(() => "---").join(" | ")} | --- |`;
   const body = rows.map((r) => `| ${r.map(esc).join(" | ")} |`).join("\n");
-  const machine = [
-    before?.machine && `before: ${before.machine}`,
-    after?.machine && `third session: ${after.machine}`,
-    now?.machine && `now: ${now.machine}`,
-  ]
-    .filter(Boolean)
+  const machine = columns
+    .filter((c) => c.t?.machine)
+    .map((c) => `${c.title}: ${c.t?.machine}`)
     .join("; ");
   return `${head}\n${body}\n\nMachine: ${machine || NA}.`;
 }
@@ -284,8 +282,23 @@ function replaceBlock(text: string, block: string, anchor?: string): string {
 }
 
 export function renderTargets(benchDir: string): void {
-  dirOf = benchDir;
-  const md = targetsMarkdown(read(benchDir, "before"), read(benchDir, "after"), nowFile(benchDir));
+  const md = targetsMarkdown([
+    {
+      title: "before: main",
+      t: read(benchDir, "before"),
+      etaReal: readOne(benchDir, "before-real"),
+      paced: readOne(benchDir, "before-eta"),
+    },
+    {
+      title: "fourth session",
+      t: nowFile(benchDir),
+      etaReal: readOne(benchDir, "now-eta-real"),
+      paced: readOne(benchDir, "now-eta"),
+      etaFallback: readOne(benchDir, "now-eta"),
+    },
+    // The fifth session re-measured on merged main (targets-final5*.json); the ETA parts it did not re-run.
+    { title: "now: fifth session", t: read(benchDir, "final5"), etaReal: undefined, paced: undefined },
+  ]);
   const method = fs.readFileSync(path.join(benchDir, "TARGETS-METHOD.md"), "utf8").trim();
   const results = path.join(benchDir, "RESULTS.md");
   const block = `### Issue 14 targets (\`npm run bench:targets\`)\n\n${md}\n\n${method}`;
