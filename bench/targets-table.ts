@@ -161,7 +161,8 @@ function rssCell(t: TargetsFile | undefined): Cell {
   const growth = slopes.length ? Math.max(...slopes).toFixed(2) : NA;
   // The spawn helper (fifth session) is a process of its own: its memory is shown, not hidden.
   const helpers = (t?.engine?.rolls ?? []).map((r) => r.rss.helperPeakKb ?? 0).filter((k) => k > 0);
-  const helper = helpers.length ? `; plus the spawn helper process: up to ${(Math.max(...helpers) / 1024).toFixed(0)} MB, flat` : "";
+  const mb = (kb: number): string => (kb / 1024).toFixed(0);
+  const helper = helpers.length ? `; plus the spawn helper process: ${mb(Math.min(...helpers))}–${mb(Math.max(...helpers))} MB` : "";
   return `${cells.join(" · ")}; growth up to ${growth} MB/node (from ${known[0]?.[0] ?? NA} nodes)${helper}`;
 }
 
