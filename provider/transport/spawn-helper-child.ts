@@ -13,7 +13,14 @@ function reply(r: HelperReply): void {
   if (process.connected) process.send?.(r);
 }
 
+/** The provider's environment changed since the fork: this process takes it whole (it runs nothing else). */
+function adopt(env: Readonly<Record<string, string>>): void {
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  Object.assign(process.env, env);
+}
+
 function run(m: Extract<HelperRequest, { t: "run" }>): void {
+  if (m.baseEnv) adopt(m.baseEnv);
   const ctl = new AbortController();
   running.set(m.id, ctl);
   const opts = {

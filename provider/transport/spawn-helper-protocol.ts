@@ -9,6 +9,8 @@ export type HelperRequest =
       readonly timeoutMs?: number;
       readonly stdin?: string;
       readonly env?: Readonly<Record<string, string>>;
+      /** The provider's whole environment, sent only when it changed since the helper was forked. */
+      readonly baseEnv?: Readonly<Record<string, string>>;
     }
   | { readonly t: "abort"; readonly id: number };
 

@@ -9,7 +9,9 @@
  * same results, same errors (local-run.ts runs them in either process).
  *
  * The helper is forked on the first command and kept; it does not keep this
- * process alive while idle, and exits when this process goes. If it cannot
+ * process alive while idle, and exits when this process goes. Commands run
+ * in this process's environment of the moment: a changed environment is sent
+ * along with the next command. If it cannot
  * be started, or its file is missing, commands run here as before.
  */
 import { fork, type ChildProcess } from "child_process";
@@ -28,11 +30,27 @@ interface Pending {
   readonly reject: (e: Error) => void;
 }
 
+/** The environment as a plain record (process.env's values are strings; unset keys are absent). */
+function envNow(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function sameEnv(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
 class SpawnHelper {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** The environment the helper was forked with, and last sent: commands run in this process's environment. */
+  private sentEnv: Record<string, string>;
 
-  constructor(private readonly child: ChildProcess) {
+  constructor(
+    private readonly child: ChildProcess,
+    forkEnv: Record<string, string>,
+  ) {
+    this.sentEnv = forkEnv;
     child.on("message", (m: HelperReply) => this.settle(m));
     child.on("exit", () => this.gone());
     child.on("error", () => this.gone());
@@ -48,6 +66,7 @@ class SpawnHelper {
       ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }),
       ...(opts.stdin !== undefined && { stdin: opts.stdin }),
       ...(opts.env !== undefined && { env: opts.env }),
+      ...this.envIfChanged(),
     };
     return new Promise<ExecResult>((resolve, reject) => {
       const onAbort = (): void => this.send({ t: "abort", id });
@@ -67,6 +86,14 @@ class SpawnHelper {
       this.busy();
       this.send(req);
     });
+  }
+
+  /** A command runs in the provider's environment of the moment, as when the provider spawned it itself. */
+  private envIfChanged(): { baseEnv?: Record<string, string> } {
+    const now = envNow();
+    if (sameEnv(now, this.sentEnv)) return {};
+    this.sentEnv = now;
+    return { baseEnv: now };
   }
 
   get alive(): boolean {
@@ -119,8 +146,9 @@ function theHelper(): SpawnHelper | undefined {
     return undefined;
   }
   try {
-    const child = fork(CHILD, [], { stdio: ["ignore", "ignore", "ignore", "ipc"], execArgv: [] });
-    helper = new SpawnHelper(child);
+    const env = envNow();
+    const child = fork(CHILD, [], { stdio: ["ignore", "ignore", "ignore", "ipc"], execArgv: [], env });
+    helper = new SpawnHelper(child, env);
     return helper;
   } catch {
     unavailable = true;

@@ -29,7 +29,23 @@ describe("local transport: spawn helper", function () {
     assert.strictEqual(await parentOfCommand(t), parent, "one helper for every command");
   });
 
-  it("a helper that dies fails the command in flight as not run, and the next command gets a new helper", async () => {
+  it("commands run in this process's environment of the moment, as if spawned here", async () => {
+    await parentOfCommand(t); // the helper exists, forked with the environment as it was
+    const had = process.env.SPAWN_HELPER_PROBE;
+    try {
+      process.env.SPAWN_HELPER_PROBE = "set after the fork";
+      assert.strictEqual((await t.exec(["sh", "-c", 'echo "$SPAWN_HELPER_PROBE"'])).stdout.trim(), "set after the fork");
+      delete process.env.SPAWN_HELPER_PROBE;
+      assert.strictEqual((await t.exec(["sh", "-c", 'echo "${SPAWN_HELPER_PROBE-unset}"'])).stdout.trim(), "unset");
+      const r = await t.exec(["sh", "-c", 'echo "$SPAWN_HELPER_PROBE"'], { env: { SPAWN_HELPER_PROBE: "given" } });
+      assert.strictEqual(r.stdout.trim(), "given", "a command's own env still wins");
+    } finally {
+      if (had === undefined) delete process.env.SPAWN_HELPER_PROBE;
+      else process.env.SPAWN_HELPER_PROBE = had;
+    }
+  });
+
+  it("a helper that dies fails the command in flight as of unknown outcome, and the next command gets a new helper", async () => {
     const helper = await parentOfCommand(t);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spawn-helper-"));
     const pidFile = path.join(dir, "pid");
