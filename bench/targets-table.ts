@@ -297,8 +297,13 @@ export function renderTargets(benchDir: string): void {
       paced: readOne(benchDir, "now-eta"),
       etaFallback: readOne(benchDir, "now-eta"),
     },
-    // The fifth session re-measured on merged main (targets-final5*.json); the ETA parts it did not re-run.
-    { title: "now: fifth session", t: read(benchDir, "final5"), etaReal: undefined, paced: undefined },
+    // The fifth session, on merged main: targets-final5.json, -final5-real (eta-real), -final5-eta (paced rolls).
+    {
+      title: "now: fifth session",
+      t: read(benchDir, "final5"),
+      etaReal: readOne(benchDir, "final5-real"),
+      paced: readOne(benchDir, "final5-eta"),
+    },
   ]);
   const method = fs.readFileSync(path.join(benchDir, "TARGETS-METHOD.md"), "utf8").trim();
   const results = path.join(benchDir, "RESULTS.md");
