@@ -16,13 +16,23 @@ export type ProcClass =
   | "tool"
   | "other";
 
+/** The engine's dynamic-provider process: argv[1] is the script (a wrapper's `node -e "require.resolve('.../dynamic-provider')"` is not it). */
+export function isDynamicProviderArgv(argv: readonly string[]): boolean {
+  return /node$/.test(argv[0] ?? "") && (argv[1] ?? "").includes("dynamic-provider");
+}
+
+/** The provider's spawn helper (provider/transport/spawn-helper.ts): the local transport's commands run as its children. */
+export function isSpawnHelperArgv(argv: readonly string[]): boolean {
+  return /node$/.test(argv[0] ?? "") && (argv[1] ?? "").endsWith("spawn-helper-child.js");
+}
+
 /** backgroundChild: CRDB_SIM_BACKGROUND_CHILD=1 in its environment (the server child of `start --background`). */
 export function classOf(argv: readonly string[], backgroundChild: boolean): ProcClass {
   const a0 = argv[0] ?? "";
   const script = argv[1] ?? "";
   const rest = argv.slice(2);
-  // The provider's spawn helper (provider/transport/spawn-helper.ts) runs its commands: provider-side work.
-  if (/node$/.test(a0) && (script.includes("dynamic-provider") || script.endsWith("spawn-helper-child.js"))) return "provider";
+  // The provider's spawn helper runs its commands: provider-side work.
+  if (isDynamicProviderArgv(argv) || isSpawnHelperArgv(argv)) return "provider";
   if (/pulumi(-language-nodejs|-resource-pulumi-nodejs)?$/.test(a0) || script.includes("@pulumi/pulumi/cmd/run")) return "engine";
   if (script.includes("pulumi-resource-pulumi-nodejs")) return "engine";
   if (script.endsWith("sim/main.js") && rest[0] === "fabric") return "fabric";

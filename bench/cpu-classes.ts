@@ -18,6 +18,7 @@
  */
 import * as fs from "fs";
 import { classOf, type ProcClass } from "./cpu-class-of";
+import { argvOf } from "../tests/support/processes";
 
 const TICK_MS = 10; // USER_HZ = 100 on Linux
 /** A sim node younger than this is booting: its CPU counts as "sim-boot". */
@@ -84,12 +85,8 @@ function describe(
   own: number,
   firstPass: boolean,
 ): { cls: ProcClass; cmd: string; boot?: number } | undefined {
-  let argv: string[];
-  try {
-    argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  } catch {
-    return undefined;
-  }
+  const argv = argvOf(pid);
+  if (argv.length === 0) return undefined;
   const cls = classOf(argv, isBackgroundChild(pid));
   const cmd = argv.join(" ").replace(/\s+/g, " ").slice(0, 160);
   return { cls, cmd, ...(cls === "sim-node" && now - start < BOOT_S * 100 && !firstPass && { boot: own }) };

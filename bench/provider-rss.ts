@@ -7,7 +7,8 @@
  * VmHWM (peak resident set) and VmRSS are sampled every SAMPLE_MS.
  */
 import * as fs from "fs";
-import { descendantsOf } from "../tests/support/processes";
+import { argvOf, descendantsOf } from "../tests/support/processes";
+import { isDynamicProviderArgv, isSpawnHelperArgv } from "./cpu-class-of";
 
 const SAMPLE_MS = 250;
 
@@ -37,23 +38,12 @@ function statusKb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
 
 /** The engine's dynamic-provider process (also used by provider-cpu.ts). */
 export function isDynamicProvider(pid: number): boolean {
-  try {
-    // argv[1] is the script; the wrapper's `node -e "require.resolve('.../dynamic-provider')"` is not it.
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return /node$/.test(argv[0]) && (argv[1] ?? "").includes("dynamic-provider");
-  } catch {
-    return false;
-  }
+  return isDynamicProviderArgv(argvOf(pid));
 }
 
-/** The provider's spawn helper: the local transport's commands run as its children (also used by provider-cpu.ts). */
+/** The provider's spawn helper (also used by provider-cpu.ts). */
 export function isSpawnHelper(pid: number): boolean {
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return /node$/.test(argv[0]) && (argv[1] ?? "").endsWith("spawn-helper-child.js");
-  } catch {
-    return false;
-  }
+  return isSpawnHelperArgv(argvOf(pid));
 }
 
 /** Samples the dynamic-provider processes below `root`, and their spawn helpers, until stop(). */

@@ -41,7 +41,15 @@ export interface RangeReport {
   readonly underreplicated?: boolean;
   readonly unavailable?: boolean;
   /** Leader only (empty on a follower): per replica ID. */
-  readonly progress: ReadonlyMap<string, { match: number; state: string; paused: boolean; pendingSnapshot: number }>;
+  readonly progress: ReadonlyMap<string, ReplicaProgress>;
+}
+
+/** A leader's view of one replica's log (raft `Progress`). */
+export interface ReplicaProgress {
+  readonly match: number;
+  readonly state: string;
+  readonly paused: boolean;
+  readonly pendingSnapshot: number;
 }
 
 /** Parses a `/_status/ranges` body; throws naming what is missing. */
@@ -76,7 +84,6 @@ export function parseRangeInfo(r: Record<string, unknown>, i: number): RangeRepo
   };
 }
 
-type Progress = RangeReport["progress"] extends ReadonlyMap<string, infer P> ? P : never;
 const NONE: ReadonlyMap<string, never> = new Map<string, never>();
 
 function votersOf(internal: readonly Record<string, unknown>[]): Map<string, number> {
@@ -85,8 +92,8 @@ function votersOf(internal: readonly Record<string, unknown>[]): Map<string, num
   return replicas;
 }
 
-function progressOf(raw: unknown): Map<string, Progress> {
-  const progress = new Map<string, Progress>();
+function progressOf(raw: unknown): Map<string, ReplicaProgress> {
+  const progress = new Map<string, ReplicaProgress>();
   for (const [id, p] of Object.entries((raw as Record<string, Record<string, unknown>> | undefined) ?? {})) {
     progress.set(id, {
       match: Number(p.match),

@@ -41,13 +41,18 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The command line's arguments ([] once the process is gone). */
+export function argvOf(pid: number | string): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
+
 /** The command line, arguments joined by spaces ("" once the process is gone). */
 export function cmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-  } catch {
-    return "";
-  }
+  return argvOf(pid).join(" ");
 }
 
 /** SIGKILL to each pid; one already gone is skipped. */
